@@ -1,0 +1,239 @@
+"""Custom vectorised checks, registered with pandera so the YAML schemas can name them.
+
+Column checks get a typed column (text, datetime64 or float64) without its missing values and
+return a boolean Series, True where the value passes. Frame checks get the whole typed frame and
+return True where the row passes; a row where an operand is missing or unreadable passes, because
+that defect is already reported once by the column's own check (one defect, one report).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+from pandera.extensions import register_check_method
+
+# GB 32100-2015: 31 characters (no I, O, Z, S, V); weights 3^i mod 31.
+_GB32100_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_GB32100_WEIGHTS = np.array([pow(3, i, 31) for i in range(17)], dtype=np.int64)
+# GB 11643-1999: weights 2^(17-i) mod 11; check value 10 is written X.
+_GB11643_WEIGHTS = np.array([pow(2, 17 - i, 11) for i in range(17)], dtype=np.int64)
+
+
+def _lookup_table(alphabet: str) -> np.ndarray:
+    table = np.full(256, -1, dtype=np.int64)
+    for value, char in enumerate(alphabet):
+        table[ord(char)] = value
+    return table
+
+
+_GB32100_VALUE = _lookup_table(_GB32100_CHARS)
+_DIGIT_VALUE = _lookup_table("0123456789")
+
+
+def _arrow(series: pd.Series) -> pa.Array:
+    return pa.array(series, type=pa.large_string(), from_pandas=True)
+
+
+def _fixed_width(series: pd.Series, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """Rows whose value is `width` ASCII characters, and those values as a (k, width) byte matrix."""
+    arr = _arrow(series)
+    ok = pc.and_(pc.equal(pc.binary_length(arr), width), pc.string_is_ascii(arr))
+    ok_np = ok.to_numpy(zero_copy_only=False).astype(bool)
+    chosen = pc.filter(arr, ok).combine_chunks() if isinstance(arr, pa.ChunkedArray) else pc.filter(arr, ok)
+    if len(chosen) == 0:
+        return ok_np, np.zeros((0, width), dtype=np.uint8)
+    offsets = np.frombuffer(chosen.buffers()[1], dtype=np.int64)[chosen.offset : chosen.offset + len(chosen) + 1]
+    data = np.frombuffer(chosen.buffers()[2], dtype=np.uint8)[offsets[0] : offsets[-1]]
+    return ok_np, data.reshape(len(chosen), width)
+
+
+def _result(series: pd.Series, passed: np.ndarray) -> pd.Series:
+    return pd.Series(passed, index=series.index, dtype=bool)
+
+
+def gb32100_ok(series: pd.Series) -> pd.Series:
+    """18-character unified social credit code whose 18th character is the GB 32100 check."""
+    shape_ok, chars = _fixed_width(series, 18)
+    values = _GB32100_VALUE[chars]
+    good = (values >= 0).all(axis=1)
+    total = (values[:, :17] * _GB32100_WEIGHTS).sum(axis=1)
+    expected = (31 - total % 31) % 31
+    good &= values[:, 17] == expected
+    passed = np.zeros(len(series), dtype=bool)
+    passed[shape_ok] = good
+    return _result(series, passed)
+
+
+def id_card_parts(series: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per value: has the 17-digits-plus-check shape, has a correct check character, and the
+    birth date (datetime64[ns], NaT when not a real date)."""
+    n = len(series)
+    shape_ok, chars = _fixed_width(series, 18)
+    digits = _DIGIT_VALUE[chars[:, :17]]
+    last = chars[:, 17]
+    shape = (digits >= 0).all(axis=1) & ((_DIGIT_VALUE[last] >= 0) | (last == ord("X")))
+    total = (np.where(digits >= 0, digits, 0) * _GB11643_WEIGHTS).sum(axis=1)
+    expected = (12 - total % 11) % 11
+    found = np.where(last == ord("X"), 10, _DIGIT_VALUE[last])
+    checksum = shape & (found == expected)
+    birth_text = pd.Series(chars[:, 6:14].copy().view("S8").ravel()).str.decode("ascii")
+    birth = pd.to_datetime(birth_text, format="%Y%m%d", errors="coerce").to_numpy("datetime64[ns]")
+    shape_all = np.zeros(n, dtype=bool)
+    shape_all[shape_ok] = shape
+    checksum_all = np.zeros(n, dtype=bool)
+    checksum_all[shape_ok] = checksum
+    birth_all = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
+    birth_all[shape_ok] = np.where(shape, birth, np.datetime64("NaT"))
+    return shape_all, checksum_all, birth_all
+
+
+def id_card_format_ok(series: pd.Series) -> pd.Series:
+    return _result(series, id_card_parts(series)[0])
+
+
+def id_card_checksum_ok(series: pd.Series) -> pd.Series:
+    shape, checksum, _ = id_card_parts(series)
+    return _result(series, checksum | ~shape)  # a malformed value is id_card_format's failure
+
+
+def id_card_birth_date_ok(series: pd.Series) -> pd.Series:
+    shape, _, birth = id_card_parts(series)
+    return _result(series, ~np.isnat(birth) | ~shape)
+
+
+def valid_id_card(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Which id_card values are valid (shape, check character, real date), and their birth dates."""
+    shape, checksum, birth = id_card_parts(series.astype("str"))
+    valid = shape & checksum & ~np.isnat(birth) & series.notna().to_numpy()
+    return valid, birth
+
+
+# -- column checks ---------------------------------------------------------------------------
+
+
+@register_check_method(statistics=[])
+def gb32100(pandas_obj: pd.Series) -> pd.Series:
+    """Unified social credit code (GB 32100-2015) with a correct check character."""
+    return gb32100_ok(pandas_obj)
+
+
+@register_check_method(statistics=[])
+def id_card_format(pandas_obj: pd.Series) -> pd.Series:
+    """Resident ID number shape (GB 11643): 17 digits and a digit or X."""
+    return id_card_format_ok(pandas_obj)
+
+
+@register_check_method(statistics=[])
+def id_card_checksum(pandas_obj: pd.Series) -> pd.Series:
+    """Resident ID number check character (GB 11643, ISO 7064 MOD 11-2)."""
+    return id_card_checksum_ok(pandas_obj)
+
+
+@register_check_method(statistics=[])
+def id_card_birth_date(pandas_obj: pd.Series) -> pd.Series:
+    """Characters 7-14 of a resident ID number are a real date."""
+    return id_card_birth_date_ok(pandas_obj)
+
+
+@register_check_method(statistics=[])
+def no_whitespace(pandas_obj: pd.Series) -> pd.Series:
+    """No whitespace inside the value."""
+    return ~pandas_obj.str.contains(r"\s", regex=True)
+
+
+@register_check_method(statistics=["min_date"])
+def not_before_date(pandas_obj: pd.Series, *, min_date: str) -> pd.Series:
+    """A time on or after the given date."""
+    return pandas_obj >= pd.Timestamp(min_date)
+
+
+# -- frame (cross-field) checks ---------------------------------------------------------------
+
+
+def _both(frame: pd.DataFrame, a: str, b: str) -> tuple[pd.Series, pd.Series, pd.Series]:
+    left, right = frame[a], frame[b]
+    return left, right, left.isna() | right.isna()
+
+
+@register_check_method(statistics=["column", "other"], supported_types=pd.DataFrame)
+def not_after(pandas_obj: pd.DataFrame, *, column: str, other: str) -> pd.Series:
+    """`column` <= `other` (times or numbers)."""
+    left, right, skip = _both(pandas_obj, column, other)
+    return skip | (left <= right)
+
+
+@register_check_method(statistics=["column", "other"], supported_types=pd.DataFrame)
+def not_before(pandas_obj: pd.DataFrame, *, column: str, other: str) -> pd.Series:
+    """`column` >= `other` (times or numbers)."""
+    left, right, skip = _both(pandas_obj, column, other)
+    return skip | (left >= right)
+
+
+@register_check_method(statistics=["column", "other"], supported_types=pd.DataFrame)
+def greater_than_column(pandas_obj: pd.DataFrame, *, column: str, other: str) -> pd.Series:
+    """`column` > `other`."""
+    left, right, skip = _both(pandas_obj, column, other)
+    return skip | (left > right)
+
+
+@register_check_method(statistics=["column", "other", "max_seconds"], supported_types=pd.DataFrame)
+def at_most_before(pandas_obj: pd.DataFrame, *, column: str, other: str, max_seconds: int) -> pd.Series:
+    """The time in `column` is at most `max_seconds` before the time in `other`."""
+    left, right, skip = _both(pandas_obj, column, other)
+    return skip | ((right - left) <= pd.Timedelta(seconds=max_seconds))
+
+
+@register_check_method(statistics=["column", "other"], supported_types=pd.DataFrame)
+def id_card_birth_date_matches(pandas_obj: pd.DataFrame, *, column: str, other: str) -> pd.Series:
+    """A valid ID number's birth date (characters 7-14) equals `other` (birth_date)."""
+    valid, birth = valid_id_card(pandas_obj[column])
+    stated = pandas_obj[other].to_numpy("datetime64[ns]")
+    check = valid & ~np.isnat(stated)
+    return pd.Series(~check | (birth == stated), index=pandas_obj.index)
+
+
+@register_check_method(statistics=["column", "other"], supported_types=pd.DataFrame)
+def id_card_sex_matches(pandas_obj: pd.DataFrame, *, column: str, other: str) -> pd.Series:
+    """A valid ID number's 17th digit is odd for sex_code 1 and even for sex_code 2."""
+    ids = pandas_obj[column].astype("str")
+    valid, _ = valid_id_card(ids)
+    sex = pandas_obj[other].astype("str")
+    digit = pd.to_numeric(ids.str.slice(16, 17), errors="coerce").to_numpy()
+    odd = np.nan_to_num(digit, nan=0).astype(np.int64) % 2 == 1
+    is_male = (sex == "1").to_numpy()
+    is_female = (sex == "2").to_numpy()
+    check = valid & (is_male | is_female)
+    agrees = (is_male & odd) | (is_female & ~odd)
+    return pd.Series(~check | agrees, index=pandas_obj.index)
+
+
+# -- making valid codes (for the sample generator and tests) -----------------------------------
+
+
+def gb32100_check_char(first17: str) -> str:
+    """The 18th character of a unified social credit code whose first 17 are given."""
+    total = sum(_GB32100_CHARS.index(c) * w for c, w in zip(first17, _GB32100_WEIGHTS))
+    return _GB32100_CHARS[(31 - total % 31) % 31]
+
+
+def gb11643_check_char(first17: str) -> str:
+    """The 18th character of a resident ID number whose first 17 digits are given."""
+    total = sum(int(c) * w for c, w in zip(first17, _GB11643_WEIGHTS))
+    value = (12 - total % 11) % 11
+    return "X" if value == 10 else str(value)
+
+
+# -- explaining failures -----------------------------------------------------------------------
+# A check may name, per failing row, what it expected and found (e.g. a subtotal's expected sum);
+# validation uses the text instead of the bare cell value.
+EXPLAINERS: dict[str, object] = {}
+
+
+def explains(check_name: str):  # type: ignore[no-untyped-def]
+    def register(fn):  # type: ignore[no-untyped-def]
+        EXPLAINERS[check_name] = fn
+        return fn
+
+    return register

@@ -1,0 +1,44 @@
+"""What can stop an audit from running, and the exit codes."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+from pathlib import Path
+
+
+class ExitCode(IntEnum):
+    PASSED = 0
+    FAILED = 1  # the data is below policy (or some rows are invalid, for `validate`)
+    ERROR = 2  # the audit could not run
+
+
+class AuditError(Exception):
+    """The audit could not run. Rendered as one line: `file:line: message`."""
+
+    def __init__(self, message: str, path: str | Path | None = None, line: int | None = None):
+        self.message = message
+        self.path = path
+        self.line = line
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = ""
+        if self.path is not None:
+            where = f"{self.path}:{self.line}: " if self.line else f"{self.path}: "
+        return f"{where}{self.message}"
+
+
+class InputError(AuditError):
+    """An input file is missing, unreadable or not recognisable."""
+
+
+class UsageError(AuditError):
+    """A bad argument: period, window, form, output path."""
+
+
+class PolicyError(AuditError):
+    """A policy file or pyproject section with unknown keys or bad values."""
+
+
+class SchemaError(AuditError):
+    """A schema file that cannot be loaded."""

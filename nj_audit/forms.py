@@ -1,0 +1,57 @@
+"""The form catalogue of SPEC section 3: ids, Chinese labels, which forms are real-time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import PurePath
+
+
+@dataclass(frozen=True)
+class Form:
+    id: str
+    label: str  # Chinese name used in the centre's reports
+    realtime: bool
+
+
+FORMS: tuple[Form, ...] = (
+    Form("outpatient_registration", "门急诊挂号", True),
+    Form("outpatient_visit", "门急诊就诊", True),
+    Form("outpatient_prescription", "门急诊处方", True),
+    Form("outpatient_settlement", "门急诊结算", True),
+    Form("lab_report", "检验报告", True),
+    Form("exam_report", "检查报告", True),
+    Form("inpatient_admission", "入院登记", True),
+    Form("inpatient_order", "住院医嘱", True),
+    Form("inpatient_discharge", "出院记录", True),
+    Form("inpatient_settlement", "住院结算", True),
+    Form("surgery_record", "手术记录", True),
+    Form("health_record", "居民健康档案", False),
+    Form("hypertension_followup", "高血压随访", False),
+    Form("diabetes_followup", "糖尿病随访", False),
+)
+FORM_IDS: tuple[str, ...] = tuple(f.id for f in FORMS)
+REALTIME_FORM_IDS: tuple[str, ...] = tuple(f.id for f in FORMS if f.realtime)
+FORM_BY_ID = {f.id: f for f in FORMS}
+OUTPATIENT_FORM = "outpatient_visit"
+DISCHARGE_FORM = "inpatient_discharge"
+
+INPUT_SUFFIXES = (".csv.gz", ".csv", ".parquet")
+
+
+def stem_of(name: str) -> str | None:
+    """The file name without its input suffix, or None when it is not an input file."""
+    lowered = name.lower()
+    for suffix in INPUT_SUFFIXES:
+        if lowered.endswith(suffix):
+            return name[: -len(suffix)]
+    return None
+
+
+def form_from_filename(path: str | PurePath) -> str | None:
+    """The form a file holds, from its name: the form id, then the end of the stem, `_`, `-` or `.`."""
+    name = PurePath(path).name
+    stem = stem_of(name) or name
+    for form_id in sorted(FORM_IDS, key=len, reverse=True):
+        if stem == form_id or (stem.startswith(form_id) and stem[len(form_id)] in "_-."):
+            return form_id
+    return None

@@ -1,0 +1,176 @@
+"""Thresholds, flags, status and the gate (SPEC section 5)."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from .errors import PolicyError
+from .forms import FORM_IDS
+from .values import parse_window
+
+OK, WARN, FAIL = "ok", "warn", "fail"
+SEVERITY_RANK = {OK: 0, WARN: 1, FAIL: 2}
+FAIL_ON_CHOICES = ("fail", "warn", "never")
+
+
+@dataclass(frozen=True)
+class Threshold:
+    warn: float
+    fail: float | None = None
+
+
+@dataclass(frozen=True)
+class Policy:
+    coverage: Threshold = Threshold(11, 6)
+    outpatient_rate: Threshold = Threshold(0.90, 0.60)
+    discharge_rate: Threshold = Threshold(0.90, 0.60)
+    upload_days: Threshold = Threshold(0.95, 0.80)
+    validity: Threshold = Threshold(0.99, 0.95)
+    coverage_min_records: int = 1
+    window_seconds: int = 86_400
+    form_windows: dict[str, int] = field(default_factory=dict)  # form id -> seconds
+    fail_on: str = "fail"
+
+    def window_for(self, form: str) -> int:
+        return self.form_windows.get(form, self.window_seconds)
+
+
+THRESHOLD_KEYS = ("coverage", "outpatient_rate", "discharge_rate", "upload_days", "validity")
+
+
+@dataclass(frozen=True)
+class Flag:
+    flag: str
+    severity: str
+    message: str
+
+
+def _number(value: Any, where: str, source: Path) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise PolicyError(f"{where} must be a number, not {value!r}", source)
+    return float(value)
+
+
+def policy_from_mapping(data: dict[str, Any], source: Path) -> Policy:
+    """A policy from the keys of a TOML document (top level or `[tool.nj-audit]`)."""
+    policy = Policy()
+    changes: dict[str, Any] = {}
+    for key, value in data.items():
+        if key in THRESHOLD_KEYS:
+            if not isinstance(value, dict) or not set(value) <= {"warn", "fail"}:
+                raise PolicyError(f"[{key}] takes only warn and fail", source)
+            base: Threshold = getattr(policy, key)
+            warn = _number(value.get("warn", base.warn), f"{key}.warn", source)
+            fail = _number(value["fail"], f"{key}.fail", source) if "fail" in value else base.fail
+            changes[key] = Threshold(warn, fail)
+        elif key == "coverage_min_records":
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise PolicyError(f"coverage_min_records must be a whole number >= 0, not {value!r}", source)
+            changes[key] = value
+        elif key == "window":
+            changes["window_seconds"] = _window(value, "window", source)
+        elif key == "windows":
+            if not isinstance(value, dict):
+                raise PolicyError("[windows] must map form ids to windows", source)
+            unknown = sorted(set(value) - set(FORM_IDS))
+            if unknown:
+                raise PolicyError(f"[windows] names unknown forms: {', '.join(unknown)}", source)
+            changes["form_windows"] = {form: _window(w, f"windows.{form}", source) for form, w in value.items()}
+        elif key == "fail_on":
+            if value not in FAIL_ON_CHOICES:
+                raise PolicyError(f"fail_on must be one of {', '.join(FAIL_ON_CHOICES)}, not {value!r}", source)
+            changes[key] = value
+        else:
+            raise PolicyError(f"unknown policy key {key!r}", source)
+    return replace(policy, **changes)
+
+
+def _window(value: Any, where: str, source: Path) -> int:
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise PolicyError(f"{where} must be a duration like \"24h\", not {value!r}", source)
+    try:
+        return parse_window(str(value))
+    except Exception as exc:
+        raise PolicyError(f"{where}: {exc}", source) from None
+
+
+def load_policy(path: Path | None, cwd: Path | None = None) -> Policy:
+    """`--policy FILE`, else `[tool.nj-audit]` in ./pyproject.toml, else the defaults."""
+    if path is None:
+        pyproject = (cwd or Path.cwd()) / "pyproject.toml"
+        if not pyproject.is_file():
+            return Policy()
+        data = _read_toml(pyproject)
+        section = data.get("tool", {}).get("nj-audit")
+        return policy_from_mapping(section, pyproject) if isinstance(section, dict) else Policy()
+    data = _read_toml(path)
+    section = data.get("tool", {}).get("nj-audit") if "tool" in data else data
+    if not isinstance(section, dict):
+        raise PolicyError("no policy found ([tool.nj-audit] is not a table)", path)
+    return policy_from_mapping(section, path)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise PolicyError(f"cannot read policy: {exc.strerror or exc}", path) from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise PolicyError(f"not valid TOML: {exc}", path) from None
+
+
+def _below(value: float | None, threshold: Threshold, name: str, shown: str) -> Flag | None:
+    if value is None:
+        return None
+    if threshold.fail is not None and value < threshold.fail:
+        return Flag(name, FAIL, f"{shown} is below the fail threshold {threshold.fail:g}")
+    if value < threshold.warn:
+        return Flag(name, WARN, f"{shown} is below the warn threshold {threshold.warn:g}")
+    return None
+
+
+def evaluate_flags(
+    policy: Policy,
+    *,
+    forms_covered: int | None,
+    forms_required: int | None,
+    outpatient_rate: float | None,
+    discharge_rate: float | None,
+    upload_day_ratio: float | None,
+    valid_ratio: float | None,
+    has_rates: bool = True,
+    registered: bool | None = None,
+) -> list[Flag]:
+    """The flags of one institution. A metric passed as None raises nothing but `no_data` (rates)."""
+    flags: list[Flag | None] = []
+    if forms_covered is not None:
+        shown = f"forms covered {forms_covered}/{forms_required}"
+        flags.append(_below(forms_covered, policy.coverage, "coverage", shown))
+    flags.append(_below(outpatient_rate, policy.outpatient_rate, "outpatient_rate", f"outpatient rate {_pct(outpatient_rate)}"))
+    flags.append(_below(discharge_rate, policy.discharge_rate, "discharge_rate", f"discharge rate {_pct(discharge_rate)}"))
+    flags.append(_below(upload_day_ratio, policy.upload_days, "upload_days", f"upload day ratio {_pct(upload_day_ratio)}"))
+    flags.append(_below(valid_ratio, policy.validity, "validity", f"valid ratio {_pct(valid_ratio)}"))
+    if has_rates and (outpatient_rate is None or discharge_rate is None):
+        missing = [n for n, v in (("outpatient", outpatient_rate), ("discharge", discharge_rate)) if v is None]
+        flags.append(Flag("no_data", WARN, f"no {' or '.join(missing)} real-time data (rate is /)"))
+    if registered is False:
+        flags.append(Flag("unregistered", WARN, "org_code is not in the registry"))
+    return [f for f in flags if f is not None]
+
+
+def _pct(value: float | None) -> str:
+    return "/" if value is None else f"{value * 100:.2f}%"
+
+
+def status_of(flags: list[Flag]) -> str:
+    return max((f.severity for f in flags), key=SEVERITY_RANK.__getitem__, default=OK)
+
+
+def gate_passes(statuses: list[str], fail_on: str) -> bool:
+    if fail_on == "never":
+        return True
+    limit = SEVERITY_RANK[FAIL] if fail_on == "fail" else SEVERITY_RANK[WARN]
+    return all(SEVERITY_RANK[s] < limit for s in statuses)

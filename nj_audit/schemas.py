@@ -1,0 +1,99 @@
+"""Loading the pandera YAML schemas (shipped in `schemas/`, installed as `nj_audit.schema_files`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+import pandera.backends.pandas.builtin_checks  # noqa: F401 - registers pandera's pandas checks
+import pandera.pandas as pa
+import yaml
+
+from . import checks as _checks  # noqa: F401 - registers the custom checks before any schema loads
+from .errors import SchemaError
+from .forms import FORM_IDS
+
+TEXT, TIME, DATE, NUMBER = "text", "time", "date", "number"
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    name: str
+    kind: str  # text | time | date | number
+    required: bool
+    label: str  # Chinese label (pandera `title`)
+    description: str  # English label (pandera `description`)
+    pii: bool
+
+
+@dataclass(frozen=True)
+class FormSchema:
+    """A pandera schema and what the audit needs to know about its columns."""
+
+    name: str
+    schema: pa.DataFrameSchema
+    columns: tuple[ColumnSpec, ...]
+    source: str
+
+    @property
+    def pii_columns(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns if c.pii)
+
+    def column(self, name: str) -> ColumnSpec:
+        return next(c for c in self.columns if c.name == name)
+
+
+def _kind(column: pa.Column, date_columns: list[str]) -> str:
+    if column.name in date_columns:
+        return DATE
+    dtype = str(column.dtype)
+    if dtype.startswith("datetime64"):
+        return TIME
+    if dtype.startswith(("float", "int")):
+        return NUMBER
+    return TEXT
+
+
+def build_form_schema(schema: pa.DataFrameSchema, source: str) -> FormSchema:
+    metadata = schema.metadata or {}
+    date_columns = list(metadata.get("date_columns", []))
+    pii = set(metadata.get("pii_columns", []))
+    columns = tuple(
+        ColumnSpec(
+            name=name,
+            kind=_kind(column, date_columns),
+            required=not column.nullable,
+            label=column.title or name,
+            description=column.description or name,
+            pii=name in pii,
+        )
+        for name, column in schema.columns.items()
+    )
+    return FormSchema(schema.name or source, schema, columns, source)
+
+
+def load_schema_file(path: Path) -> FormSchema:
+    """Any pandera YAML schema file (the `validate --schema` path)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+        yaml.safe_load(text)
+        schema = pa.DataFrameSchema.from_yaml(text)
+    except OSError as exc:
+        raise SchemaError(f"cannot read schema: {exc.strerror or exc}", path) from None
+    except Exception as exc:  # pandera raises many kinds for a bad schema document
+        raise SchemaError(f"not a valid pandera YAML schema: {str(exc).splitlines()[0] if str(exc) else exc!r}", path) from None
+    return build_form_schema(schema, str(path))
+
+
+def schema_path(form: str) -> Path:
+    return Path(str(resources.files("nj_audit.schema_files").joinpath(f"{form}.yaml")))
+
+
+@cache
+def load_schema(form: str) -> FormSchema:
+    """The shipped schema of one of the 14 forms."""
+    if form not in FORM_IDS:
+        raise SchemaError(f"unknown form {form!r}; forms are: {', '.join(FORM_IDS)}")
+    return load_schema_file(schema_path(form))
