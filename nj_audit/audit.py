@@ -120,7 +120,9 @@ class Collector:
         codes, uniques = pd.factorize(_org_codes(chunk))
         lookup = np.array([self.org_index.setdefault(str(u), len(self.org_index)) for u in uniques], dtype=np.int32)
         org = lookup[codes] if len(codes) else np.zeros(0, dtype=np.int32)
-        record_id = chunk.frame["record_id"] if "record_id" in chunk.frame.columns else pd.Series([None] * len(chunk.frame), dtype="str")
+        record_id = (
+            chunk.frame["record_id"] if "record_id" in chunk.frame.columns else pd.Series([None] * len(chunk.frame), dtype="str")
+        )
         event = _times(verdict.typed, "event_time")
         index = np.flatnonzero(keep) if not keep.all() else None
         pick = (lambda a: a[index]) if index is not None else (lambda a: a)
@@ -198,10 +200,9 @@ def summarise(
             group = (registry.district_of(code) if registry else None) or "(unknown district)"
         members.setdefault(group, []).append(index)
     institutions = [
-        _institution(group, indexes, counts, days, period, policy, registry, by, names)
-        for group, indexes in members.items()
+        _institution(group, indexes, counts, days, period, policy, registry, by, names) for group, indexes in members.items()
     ]
-    institutions.sort(key=lambda i: (i.org_code or i.name or ""))
+    institutions.sort(key=lambda i: i.org_code or i.name or "")
     checks = [CheckCount(f, c, k, n) for (f, c, k), n in sorted(partial.check_failures.items())]
     passed = gate_passes([i.status for i in institutions], policy.fail_on)
     return AuditResult(period, policy.window_seconds, passed, policy.fail_on, institutions, checks, skipped, by)

@@ -100,8 +100,13 @@ def progress_bar(enabled: bool, paths: list[Path]) -> Iterator[Callable[[int], N
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     with Progress(
-        TextColumn("auditing"), BarColumn(), MofNCompleteColumn(), TextColumn("rows"), TimeElapsedColumn(),
-        console=stderr, transient=True,
+        TextColumn("auditing"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("rows"),
+        TimeElapsedColumn(),
+        console=stderr,
+        transient=True,
     ) as progress:
         task = progress.add_task("rows", total=None)
         yield lambda rows: progress.advance(task, rows)
@@ -166,11 +171,26 @@ def validate(
         with progress_bar(show_progress(quiet, json_out), paths) as hook:
             if failures is not None:
                 with open(failures, "w", encoding="utf-8", newline="") as sink:
-                    result = run_validate(paths, form=form, schema_file=schema, encoding=encoding, show_pii=show_pii,
-                                          failures_out=sink, chunk_rows=chunk_size, progress=hook)
+                    result = run_validate(
+                        paths,
+                        form=form,
+                        schema_file=schema,
+                        encoding=encoding,
+                        show_pii=show_pii,
+                        failures_out=sink,
+                        chunk_rows=chunk_size,
+                        progress=hook,
+                    )
             else:
-                result = run_validate(paths, form=form, schema_file=schema, encoding=encoding, show_pii=show_pii,
-                                      chunk_rows=chunk_size, progress=hook)
+                result = run_validate(
+                    paths,
+                    form=form,
+                    schema_file=schema,
+                    encoding=encoding,
+                    show_pii=show_pii,
+                    chunk_rows=chunk_size,
+                    progress=hook,
+                )
         if json_out:
             import json
 
@@ -253,12 +273,30 @@ def audit(
         if engine == "dask":
             from .engines.dask_engine import run_audit_dask
 
-            result = run_audit_dask(paths, policy=chosen, form=form, period=chosen_period, registry=loaded_registry,
-                                    by=by.value, encoding=encoding, scheduler=scheduler, partitions=partitions)
+            result = run_audit_dask(
+                paths,
+                policy=chosen,
+                form=form,
+                period=chosen_period,
+                registry=loaded_registry,
+                by=by.value,
+                encoding=encoding,
+                scheduler=scheduler,
+                partitions=partitions,
+            )
         elif engine == "pandas":
             with progress_bar(show_progress(quiet, json_out), paths) as hook:
-                result = run_audit(paths, policy=chosen, form=form, period=chosen_period, registry=loaded_registry,
-                                   by=by.value, encoding=encoding, chunk_rows=chunk_size, progress=hook)
+                result = run_audit(
+                    paths,
+                    policy=chosen,
+                    form=form,
+                    period=chosen_period,
+                    registry=loaded_registry,
+                    by=by.value,
+                    encoding=encoding,
+                    chunk_rows=chunk_size,
+                    progress=hook,
+                )
         else:
             raise UsageError(f"unknown --engine {engine!r}: pandas or dask")
         render_audit(result, output_format, output, sort, lang, [*paths, *(p for p in (registry, policy) if p)])
@@ -338,8 +376,14 @@ def schemas_show(
         table.add_column(header, overflow="fold")
     for column in spec.columns:
         rules = [check_message(c) for c in spec.schema.columns[column.name].checks]
-        table.add_row(column.name, column.label, column.description + (" (PII)" if column.pii else ""), column.kind,
-                      "yes" if column.required else "optional", "\n".join(rules))
+        table.add_row(
+            column.name,
+            column.label,
+            column.description + (" (PII)" if column.pii else ""),
+            column.kind,
+            "yes" if column.required else "optional",
+            "\n".join(rules),
+        )
     console = Console(highlight=False)
     console.print(table)
     console.print("Cross-field rules:")
@@ -375,9 +419,16 @@ def samples_generate(
 
     with errors_handled(debug):
         batch = generate_batch(
-            outdir, institutions=institutions, rows=rows, period=parse_period(period), seed=seed,
-            realtime_share=realtime_share, correction_share=correction_share, invalid_share=invalid_share,
-            missed_day_share=missed_day_share, missing_form_share=missing_form_share,
+            outdir,
+            institutions=institutions,
+            rows=rows,
+            period=parse_period(period),
+            seed=seed,
+            realtime_share=realtime_share,
+            correction_share=correction_share,
+            invalid_share=invalid_share,
+            missed_day_share=missed_day_share,
+            missing_form_share=missing_form_share,
         )
     stderr.print(f"wrote {len(batch.files)} files, {batch.rows} rows, registry {batch.registry}")
 

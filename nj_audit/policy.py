@@ -90,7 +90,7 @@ def policy_from_mapping(data: dict[str, Any], source: Path) -> Policy:
 
 def _window(value: Any, where: str, source: Path) -> int:
     if isinstance(value, bool) or not isinstance(value, (str, int)):
-        raise PolicyError(f"{where} must be a duration like \"24h\", not {value!r}", source)
+        raise PolicyError(f'{where} must be a duration like "24h", not {value!r}', source)
     try:
         return parse_window(str(value))
     except Exception as exc:

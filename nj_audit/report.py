@@ -281,7 +281,13 @@ def render_validate_table(result: ValidateResult, console: Console) -> None:
             console.print(f"[green]{form.form}[/]: {form.rows} rows, all valid")
             continue
         table = Table(title=f"{form.form}: {form.invalid_rows} of {form.rows} rows invalid", title_justify="left")
-        for header, justify in (("check", "left"), ("column", "left"), ("rows", "right"), ("share", "right"), ("examples", "left")):
+        for header, justify in (
+            ("check", "left"),
+            ("column", "left"),
+            ("rows", "right"),
+            ("share", "right"),
+            ("examples", "left"),
+        ):
             table.add_column(header, justify=justify, overflow="fold")  # type: ignore[arg-type]
         for check in sorted(form.checks.values(), key=lambda c: (-c.rows, c.column, c.check)):
             examples = "\n".join(f"{e.file}:{e.line} {e.value!r}" if e.value else f"{e.file}:{e.line}" for e in check.examples)

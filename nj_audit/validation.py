@@ -46,7 +46,9 @@ def check_message(check: Check) -> str:
 
 def _as_mask(result: object, length: int) -> np.ndarray:
     values = np.asarray(result, dtype=object) if not isinstance(result, (pd.Series, np.ndarray)) else result
-    mask = pd.Series(values).fillna(False).to_numpy(dtype=bool) if isinstance(values, pd.Series) else np.asarray(values, dtype=bool)
+    mask = (
+        pd.Series(values).fillna(False).to_numpy(dtype=bool) if isinstance(values, pd.Series) else np.asarray(values, dtype=bool)
+    )
     if mask.ndim == 0:
         return np.full(length, bool(mask))
     return mask
@@ -103,7 +105,9 @@ def judge(chunk: Chunk, spec: FormSchema) -> ChunkVerdict:
             continue
         passed = _as_mask(check._check_fn(typed, **check._check_kwargs), n)
         if not passed.all():
-            failures.append(Failure(str(stats.get("column", "(frame)")), check.name, check_message(check), np.flatnonzero(~passed)))
+            failures.append(
+                Failure(str(stats.get("column", "(frame)")), check.name, check_message(check), np.flatnonzero(~passed))
+            )
     if chunk.damage:
         failures = _without_damaged_rows(failures, chunk, n)
     valid = np.ones(n, dtype=bool)
