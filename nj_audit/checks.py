@@ -22,7 +22,7 @@ _GB11643_WEIGHTS = np.array([pow(2, 17 - i, 11) for i in range(17)], dtype=np.in
 
 
 def _lookup_table(alphabet: str) -> np.ndarray:
-    table = np.full(256, -1, dtype=np.int64)
+    table = np.full(256, -1, dtype=np.int8)
     for value, char in enumerate(alphabet):
         table[ord(char)] = value
     return table
@@ -39,9 +39,11 @@ def _arrow(series: pd.Series) -> pa.Array:
 def _fixed_width(series: pd.Series, width: int) -> tuple[np.ndarray, np.ndarray]:
     """Rows whose value is `width` ASCII characters, and those values as a (k, width) byte matrix."""
     arr = _arrow(series)
-    ok = pc.and_(pc.equal(pc.binary_length(arr), width), pc.string_is_ascii(arr))
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    ok = pc.fill_null(pc.and_(pc.equal(pc.binary_length(arr), width), pc.string_is_ascii(arr)), False)
     ok_np = ok.to_numpy(zero_copy_only=False).astype(bool)
-    chosen = pc.filter(arr, ok).combine_chunks() if isinstance(arr, pa.ChunkedArray) else pc.filter(arr, ok)
+    chosen = pc.filter(arr, ok)
     if len(chosen) == 0:
         return ok_np, np.zeros((0, width), dtype=np.uint8)
     offsets = np.frombuffer(chosen.buffers()[1], dtype=np.int64)[chosen.offset : chosen.offset + len(chosen) + 1]
@@ -53,12 +55,16 @@ def _result(series: pd.Series, passed: np.ndarray) -> pd.Series:
     return pd.Series(passed, index=series.index, dtype=bool)
 
 
+def _weighted_sum(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    return values.astype(np.int32) @ weights.astype(np.int32)
+
+
 def gb32100_ok(series: pd.Series) -> pd.Series:
     """18-character unified social credit code whose 18th character is the GB 32100 check."""
     shape_ok, chars = _fixed_width(series, 18)
     values = _GB32100_VALUE[chars]
     good = (values >= 0).all(axis=1)
-    total = (values[:, :17] * _GB32100_WEIGHTS).sum(axis=1)
+    total = _weighted_sum(values[:, :17], _GB32100_WEIGHTS)
     expected = (31 - total % 31) % 31
     good &= values[:, 17] == expected
     passed = np.zeros(len(series), dtype=bool)
@@ -66,27 +72,47 @@ def gb32100_ok(series: pd.Series) -> pd.Series:
     return _result(series, passed)
 
 
+def _dates(year: np.ndarray, month: np.ndarray, day: np.ndarray) -> np.ndarray:
+    """datetime64[ns] from parts, NaT where they are not a real date."""
+    real_month = (month >= 1) & (month <= 12)
+    months = ((year - 1970) * 12 + np.where(real_month, month, 1) - 1).astype("timedelta64[M]")
+    first = (np.datetime64("1970-01", "M") + months).astype("datetime64[D]")
+    following = (np.datetime64("1970-01", "M") + months + np.timedelta64(1, "M")).astype("datetime64[D]")
+    date = first + (day - 1).astype("timedelta64[D]")
+    real = real_month & (day >= 1) & (date < following)
+    return np.where(real, date.astype("datetime64[ns]"), np.datetime64("NaT", "ns"))
+
+
+_ID_CACHE: list[tuple[object, tuple[np.ndarray, np.ndarray, np.ndarray]]] = []
+
+
 def id_card_parts(series: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per value: has the 17-digits-plus-check shape, has a correct check character, and the
-    birth date (datetime64[ns], NaT when not a real date)."""
+    birth date (datetime64[ns], NaT when not a real date). The last answer is kept, because five
+    checks of a form ask about the same column."""
+    for cached, parts in _ID_CACHE:
+        if cached is series.array:
+            return parts
     n = len(series)
     shape_ok, chars = _fixed_width(series, 18)
-    digits = _DIGIT_VALUE[chars[:, :17]]
+    digits = _DIGIT_VALUE[chars[:, :17]].astype(np.int32)
     last = chars[:, 17]
     shape = (digits >= 0).all(axis=1) & ((_DIGIT_VALUE[last] >= 0) | (last == ord("X")))
-    total = (np.where(digits >= 0, digits, 0) * _GB11643_WEIGHTS).sum(axis=1)
+    total = _weighted_sum(np.where(digits >= 0, digits, 0), _GB11643_WEIGHTS)
     expected = (12 - total % 11) % 11
     found = np.where(last == ord("X"), 10, _DIGIT_VALUE[last])
     checksum = shape & (found == expected)
-    birth_text = pd.Series(chars[:, 6:14].copy().view("S8").ravel()).str.decode("ascii")
-    birth = pd.to_datetime(birth_text, format="%Y%m%d", errors="coerce").to_numpy("datetime64[ns]")
+    d = np.where(digits >= 0, digits, 0).astype(np.int64)
+    birth = _dates(d[:, 6] * 1000 + d[:, 7] * 100 + d[:, 8] * 10 + d[:, 9], d[:, 10] * 10 + d[:, 11], d[:, 12] * 10 + d[:, 13])
     shape_all = np.zeros(n, dtype=bool)
     shape_all[shape_ok] = shape
     checksum_all = np.zeros(n, dtype=bool)
     checksum_all[shape_ok] = checksum
     birth_all = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
     birth_all[shape_ok] = np.where(shape, birth, np.datetime64("NaT"))
-    return shape_all, checksum_all, birth_all
+    parts = (shape_all, checksum_all, birth_all)
+    _ID_CACHE[:] = [(series.array, parts)]
+    return parts
 
 
 def id_card_format_ok(series: pd.Series) -> pd.Series:
@@ -105,7 +131,7 @@ def id_card_birth_date_ok(series: pd.Series) -> pd.Series:
 
 def valid_id_card(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Which id_card values are valid (shape, check character, real date), and their birth dates."""
-    shape, checksum, birth = id_card_parts(series.astype("str"))
+    shape, checksum, birth = id_card_parts(series)
     valid = shape & checksum & ~np.isnat(birth) & series.notna().to_numpy()
     return valid, birth
 
@@ -140,7 +166,8 @@ def id_card_birth_date(pandas_obj: pd.Series) -> pd.Series:
 @register_check_method(statistics=[])
 def no_whitespace(pandas_obj: pd.Series) -> pd.Series:
     """No whitespace inside the value."""
-    return ~pandas_obj.str.contains(r"\s", regex=True)
+    has_space = pc.match_substring_regex(_arrow(pandas_obj), r"\s")
+    return _result(pandas_obj, ~has_space.to_numpy(zero_copy_only=False).astype(bool))
 
 
 @register_check_method(statistics=["min_date"])
@@ -197,13 +224,14 @@ def id_card_birth_date_matches(pandas_obj: pd.DataFrame, *, column: str, other: 
 @register_check_method(statistics=["column", "other"], supported_types=pd.DataFrame)
 def id_card_sex_matches(pandas_obj: pd.DataFrame, *, column: str, other: str) -> pd.Series:
     """A valid ID number's 17th digit is odd for sex_code 1 and even for sex_code 2."""
-    ids = pandas_obj[column].astype("str")
+    ids = pandas_obj[column]
     valid, _ = valid_id_card(ids)
-    sex = pandas_obj[other].astype("str")
-    digit = pd.to_numeric(ids.str.slice(16, 17), errors="coerce").to_numpy()
-    odd = np.nan_to_num(digit, nan=0).astype(np.int64) % 2 == 1
-    is_male = (sex == "1").to_numpy()
-    is_female = (sex == "2").to_numpy()
+    shape_ok, chars = _fixed_width(ids, 18)
+    odd = np.zeros(len(ids), dtype=bool)
+    odd[shape_ok] = chars[:, 16] % 2 == 1  # ASCII digits: odd code, odd digit
+    sex = pandas_obj[other]
+    is_male = (sex == "1").to_numpy(dtype=bool, na_value=False)
+    is_female = (sex == "2").to_numpy(dtype=bool, na_value=False)
     check = valid & (is_male | is_female)
     agrees = (is_male & odd) | (is_female & ~odd)
     return pd.Series(~check | agrees, index=pandas_obj.index)

@@ -93,7 +93,7 @@ def judge(chunk: Chunk, spec: FormSchema) -> ChunkVerdict:
             failures.append(Failure(column.name, "required", "a value is required", np.flatnonzero(~present)))
         if not present.any():
             continue
-        subset = values[present]
+        subset = values if present.all() else values[present]
         for check in spec.schema.columns[column.name].checks:
             passed = _as_mask(check._check_fn(subset, **check._check_kwargs), len(subset))
             if not passed.all():

@@ -37,41 +37,67 @@ def parse_times(series: pd.Series, date_only: bool = False) -> tuple[pd.Series, 
     """Local naive datetime64[ns] values (NaT where missing or unreadable), and the mask of present
     values that are not a time in one of the SPEC's formats."""
     text = _arrow(series)
+    if isinstance(text, pa.ChunkedArray):
+        text = text.combine_chunks()
+    present = _numpy(pc.is_valid(text)).astype(bool)
+    values, done = _parse_plain(text)
+    rest = present & ~done
+    if rest.any():  # other layouts, fractions, offsets: the general (slower) path
+        index = np.flatnonzero(rest)
+        values[index] = _parse_general(pc.take(text, pa.array(index)))
+    if date_only:
+        values = values.astype("datetime64[D]").astype("datetime64[ns]")
+    unreadable = present & np.isnat(values)
+    return pd.Series(values, index=series.index), unreadable
+
+
+def _parse_plain(text: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """The common layouts `YYYY-MM-DD HH:MM:SS` and `YYYY-MM-DD`, parsed by arrow; which values
+    it parsed."""
+    values = np.full(len(text), np.datetime64("NaT"), dtype="datetime64[ns]")
+    done = np.zeros(len(text), dtype=bool)
+    lengths = pc.binary_length(text)
+    for layout, width in (("%Y-%m-%d %H:%M:%S", 19), ("%Y-%m-%d", 10)):
+        parsed = pc.strptime(text, format=layout, unit="s", error_is_null=True)
+        # strptime rolls 2022-02-30 over into March and takes one-digit fields: insist on the layout
+        day = pc.utf8_lpad(pc.cast(pc.day(parsed), pa.large_string()), 2, "0")
+        exact = pc.and_(pc.equal(lengths, width), pc.equal(day, pc.utf8_slice_codeunits(text, 8, 10)))
+        hit = _numpy(pc.fill_null(exact, False)).astype(bool)
+        if hit.any():
+            values[hit] = _numpy(pc.cast(parsed, pa.timestamp("ns"))).astype("datetime64[ns]")[hit]
+            done |= hit
+        if done.all():
+            break
+    return values, done
+
+
+def _parse_general(text: pa.Array) -> np.ndarray:
     parts = pc.extract_regex(text, _TIME_PATTERN)
-    matched = pc.is_valid(parts)
+    matched = _numpy(pc.is_valid(parts)).astype(bool)
     clock = pc.fill_null(pc.struct_field(parts, "clock"), "")
     clock = pc.if_else(pc.equal(clock, ""), "00:00:00", clock)
     body = pc.binary_join_element_wise(pc.struct_field(parts, "date"), clock, pa.scalar(" ", pa.large_string()))
     parsed = pd.to_datetime(pd.Series(_numpy(body), dtype=object), format="%Y-%m-%d %H:%M:%S", errors="coerce")
     values = parsed.to_numpy("datetime64[ns]").copy()
 
-    fraction = pc.struct_field(parts, "fraction")
+    fraction = pc.fill_null(pc.struct_field(parts, "fraction"), "")
     if pc.any(pc.greater(pc.binary_length(fraction), 0)).as_py():
         digits = pc.utf8_rpad(pc.utf8_slice_codeunits(fraction, 1), 9, "0")
         nanos = pc.fill_null(pc.cast(pc.if_else(pc.equal(digits, "000000000"), "0", digits), pa.int64()), 0)
         values = values + _numpy(nanos).astype("timedelta64[ns]")
 
-    zone = pc.fill_null(pc.struct_field(parts, "zone"), "")
-    if pc.any(pc.greater(pc.binary_length(zone), 0)).as_py():
-        zone_np = _numpy(zone)
-        has_zone = zone_np != ""
-        z = pd.Series(zone_np[has_zone]).str.replace(":", "", regex=False)
+    zone = _numpy(pc.fill_null(pc.struct_field(parts, "zone"), "")).astype(object)
+    has_zone = zone != ""
+    if has_zone.any():
+        z = pd.Series(zone[has_zone], dtype=object).str.replace(":", "", regex=False)
         sign = np.where(z.str[0] == "-", -1, 1)
         hours = pd.to_numeric(z.str[1:3], errors="coerce").fillna(0).to_numpy()
         minutes = pd.to_numeric(z.str[3:5], errors="coerce").fillna(0).to_numpy()
         offset = (sign * (hours * 60 + minutes)).astype("int64") * np.int64(60_000_000_000)
-        is_utc = (z == "Z").to_numpy()
-        offset[is_utc] = 0
-        local = values[has_zone] - offset.astype("timedelta64[ns]") + LOCAL_OFFSET.to_timedelta64()
-        values[has_zone] = local
-
-    if date_only:
-        values = values.astype("datetime64[D]").astype("datetime64[ns]")
-    present = _numpy(pc.is_valid(text)).astype(bool)
-    unreadable = present & np.isnat(values)
-    unreadable |= present & ~_numpy(matched).astype(bool)
-    values[unreadable] = np.datetime64("NaT")
-    return pd.Series(values, index=series.index), unreadable
+        offset[(z == "Z").to_numpy()] = 0
+        values[has_zone] = values[has_zone] - offset.astype("timedelta64[ns]") + LOCAL_OFFSET.to_timedelta64()
+    values[~matched] = np.datetime64("NaT")
+    return values
 
 
 def parse_numbers(series: pd.Series) -> tuple[pd.Series, np.ndarray]:
