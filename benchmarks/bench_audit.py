@@ -60,7 +60,10 @@ def main() -> None:
     if args.chunk_size:
         cli += ["--chunk-size", str(args.chunk_size)]
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
-    header = f"{'rows':>11} {'variant':<7} {'MB':>6} | {'read s':>7} {'read MiB':>8} | {'audit s':>7} {'rows/s':>10} {'MiB':>6} | ratio"
+    header = (
+        f"{'rows':>11} {'variant':<7} {'MB':>6} | {'read s':>7} {'read MiB':>8} | "
+        f"{'audit s':>7} {'rows/s':>10} {'MiB':>6} | ratio"
+    )
     print(header)
     print("-" * len(header))
     for rows in args.rows:

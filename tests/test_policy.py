@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 from nj_audit.cli import app
 from nj_audit.errors import PolicyError
 from nj_audit.policy import FAIL, OK, WARN, Policy, evaluate_flags, gate_passes, load_policy, status_of
+
 from test_metrics import ORG, visit, write
 
 GOOD = dict(forms_covered=11, forms_required=11, outpatient_rate=0.95, discharge_rate=0.95, upload_day_ratio=1.0, valid_ratio=1.0)
@@ -82,9 +83,17 @@ def test_policy_file_and_pyproject(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ['colour = "red"\n', '[coverage]\nwarn = "many"\n', '[coverage]\nsoft = 3\n', 'window = "soon"\n', "[windows]\nnot_a_form = \"1h\"\n",
-     'fail_on = "sometimes"\n', "coverage_min_records = -1\n", "this is not toml"],
-)  # fmt: skip
+    [
+        'colour = "red"\n',
+        '[coverage]\nwarn = "many"\n',
+        "[coverage]\nsoft = 3\n",
+        'window = "soon"\n',
+        '[windows]\nnot_a_form = "1h"\n',
+        'fail_on = "sometimes"\n',
+        "coverage_min_records = -1\n",
+        "this is not toml",
+    ],
+)
 def test_bad_policies_are_refused(tmp_path: Path, text: str) -> None:
     policy_file = tmp_path / "policy.toml"
     policy_file.write_text(text, encoding="utf-8")
