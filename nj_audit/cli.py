@@ -166,7 +166,7 @@ def validate(
         if form is not None:
             _known_form(form)
         if failures is not None:
-            refuse_overwriting_inputs(failures, paths)
+            refuse_overwriting_inputs(failures, [*paths, *([schema] if schema else [])])
         json_out = output_format == ValidateFormat.json
         with progress_bar(show_progress(quiet, json_out), paths) as hook:
             if failures is not None:
@@ -217,7 +217,7 @@ def audit(
     window: Annotated[str | None, typer.Option(help="Real-time window: 24h, 90m, 1d, 3600s (default 24h).")] = None,
     registry: Annotated[Path | None, typer.Option(help="CSV of org_code, name, district.")] = None,
     by: Annotated[By, typer.Option(help="Rows per institution or per district.")] = By.institution,
-    policy: Annotated[Path | None, typer.Option(help="Policy TOML (default: [tool.nj-audit] in ./pyproject.toml).")] = None,
+    policy: Annotated[Path | None, typer.Option(help="Policy TOML (default: \\[tool.nj-audit] in ./pyproject.toml).")] = None,
     fail_on: Annotated[FailOn | None, typer.Option(help="What fails the gate: fail, warn or never.")] = None,
     output_format: Annotated[Format, typer.Option("--format", help="table, json, csv, markdown or junit.")] = Format.table,
     output: Annotated[Path | None, typer.Option(help="Write the report here instead of stdout.")] = None,
@@ -439,3 +439,4 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+from . import cli_rank  # noqa: E402,F401 - registers the rank command

@@ -46,6 +46,7 @@ CSV_COLUMNS = (
     ("org_code", "机构代码"),
     ("district", "所属区"),
     ("valid_ratio", "数据有效率"),
+    ("period_days", "统计天数"),
     ("status", "状态"),
     ("flags", "预警"),
 )
@@ -85,7 +86,7 @@ def ranked(result: AuditResult, sort: str = "rows_uploaded") -> list[Institution
 
 def _period_text(result: AuditResult) -> str:
     if result.period is None:
-        return "no readable upload time"
+        return "period not stated"
     return f"{result.period.start} to {result.period.end} ({result.period.days} days)"
 
 
@@ -99,38 +100,36 @@ def verdict_line(result: AuditResult) -> str:
 
 
 def render_table(result: AuditResult, console: Console, sort: str = "rows_uploaded", title: str | None = None) -> None:
+    institutions = ranked(result, sort)
+    with_district = any(i.district for i in institutions)
+    with_validity = any(i.valid_ratio is not None for i in institutions)
     table = Table(title=title or f"Real-time upload audit, {_period_text(result)}", title_justify="left")
-    for header, justify in (
-        ("#", "right"),
-        ("institution", "left"),
-        ("district", "left"),
-        ("rows", "right"),
-        ("upload days", "right"),
-        ("forms", "right"),
-        ("outpatient", "right"),
-        ("discharge", "right"),
-        ("validity", "right"),
-        ("status", "left"),
-        ("flags", "left"),
-    ):
-        table.add_column(header, justify=justify)  # type: ignore[arg-type]
-    for rank, inst in enumerate(ranked(result, sort), start=1):
+    table.add_column("#", justify="right", no_wrap=True)
+    table.add_column("institution", overflow="fold", min_width=10)
+    if with_district:
+        table.add_column("district", overflow="fold")
+    for header in ("rows", "days", "forms", "outpatient", "discharge", *(("validity",) if with_validity else ())):
+        table.add_column(header, justify="right", no_wrap=True)
+    table.add_column("status", no_wrap=True)
+    table.add_column("flags", overflow="fold")
+    for rank, inst in enumerate(institutions, start=1):
         flags = Text()
         for n, flag in enumerate(inst.flags):
             flags.append(("" if n == 0 else " ") + flag.flag, style=SEVERITY_STYLE[flag.severity])
-        table.add_row(
-            str(rank),
-            inst.label,
-            inst.district or "",
+        cells: list[str | Text] = [str(rank), inst.label]
+        if with_district:
+            cells.append(inst.district or "")
+        cells += [
             _int(inst.rows_uploaded),
-            "/" if inst.upload_days is None else str(inst.upload_days),
+            _int(inst.upload_days),
             forms_text(inst),
             pct(inst.outpatient_rate),
             pct(inst.discharge_rate),
-            pct(inst.valid_ratio),
-            Text(inst.status, style=SEVERITY_STYLE[inst.status]),
-            flags,
-        )
+        ]
+        if with_validity:
+            cells.append(pct(inst.valid_ratio))
+        cells += [Text(inst.status, style=SEVERITY_STYLE[inst.status]), flags]
+        table.add_row(*cells)
     console.print(table)
     for path in result.skipped:
         console.print(f"[yellow]skipped[/] {path} (no form matches its name)")

@@ -12,6 +12,7 @@ import pandera.pandas as pa
 import yaml
 
 from . import checks as _checks  # noqa: F401 - registers the custom checks before any schema loads
+from . import table_checks as _table_checks  # noqa: F401 - registers the table checks (summary, bookings)
 from .errors import SchemaError
 from .forms import FORM_IDS
 
@@ -87,8 +88,16 @@ def load_schema_file(path: Path) -> FormSchema:
     return build_form_schema(schema, str(path))
 
 
+def schema_dir() -> Path:
+    """The installed schema files, or the repository's `schemas/` when run from a checkout."""
+    try:
+        return Path(str(resources.files("nj_audit.schema_files")))
+    except ModuleNotFoundError:
+        return Path(__file__).resolve().parent.parent / "schemas"
+
+
 def schema_path(form: str) -> Path:
-    return Path(str(resources.files("nj_audit.schema_files").joinpath(f"{form}.yaml")))
+    return schema_dir() / f"{form}.yaml"
 
 
 @cache

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TextIO
 
@@ -72,7 +72,7 @@ def failure_values(chunk: Chunk, failure: Failure, spec: FormSchema, show_pii: b
         return [chunk.damage[int(r)][1] for r in rows]
     explain = EXPLAINERS.get(failure.check)
     if explain is not None:
-        return list(explain(chunk.frame, rows))  # type: ignore[operator]
+        return list(explain(chunk.frame, rows, **failure.stats))  # type: ignore[operator]
     if failure.column not in chunk.frame.columns:
         return [""] * len(rows)
     cells = chunk.frame[failure.column].to_numpy(dtype=object)[rows]
@@ -138,7 +138,7 @@ def _record(
     if writer is None and room <= 0:
         return
     wanted = failure.rows if writer else failure.rows[:room]
-    values = failure_values(chunk, Failure(failure.column, failure.check, failure.message, wanted), spec, show_pii)
+    values = failure_values(chunk, replace(failure, rows=wanted), spec, show_pii)
     lines = chunk.lines[wanted]
     for line, value in list(zip(lines, values))[: max(room, 0)]:
         entry.examples.append(Example(str(path), int(line), value))

@@ -7,7 +7,7 @@ keeps a boolean mask per check instead of asking pandera for failure-case frames
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -28,6 +28,7 @@ class Failure:
     check: str
     message: str
     rows: np.ndarray
+    stats: dict = field(default_factory=dict)  # the check's statistics, for explaining a failure
 
 
 @dataclass
@@ -97,7 +98,15 @@ def judge(chunk: Chunk, spec: FormSchema) -> ChunkVerdict:
         for check in spec.schema.columns[column.name].checks:
             passed = _as_mask(check._check_fn(subset, **check._check_kwargs), len(subset))
             if not passed.all():
-                failures.append(Failure(column.name, check.name, check_message(check), np.flatnonzero(present)[~passed]))
+                failures.append(
+                    Failure(
+                        column.name,
+                        check.name,
+                        check_message(check),
+                        np.flatnonzero(present)[~passed],
+                        dict(check.statistics or {}),
+                    )
+                )
     for check in spec.schema.checks:
         stats = check.statistics or {}
         needed = [v for k, v in stats.items() if k in ("column", "other")]
@@ -106,7 +115,9 @@ def judge(chunk: Chunk, spec: FormSchema) -> ChunkVerdict:
         passed = _as_mask(check._check_fn(typed, **check._check_kwargs), n)
         if not passed.all():
             failures.append(
-                Failure(str(stats.get("column", "(frame)")), check.name, check_message(check), np.flatnonzero(~passed))
+                Failure(
+                    str(stats.get("column", "(frame)")), check.name, check_message(check), np.flatnonzero(~passed), dict(stats)
+                )
             )
     if chunk.damage:
         failures = _without_damaged_rows(failures, chunk, n)
@@ -120,7 +131,7 @@ def _without_damaged_rows(failures: list[Failure], chunk: Chunk, n: int) -> list
     """A damaged row's fields may be shifted, so it is reported for its damage alone."""
     damaged = np.zeros(n, dtype=bool)
     damaged[list(chunk.damage)] = True
-    kept = [Failure(f.column, f.check, f.message, f.rows[~damaged[f.rows]]) for f in failures]
+    kept = [replace(f, rows=f.rows[~damaged[f.rows]]) for f in failures]
     kept = [f for f in kept if len(f.rows)]
     by_check: dict[str, list[int]] = {}
     for position, (check, _detail) in sorted(chunk.damage.items()):

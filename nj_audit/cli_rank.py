@@ -1,0 +1,65 @@
+"""The `rank` command: a published summary table -> the audit's ranking, flags and gate."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .cli import FailOn, Format, Lang, app, errors_handled, refuse_overwriting_inputs, render_audit, stderr
+from .errors import ExitCode, UsageError
+
+
+@app.command()
+def rank(
+    path: Annotated[Path, typer.Argument(help="Summary table: CSV (UTF-8 or GB18030) or xlsx, English or Chinese headers.")],
+    period_days: Annotated[
+        int | None, typer.Option(help="Days in the table's period (default: its period_days column, else 365).", min=1)
+    ] = None,
+    policy: Annotated[Path | None, typer.Option(help="Policy TOML (default: \\[tool.nj-audit] in ./pyproject.toml).")] = None,
+    fail_on: Annotated[FailOn | None, typer.Option(help="What fails the gate: fail, warn or never.")] = None,
+    output_format: Annotated[Format, typer.Option("--format", help="table, json, csv, markdown or junit.")] = Format.table,
+    output: Annotated[Path | None, typer.Option(help="Write the report here instead of stdout.")] = None,
+    sort: Annotated[str, typer.Option(help="Rank by this metric (rows_uploaded, outpatient_rate, ...).")] = "rows_uploaded",
+    lang: Annotated[Lang, typer.Option(help="CSV headers in English or Chinese.")] = Lang.en,
+    encoding: Annotated[str | None, typer.Option(help="Force the CSV encoding (default: detect UTF-8/GB18030).")] = None,
+    debug: Annotated[bool, typer.Option(help="Show a traceback on errors.")] = False,
+) -> None:
+    """Rank and flag the institutions of a published summary table with the audit's policy.
+
+    Columns: 接入单位, 数据上传量, 数据上传天数, 实时数据表单上传情况, 门急诊人次, 门急诊实时数据符合率,
+    出院人次, 出院实时数据符合率 (or the English names of `--format csv`); other columns are ignored.
+
+    The table is checked against schemas/summary.yaml first. Failures are listed on stderr as `validate` lists them;
+    a failing row is still ranked, without its failing values and with the flag invalid_row (fail).
+
+    Exit 0 when the gate passes, 1 when it fails, 2 when the table cannot be read.
+
+    Examples:
+
+        nj-audit rank samples/hospitals_2022.csv
+
+        nj-audit rank report.xlsx --sort outpatient_rate --fail-on warn
+
+        nj-audit audit uploads/ --period 2022 --format csv --output audit.csv && nj-audit rank audit.csv
+    """
+    from . import report
+    from .policy import load_policy
+    from .summary import rank_table
+
+    inputs = [path, *(p for p in (policy,) if p)]
+    with errors_handled(debug):
+        chosen = load_policy(policy)
+        if fail_on is not None:
+            chosen = replace(chosen, fail_on=fail_on.value)
+        if sort not in report.SORT_KEYS:
+            raise UsageError(f"unknown --sort {sort!r}; choose from {', '.join(report.SORT_KEYS)}")
+        if output is not None:
+            refuse_overwriting_inputs(output, inputs)
+        ranking = rank_table(path, policy=chosen, period_days=period_days, encoding=encoding)
+        if not ranking.table.valid:
+            report.render_validate_table(ranking.table, stderr)
+        render_audit(ranking.result, output_format, output, sort, lang, inputs)
+    raise typer.Exit(int(ExitCode.PASSED if ranking.result.passed else ExitCode.FAILED))
