@@ -13,6 +13,7 @@ from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from .errors import AuditError, ExitCode, UsageError
 
@@ -62,7 +63,7 @@ class Lang(str, Enum):
 
 
 def fail(error: AuditError | str, code: ExitCode = ExitCode.ERROR) -> NoReturn:
-    stderr.print(f"[bold red]error:[/] {error}", markup=True, soft_wrap=True, highlight=False)
+    stderr.print(f"[bold red]error:[/] {escape(str(error))}", markup=True, soft_wrap=True, highlight=False)
     raise typer.Exit(int(code))
 
 

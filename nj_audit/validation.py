@@ -89,9 +89,10 @@ def judge(chunk: Chunk, spec: FormSchema) -> ChunkVerdict:
                 failures.append(Failure(column.name, "missing_column", "the column is missing", np.arange(n)))
             continue
         values = typed[column.name]
+        given = frame[column.name].notna().to_numpy()  # an unreadable value is reported as such, not as missing
+        if column.required and not given.all():
+            failures.append(Failure(column.name, "required", "a value is required", np.flatnonzero(~given)))
         present = values.notna().to_numpy()
-        if column.required and not present.all():
-            failures.append(Failure(column.name, "required", "a value is required", np.flatnonzero(~present)))
         if not present.any():
             continue
         subset = values if present.all() else values[present]

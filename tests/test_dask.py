@@ -1,0 +1,158 @@
+"""The dask engine gives the pandas engine's JSON document, field for field, on a LocalCluster of two
+worker processes: corrections across files and across partitions of one file (ties included), a
+GB18030 file, a .csv.gz and a Parquet file, times with offsets, invalid, damaged and blank rows."""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import sys
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from conftest import CLI_ENV
+from typer.testing import CliRunner
+
+from nj_audit.cli import app
+
+from rows import TIME_FORMAT, csv_text, make_org_code, valid_row, write_csv, write_parquet
+
+ORGS = [make_org_code(f"1232010046600{i:04d}") for i in range(3)] + ["BADCODE"]
+
+
+def _time(moment: datetime, style: int) -> str:
+    if style == 1:
+        return moment.strftime("%Y-%m-%dT%H:%M:%S+08:00")
+    if style == 2:
+        return (moment - timedelta(hours=8)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.strftime(TIME_FORMAT)
+
+
+def _rows(form: str, count: int, rng: random.Random, prefix: str) -> list[dict[str, str]]:
+    rows = []
+    for i in range(count):
+        event = datetime(2022, 3, 1) + timedelta(minutes=rng.randrange(31 * 24 * 60))
+        upload = event + timedelta(hours=rng.choice([0.5, 2, 20, 30, 50]))
+        change = {
+            "org_code": rng.choice(ORGS[:3]) if rng.random() > 0.01 else rng.choice([ORGS[3], " "]),
+            "record_id": f"{prefix}{i:05d}" if rng.random() > 0.01 else "",
+            "event_time": event.strftime(TIME_FORMAT),
+            "upload_time": _time(upload, rng.randrange(3)),
+        }
+        if rng.random() < 0.05:
+            change["sex_code" if "sex_code" in valid_row(form) else "event_time"] = "7"
+        if rng.random() < 0.02:
+            change["patient_id"] = "  "
+        rows.append(valid_row(form, **change))
+    return rows
+
+
+def _corrections(rows: list[dict[str, str]], rng: random.Random, tie: bool) -> list[dict[str, str]]:
+    """Re-uploads of some records: later, or at the very same upload_time (a tie), valid or not."""
+    again = []
+    for row in rng.sample(rows, len(rows) // 10):
+        fixed = dict(row, sex_code=rng.choice(["1", "7"])) if "sex_code" in row else dict(row, patient_id=rng.choice(["P1", ""]))
+        if not tie:
+            fixed["upload_time"] = (datetime(2022, 4, 3) + timedelta(minutes=rng.randrange(600))).strftime(TIME_FORMAT)
+        again.append(fixed)
+    return again
+
+
+@pytest.fixture(scope="module")
+def batch(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    rng = random.Random(7)
+    root = tmp_path_factory.mktemp("batch")
+    visits = _rows("outpatient_visit", 3000, rng, "V")
+    write_csv(root / "outpatient_visit-part1.csv", visits[:2000] + _corrections(visits[:2000], rng, tie=True))
+    write_csv(root / "outpatient_visit-part2.csv.gz", visits[2000:] + _corrections(visits, rng, tie=True))
+    # one big file (cut in byte ranges with --partitions): corrections far from their first upload
+    labs = _rows("lab_report", 6000, rng, "L")
+    labs += _corrections(labs, rng, tie=True) + _corrections(labs, rng, tie=False)
+    text = csv_text(labs, newline="\r\n") + ",,,,,,,,\r\n \r\n" + "damaged,row\r\n"
+    (root / "lab_report.csv").write_text(text, encoding="utf-8")
+    discharges = _rows("inpatient_discharge", 800, rng, "D")
+    write_csv(root / "sub" / "inpatient_discharge.csv", discharges + _corrections(discharges, rng, False), encoding="gb18030")
+    write_parquet(root / "inpatient_admission.parquet", _rows("inpatient_admission", 700, rng, "A"))
+    write_csv(root / "health_record_2022.csv", _rows("health_record", 500, rng, "H"))
+    (root / "notes.csv").write_text("a,b\n1,2\n", encoding="utf-8")
+    registry = "org_code,name,district\n" + "".join(
+        f"{c},医院{i},{'玄武区' if i % 2 else '鼓楼区'}\n" for i, c in enumerate(ORGS[:3])
+    )
+    (root.parent / f"{root.name}-registry.csv").write_text(registry, encoding="utf-8")
+    return root
+
+
+@pytest.fixture(scope="module")
+def scheduler() -> Iterator[str]:
+    pytest.importorskip("dask.dataframe")
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        yield cluster.scheduler_address
+
+
+def _audit(*args: str) -> dict:
+    result = CliRunner().invoke(app, ["audit", *args, "--format", "json", "--fail-on", "never"], env=CLI_ENV)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        [],
+        ["--period", "2022-03-05:2022-03-31", "--window", "2h"],
+        ["--by", "district", "--chunk-size", "700"],
+    ],
+    ids=["plain", "period-window", "district"],
+)
+def test_dask_engine_equals_pandas_engine(batch: Path, scheduler: str, options: list[str], monkeypatch) -> None:
+    from nj_audit.engines import dask_engine
+
+    monkeypatch.setattr(dask_engine, "MIN_PIECE_BYTES", 16 * 1024)  # cut the 0.8 MB lab_report.csv in 5
+    registry = batch.parent / f"{batch.name}-registry.csv"
+    common = [str(batch), "--registry", str(registry), *options]
+    expected = _audit(*common)
+    assert {"outpatient_visit", "lab_report", "inpatient_discharge"} <= set(expected["institutions"][0]["forms"]) or (
+        "--by" in options
+    )
+    for extra in ([], ["--partitions", "5"]):
+        assert _audit(*common, "--engine", "dask", "--scheduler", scheduler, *extra) == expected
+
+
+def test_dask_engine_pieces_cut_files_and_keep_order(batch: Path, monkeypatch) -> None:
+    pytest.importorskip("dask")
+    from nj_audit.engines import dask_engine
+
+    monkeypatch.setattr(dask_engine, "MIN_PIECE_BYTES", 16 * 1024)
+    files, skipped = dask_engine.discover_sources([str(batch)], None)
+    assert [p.name for p in skipped] == ["notes.csv"]
+    pieces = dask_engine.plan_pieces(files, 5)
+    assert [p.number for p in pieces] == list(range(len(pieces)))
+    lab = [p for p in pieces if p.form == "lab_report"]
+    assert [p.start for p in lab] == [i * lab[0].length for i in range(5)]
+    assert [p.start for p in pieces if p.url.endswith((".gz", ".parquet"))] == [None, None]
+    assert [Path(p.url).name for p in pieces if p.start in (0, None)] == [
+        "health_record_2022.csv",
+        "inpatient_admission.parquet",
+        "lab_report.csv",
+        "outpatient_visit-part1.csv",
+        "outpatient_visit-part2.csv.gz",
+        "inpatient_discharge.csv",
+    ]
+
+
+def test_missing_dask_is_a_usage_error(batch: Path, monkeypatch) -> None:
+    from nj_audit.engines.dask_engine import run_audit_dask
+    from nj_audit.errors import UsageError
+    from nj_audit.policy import Policy
+
+    monkeypatch.setitem(sys.modules, "dask", None)
+    monkeypatch.setitem(sys.modules, "dask.bag", None)
+    with pytest.raises(UsageError, match=re.escape("install the dask extra: pip install 'nj-audit[dask]'")):
+        run_audit_dask([batch], policy=Policy())
+    result = CliRunner().invoke(app, ["audit", str(batch), "--engine", "dask"], env=CLI_ENV)
+    assert result.exit_code == 2
+    assert "install the dask extra: pip install 'nj-audit" in result.stderr
