@@ -57,7 +57,11 @@ def _parse_plain(text: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     values = np.full(len(text), np.datetime64("NaT"), dtype="datetime64[ns]")
     done = np.zeros(len(text), dtype=bool)
     lengths = pc.binary_length(text)
-    for layout, width in (("%Y-%m-%d %H:%M:%S", 19), ("%Y-%m-%d", 10)):
+    layouts = [("%Y-%m-%d %H:%M:%S", 19), ("%Y-%m-%d", 10)]
+    first = pc.drop_null(lengths)
+    if len(first) and first[0].as_py() == 10:  # a date column: try the date layout first
+        layouts.reverse()
+    for layout, width in layouts:
         parsed = pc.strptime(text, format=layout, unit="s", error_is_null=True)
         # strptime rolls 2022-02-30 over into March and takes one-digit fields: insist on the layout
         day = pc.utf8_lpad(pc.cast(pc.day(parsed), pa.large_string()), 2, "0")
