@@ -147,7 +147,8 @@ def row_partial(
     n = len(org)
     order = np.arange(order_start, order_start + n, dtype=np.int64)
     has_id = record_id.notna().to_numpy()
-    key = np.where(has_id, pd.util.hash_array(record_id.fillna("").to_numpy(dtype=object), categorize=False), order.astype(np.uint64))
+    hashed = pd.util.hash_array(record_id.fillna("").to_numpy(dtype=object), categorize=False)
+    key = np.where(has_id, hashed, order.astype(np.uint64))
     forms = np.where(has_id, form, form + 1000).astype(np.int16)
     rt = realtime_rows(event, upload, window_seconds)
     known = upload != NAT
