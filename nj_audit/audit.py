@@ -210,7 +210,7 @@ def run_audit(
     found = discover(list(paths), form)
     collector = Collector(policy, period)
     for file in found.files:
-        for chunk in prefetched(read_chunks(file.path, encoding, chunk_rows)):
+        for chunk in prefetched(read_chunks(file.path, encoding, chunk_rows, form=file.form)):
             judged = collector.add(file, chunk)
             if progress:
                 progress(judged)

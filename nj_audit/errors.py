@@ -12,8 +12,16 @@ class ExitCode(IntEnum):
     ERROR = 2  # the audit could not run
 
 
+def one_line(text: object, limit: int = 400) -> str:
+    """`text` on one line (newlines and runs of spaces folded), cut to `limit` characters."""
+    folded = " ".join(str(text).split())
+    return folded if len(folded) <= limit else folded[: limit - 3] + "..."
+
+
 class AuditError(Exception):
-    """The audit could not run. Rendered as one line: `file:line: message`."""
+    """The audit could not run. Rendered as one line: `file:line: message`.
+
+    Messages name files, lines, columns and rules, never a cell's value (it may be PII)."""
 
     def __init__(self, message: str, path: str | Path | None = None, line: int | None = None):
         self.message = message
@@ -24,8 +32,9 @@ class AuditError(Exception):
     def __str__(self) -> str:
         where = ""
         if self.path is not None:
-            where = f"{self.path}:{self.line}: " if self.line else f"{self.path}: "
-        return f"{where}{self.message}"
+            path = str(self.path).replace("\n", "\\n").replace("\r", "\\r")
+            where = f"{path}:{self.line}: " if self.line else f"{path}: "
+        return f"{where}{one_line(self.message, 1000)}"
 
 
 class InputError(AuditError):

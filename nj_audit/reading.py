@@ -5,6 +5,12 @@ carries the physical line of the (decompressed) file where it starts (header = l
 number + 1). CSV is split into blocks at row boundaries and each block parsed by pyarrow; a block
 with rows of the wrong shape is parsed again with Python's csv module, which knows every row's line,
 so a damaged row is reported where it is and the rest of the file is still judged.
+
+What stops a file from being read at all (an `InputError`, exit 2): a missing or unreadable file, an
+empty file, binary data, a truncated or corrupt compressed or Parquet file, bytes the encoding cannot
+decode, a header with duplicate names or with no column of its form. What does not (a *damaged row*,
+judged invalid at its line): a row with too many or too few fields, an unterminated quote, a NUL byte,
+a value longer than `MAX_FIELD_CHARS`. Inputs are only ever opened for reading.
 """
 
 from __future__ import annotations
@@ -26,14 +32,32 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from .errors import InputError
-from .forms import form_from_filename, stem_of
+from .errors import InputError, one_line
+from .forms import FORM_IDS, form_from_filename, stem_of
 
 DEFAULT_CHUNK_ROWS = 1_000_000
 BLOCK_BYTES = 32 * 1024 * 1024
 SAMPLE_BYTES = 1024 * 1024
 MAX_FIELD_CHARS = 1024 * 1024  # a longer value is a damaged row, not a value
-csv.field_size_limit(1 << 31 - 1)
+BINARY_SHARE = 0.05  # more control bytes than this in the first 64 KiB: not text
+csv.field_size_limit(1 << 30)
+
+# Damaged-row checks (the `check` of the `(row)` failures validation reports).
+FIELD_COUNT = "field_count"
+UNTERMINATED_QUOTE = "unterminated_quote"
+UNPARSEABLE_ROW = "unparseable_row"
+VALUE_TOO_LONG = "value_too_long"
+NUL_BYTE = "nul_byte"
+SHAPE_DAMAGE = (FIELD_COUNT, UNTERMINATED_QUOTE, UNPARSEABLE_ROW)
+
+_MAGIC = (
+    (b"\x1f\x8b", "gzip-compressed data in a file not named .gz (name it .csv.gz)"),
+    (b"PAR1", "a Parquet file not named .parquet"),
+    (b"PK\x03\x04", "a zip archive or an Excel workbook, not CSV (export it as CSV)"),
+    (b"\xd0\xcf\x11\xe0", "an old Excel (.xls) or Office file, not CSV (export it as CSV)"),
+    (b"\xff\xfe", "UTF-16 text, not supported (save it as UTF-8 or GB18030)"),
+    (b"\xfe\xff", "UTF-16 text, not supported (save it as UTF-8 or GB18030)"),
+)
 
 
 @dataclass(frozen=True)
@@ -55,7 +79,10 @@ def discover(paths: list[Path], form: str | None = None) -> Discovery:
         if not path.exists():
             raise InputError("no such file or folder", path)
         if path.is_dir():
-            found.extend(p for p in path.rglob("*") if p.is_file() and stem_of(p.name) is not None)
+            try:
+                found.extend(p for p in path.rglob("*") if stem_of(p.name) is not None and p.is_file())
+            except OSError as exc:
+                raise InputError(f"cannot list folder: {exc.strerror or exc}", path) from None
         else:
             found.append(path)
     files, skipped = [], []
@@ -67,7 +94,10 @@ def discover(paths: list[Path], form: str | None = None) -> Discovery:
             files.append(InputFile(path, form_id))
     if not files:
         where = paths[0] if len(paths) == 1 else None
-        raise InputError("no input file matches a form (name files like outpatient_visit.csv, or pass --form)", where)
+        what = "no input file" if not found else f"none of the {len(found)} files found"
+        raise InputError(
+            f"{what} matches a form (*.csv, *.csv.gz or *.parquet named like outpatient_visit.csv, or pass --form)", where
+        )
     return Discovery(files, skipped)
 
 
@@ -117,33 +147,110 @@ def detect_encoding(sample: bytes, path: Path) -> str:
     raise InputError(f"not UTF-8 or GB18030 text{guess}: pass --encoding", path)
 
 
-def _header(text: str, path: Path) -> list[str]:
-    first_line = text.split("\n", 1)[0]
-    if "\x00" in first_line or not first_line.strip():
-        raise InputError("no header row (binary or empty first line)", path, 1)
-    names = [name.strip().lstrip("\ufeff") for name in next(csv.reader([first_line]))]
-    duplicates = sorted({name for name in names if names.count(name) > 1})
+def _check_encoding(encoding: str, path: Path) -> str:
+    """A known, ASCII-compatible encoding (newline, comma and quote are their ASCII bytes)."""
+    try:
+        name = codecs.lookup(encoding).name
+    except LookupError:
+        raise InputError(f"unknown encoding {encoding!r} (try utf-8 or gb18030)", path) from None
+    if codecs.decode(b'\n,"a', name, errors="replace") != '\n,"a':
+        raise InputError(f"encoding {encoding!r} is not supported (save the file as UTF-8 or GB18030)", path)
+    return encoding
+
+
+def _sniff(sample: bytes, path: Path) -> None:
+    """Refuse what is plainly not CSV text, with what it looks like."""
+    for magic, what in _MAGIC:
+        if sample.startswith(magic):
+            raise InputError(f"not a CSV file: {what}", path)
+    head = np.frombuffer(sample[:65536], dtype=np.uint8)
+    control = ((head < 32) & (head != 9) & (head != 10) & (head != 13)) | (head == 127)
+    first_line = sample.split(b"\n", 1)[0]
+    if control.mean() > BINARY_SHARE or b"\x00" in first_line:
+        raise InputError("binary data, not a CSV file", path)
+
+
+def _decode_line(data: bytes, error: UnicodeDecodeError, first_line: int) -> int:
+    return first_line + data[: max(error.start, 0)].count(b"\n")
+
+
+def _unique_names(raw: list[str], path: Path) -> list[str]:
+    names = [name.strip().lstrip("\ufeff").strip() for name in raw]
+    named = [name for name in names if name]
+    duplicates = sorted({name for name in named if named.count(name) > 1})
     if duplicates:
         raise InputError(f"duplicate column names in header: {', '.join(duplicates)}", path, 1)
-    return names
+    # Unnamed columns (trailing commas of a spreadsheet export) are extra columns, ignored.
+    return [name or f"(unnamed column {n})" for n, name in enumerate(names, start=1)]
+
+
+def _header(text: str, path: Path) -> list[str]:
+    first_line = text.split("\n", 1)[0].rstrip("\r")
+    if not first_line.strip() or not first_line.replace(",", "").strip():
+        raise InputError("no header row (the first line is empty)", path, 1)
+    if any(ord(char) < 32 and char != "\t" for char in first_line):
+        raise InputError("the header holds control characters (binary data, not a CSV file)", path, 1)
+    return _unique_names(next(csv.reader([first_line])), path)
+
+
+def expected_columns(form: str | None, path: Path) -> set[str] | None:
+    """The columns a header should share at least one of: those of `form`, or of any form when the
+    form comes from the file's name (it may be overridden), or None (no check: a custom schema)."""
+    from .schemas import load_schema
+
+    if form in FORM_IDS:
+        return {c.name for c in load_schema(form).columns}
+    if form is None and form_from_filename(path) is not None:
+        return {c.name for f in FORM_IDS for c in load_schema(f).columns}
+    return None
+
+
+def _check_names(names: list[str], form: str | None, path: Path) -> None:
+    expected = expected_columns(form, path)
+    if expected is not None and names and not expected & set(names):
+        whose = form if form in FORM_IDS else "any form"
+        shown = ", ".join(n[:40] for n in names[:5]) + (", ..." if len(names) > 5 else "")
+        raise InputError(f"the header ({shown}) names no column of {whose}: wrong file, or wrong --form?", path, 1)
 
 
 class _Utf8Blocks:
-    """The file as UTF-8 blocks that end at row boundaries, each with the line it starts on."""
+    """The rest of the file as UTF-8 blocks that end at row boundaries.
 
-    def __init__(self, stream: BinaryIO, encoding: str, path: Path, block_bytes: int):
+    Bytes the encoding cannot decode stop the run with the line they are on. A file detected as
+    UTF-8 only because its first megabyte is ASCII switches to GB18030 when that decodes the rest.
+    """
+
+    def __init__(self, stream: BinaryIO, encoding: str, path: Path, block_bytes: int, *, forced: bool, ascii_so_far: bool):
         self.stream, self.path, self.block_bytes = stream, path, block_bytes
-        self.decoder = None if encoding in ("utf-8", "utf-8-sig") else codecs.getincrementaldecoder(encoding)()
-        self.encoding = encoding
+        self.encoding = codecs.lookup(encoding).name
+        self.forced, self.ascii_so_far = forced, ascii_so_far
+        self.decoder = None if self.encoding in ("utf-8", "utf-8-sig") else codecs.getincrementaldecoder(encoding)()
+        self.utf8_check = codecs.getincrementaldecoder("utf-8")()
+        self.line = 2  # the line the next raw byte is on
+
+    def _fail(self, data: bytes, error: UnicodeDecodeError) -> InputError:
+        line = _decode_line(data, error, self.line)
+        hint = "pass the right --encoding" if self.forced else "mixed encodings? pass --encoding"
+        return InputError(f"bytes that are not valid {self.encoding} text ({error.reason}): {hint}", self.path, line)
 
     def _next_raw(self) -> bytes:
         data = _read(self.stream, self.block_bytes, self.path)
-        if self.decoder is None:
-            return data
         try:
-            return self.decoder.decode(data, final=not data).encode("utf-8")
+            if self.decoder is not None:
+                return self.decoder.decode(data, final=not data).encode("utf-8")
+            try:
+                self.utf8_check.decode(data, final=not data)
+            except UnicodeDecodeError:
+                if self.forced or not self.ascii_so_far:
+                    raise
+                self.encoding, self.decoder = "gb18030", codecs.getincrementaldecoder("gb18030")()
+                return self.decoder.decode(data, final=not data).encode("utf-8")
+            self.ascii_so_far = self.ascii_so_far and data.isascii()
+            return data
         except UnicodeDecodeError as exc:
-            raise InputError(f"not valid {self.encoding} text ({exc.reason}): pass the right --encoding", self.path) from None
+            raise self._fail(data, exc) from None
+        finally:
+            self.line += data.count(b"\n")
 
     def __iter__(self) -> Iterator[bytes]:
         pending = b""
@@ -173,7 +280,7 @@ def _last_row_boundary(block: bytes) -> int | None:
     outside = newlines[np.searchsorted(quotes, newlines) % 2 == 0]
     if len(outside):
         return int(outside[-1])
-    if len(block) > 4 * BLOCK_BYTES:
+    if len(block) > 2 * BLOCK_BYTES:
         return int(newlines[-1])
     return None
 
@@ -186,28 +293,29 @@ class _ShapeError(Exception):
 
 
 def _parse_fast(block: bytes, names: list[str]) -> pa.Table:
-    """pyarrow's parser; _ShapeError when some row has the wrong number of fields."""
-    misshapen: list[int] = []
-
-    def note(row: object) -> str:
-        misshapen.append(1)
-        return "skip"
-
+    """pyarrow's parser; _ShapeError when some row has the wrong number of fields, is not UTF-8, or
+    holds a value that looks like rows swallowed by an unterminated quote."""
     try:
         table = pa_csv.read_csv(
             io.BytesIO(block),
             read_options=pa_csv.ReadOptions(column_names=names, block_size=max(len(block), 1 << 20) + 1),
-            parse_options=pa_csv.ParseOptions(newlines_in_values=True, ignore_empty_lines=False, invalid_row_handler=note),
+            parse_options=pa_csv.ParseOptions(newlines_in_values=True, ignore_empty_lines=False),
             convert_options=pa_csv.ConvertOptions(
                 column_types={name: pa.string() for name in names},
                 strings_can_be_null=False,
                 quoted_strings_can_be_null=False,
             ),
         )
-    except pa.ArrowInvalid:
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # the message quotes the row: never shown
         raise _ShapeError from None
-    if misshapen:
+    if block.count(b'"') % 2:  # a quote left open somewhere
         raise _ShapeError
+    for column in table.columns:
+        newlines = pc.count_substring(column, "\n")
+        if pc.max(newlines).as_py():
+            commas = pc.count_substring(pc.filter(column, pc.greater(newlines, 0)), ",")
+            if pc.max(commas).as_py() >= max(len(names) - 1, 1):
+                raise _ShapeError
     return table
 
 
@@ -222,32 +330,95 @@ def _fast_lines(table: pa.Table, first_line: int) -> np.ndarray:
     return starts
 
 
+class _Lines:
+    """Physical lines fed to csv.reader from `start`; `position` is the next line to be read."""
+
+    def __init__(self, lines: list[str], start: int):
+        self.lines, self.position = lines, start
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        if self.position >= len(self.lines):
+            raise StopIteration
+        self.position += 1
+        return self.lines[self.position - 1]
+
+
+def _fields(line: str) -> list[str]:
+    try:
+        return next(csv.reader([line], strict=False), [])
+    except csv.Error:
+        return [line]
+
+
+def _org_code_plausible(value: str) -> bool:
+    from .checks import gb32100_check_char
+
+    try:
+        return len(value) == 18 and gb32100_check_char(value[:17]) == value[17]
+    except (ValueError, IndexError):
+        return False
+
+
 def _parse_slow(block: bytes, names: list[str], first_line: int) -> tuple[pa.Table, np.ndarray, dict[int, tuple[str, str]]]:
-    """Row by row with the csv module: every row's line, and the damaged ones kept and named."""
+    """Row by row with the csv module: every row's line, and the damaged ones kept and named.
+
+    A row that has the wrong number of fields and spans several lines, or whose later lines are
+    rows of their own, is an unterminated quote: it is reported at its first line alone, and
+    parsing starts again on the next line, so one bad quote never swallows the rest of the file."""
     text = block.decode("utf-8", errors="replace")
-    reader = csv.reader(io.StringIO(text, newline=""), strict=False)
+    pieces = text.split("\n")
+    physical = [piece + "\n" for piece in pieces[:-1]] + ([pieces[-1]] if pieces[-1] else [])
+    width = len(names)
     rows: list[list[str]] = []
     lines: list[int] = []
     damage: dict[int, tuple[str, str]] = {}
-    width = len(names)
-    consumed = 0
-    while True:
-        start = first_line + consumed
-        try:
-            fields = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            damage[len(rows)] = ("unparseable_row", f"unparseable row ({exc})")
-            rows.append([""] * width)
-            lines.append(start)
-            break
-        consumed = reader.line_num
-        if len(fields) != width and not (fields == [] or fields == [""]):
-            damage[len(rows)] = ("field_count", f"row has {len(fields)} fields, the header has {width}")
+
+    def damaged(fields: list[str], start: int, check: str, what: str) -> None:
+        damage[len(rows)] = (check, what)
         fields = (fields + [""] * width)[:width]
+        if "org_code" in names:  # a shifted row's org_code may be any other value: keep only a real one
+            at = names.index("org_code")
+            if not _org_code_plausible(fields[at].strip()):
+                fields[at] = ""
         rows.append(fields)
-        lines.append(start)
+        lines.append(first_line + start)
+
+    position = 0
+    while position < len(physical):
+        feed = _Lines(physical, position)
+        reader = csv.reader(feed, strict=False)
+        position = len(physical)
+        while True:
+            start = feed.position
+            try:
+                fields = next(reader)
+            except StopIteration:
+                break
+            except csv.Error as exc:
+                damaged(_fields(physical[start]), start, UNPARSEABLE_ROW, f"unparseable row ({exc})")
+                position = start + 1
+                break
+            used = feed.position - start
+            if not fields or (len(fields) == 1 and not fields[0].strip()):
+                rows.append([""] * width)
+                lines.append(first_line + start)
+                continue
+            misshapen = len(fields) != width
+            spanned = range(start + 1, feed.position)
+            swallowed = used > 1 and (misshapen or any(len(_fields(physical[j])) >= width for j in spanned))
+            odd_quotes = sum(physical[j].count('"') for j in range(start, feed.position)) % 2 == 1
+            if swallowed or (odd_quotes and (misshapen or feed.position == len(physical))):
+                damaged(_fields(physical[start]), start, UNTERMINATED_QUOTE, "a quoted value is not closed (unterminated quote)")
+                position = start + 1
+                break
+            if misshapen:
+                damaged(fields, start, FIELD_COUNT, f"row has {len(fields)} fields, the header has {width}")
+                continue
+            rows.append(fields)
+            lines.append(first_line + start)
     columns = list(zip(*rows)) if rows else [() for _ in names]
     table = pa.table({name: pa.array(list(col), pa.string()) for name, col in zip(names, columns)})
     return table, np.asarray(lines, dtype=np.int64), damage
@@ -258,12 +429,13 @@ def _count_lines(block: bytes) -> int:
 
 
 def _clean(table: pa.Table) -> pd.DataFrame:
-    """Trim every value; empty -> missing; as a pandas frame of `str` columns."""
+    """Trim every value; empty (and over-long) -> missing; as a pandas frame of `str` columns."""
     columns = {}
     for name, column in zip(table.column_names, table.columns):
         text = column if column.type in (pa.string(), pa.large_string()) else pc.cast(column, pa.string())
         trimmed = pc.utf8_trim_whitespace(text)
-        columns[name] = pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, trimmed.type), trimmed)
+        drop = pc.or_(pc.equal(trimmed, ""), pc.greater(pc.binary_length(trimmed), MAX_FIELD_CHARS))
+        columns[name] = pc.if_else(drop, pa.scalar(None, trimmed.type), trimmed)
     frame = pa.table(columns).to_pandas()
     return frame.astype({name: "str" for name in frame.columns}) if len(frame.columns) else frame
 
@@ -275,31 +447,37 @@ def _blank_rows(frame: pd.DataFrame) -> np.ndarray:
 def _long_or_nul(table: pa.Table) -> dict[int, tuple[str, str]]:
     damage: dict[int, tuple[str, str]] = {}
     for name, column in zip(table.column_names, table.columns):
+        if column.type not in (pa.string(), pa.large_string()):
+            continue
         too_long = pc.greater(pc.binary_length(column), MAX_FIELD_CHARS)
         nul = pc.match_substring(column, "\x00")
         for position in np.flatnonzero(too_long.to_numpy(zero_copy_only=False)):
-            damage.setdefault(int(position), ("value_too_long", f"{name} is longer than {MAX_FIELD_CHARS} characters"))
+            damage.setdefault(int(position), (VALUE_TOO_LONG, f"{name} is longer than {MAX_FIELD_CHARS} characters"))
         for position in np.flatnonzero(nul.to_numpy(zero_copy_only=False)):
-            damage.setdefault(int(position), ("nul_byte", f"{name} holds a NUL byte"))
+            damage.setdefault(int(position), (NUL_BYTE, f"{name} holds a NUL byte"))
     return damage
 
 
-def _read_csv(path: Path, encoding: str | None, chunk_rows: int) -> Iterator[Chunk]:
+def _read_csv(path: Path, encoding: str | None, chunk_rows: int, form: str | None) -> Iterator[Chunk]:
     stream = _open_binary(path)
     try:
         sample = _read(stream, SAMPLE_BYTES, path)
-        if not sample:
+        if not sample.strip(b" \t\r\n"):
             raise InputError("empty file (no header row)", path)
-        if b"\x00" in sample[:4096] and not sample[:4096].rstrip(b"\x00").isascii():
-            raise InputError("binary data, not a CSV file", path, 1)
+        if encoding is not None:
+            _check_encoding(encoding, path)
+        else:
+            _sniff(sample, path)
         chosen = encoding or detect_encoding(sample, path)
         try:
             decoded_sample = codecs.getincrementaldecoder(chosen)(errors="strict").decode(sample, final=False)
-        except (UnicodeDecodeError, LookupError) as exc:
-            raise InputError(f"cannot decode as {chosen}: {exc}", path, 1) from None
+        except UnicodeDecodeError as exc:
+            what = f"bytes that are not valid {chosen} text ({exc.reason}): pass the right --encoding"
+            raise InputError(what, path, _decode_line(sample, exc, 1)) from None
         names = _header(decoded_sample.lstrip("\ufeff"), path)
+        _check_names(names, form, path)
         rest = _skip_header(stream, sample)
-        blocks = _Utf8Blocks(rest, chosen, path, BLOCK_BYTES)
+        blocks = _Utf8Blocks(rest, chosen, path, BLOCK_BYTES, forced=encoding is not None, ascii_so_far=sample.isascii())
         line = 2
         for block in blocks:
             try:
@@ -352,27 +530,33 @@ def _chunks(table: pa.Table, lines: np.ndarray, damage: dict[int, tuple[str, str
             yield Chunk(piece, lines[start:stop], part)
 
 
-def _read_parquet(path: Path, chunk_rows: int) -> Iterator[Chunk]:
+def _read_parquet(path: Path, chunk_rows: int, form: str | None) -> Iterator[Chunk]:
     try:
         source = pq.ParquetFile(path)
+        names = _unique_names(list(source.schema_arrow.names), path)
+        _check_names(names, form, path)
         row = 0
         for batch in source.iter_batches(batch_size=chunk_rows):
-            table = pa.Table.from_batches([batch])
+            table = pa.Table.from_batches([batch]).rename_columns(names)
             lines = np.arange(row, row + table.num_rows, dtype=np.int64) + 2
             row += table.num_rows
             yield Chunk(_clean(table), lines, _long_or_nul(table))
         if row == 0:
-            names = source.schema_arrow.names
             yield Chunk(pd.DataFrame({n: pd.Series([], dtype="str") for n in names}), np.zeros(0, dtype=np.int64))
     except (pa.ArrowException, OSError) as exc:
-        raise InputError(f"cannot read Parquet file: {exc}", path) from None
+        raise InputError(f"cannot read Parquet file: {one_line(exc, 200)}", path) from None
 
 
-def read_chunks(path: Path, encoding: str | None = None, chunk_rows: int = DEFAULT_CHUNK_ROWS) -> Iterator[Chunk]:
-    """The rows of one file, in order, as chunks of at most `chunk_rows` rows."""
+def read_chunks(
+    path: Path, encoding: str | None = None, chunk_rows: int = DEFAULT_CHUNK_ROWS, form: str | None = None
+) -> Iterator[Chunk]:
+    """The rows of one file, in order, as chunks of at most `chunk_rows` rows.
+
+    With `form`, a header that names none of the form's columns is refused; without it, the same
+    is done against every form's columns when the file's name names a form."""
     if not path.is_file():
-        raise InputError("not a readable file", path)
+        raise InputError("not a readable file" if path.exists() else "no such file", path)
     if path.name.lower().endswith(".parquet"):
-        yield from _read_parquet(path, chunk_rows)
+        yield from _read_parquet(path, chunk_rows, form)
     else:
-        yield from _read_csv(path, encoding, chunk_rows)
+        yield from _read_csv(path, encoding, chunk_rows, form)

@@ -102,7 +102,7 @@ def run_validate(
         spec = custom or load_schema(file.form)
         summary = summaries.setdefault(spec.name, FormSummary(spec.name))
         summary.files.append(str(file.path))
-        for chunk in read_chunks(file.path, encoding, chunk_rows):
+        for chunk in read_chunks(file.path, encoding, chunk_rows, form=None if custom else file.form):
             verdict = judge(chunk, spec)
             summary.rows += len(chunk.frame)
             summary.invalid_rows += int((~verdict.valid).sum())

@@ -95,14 +95,15 @@ def judge(chunk: Chunk, spec: FormSchema) -> ChunkVerdict:
         present = values.notna().to_numpy()
         if not present.any():
             continue
-        # Checks see the whole column (a missing value's answer is ignored): every check of a
-        # column then gets the same object, and ID-number parsing is done once per chunk.
+        # Like pandera, a check sees only the present values (one subset for all of a column's
+        # checks, so ID-number parsing is done once for them).
+        subset = values if present.all() else values[present]
+        positions = np.flatnonzero(present)
         for check in spec.schema.columns[column.name].checks:
-            passed = _as_mask(check._check_fn(values, **check._check_kwargs), n)
-            failing = present & ~passed
-            if failing.any():
+            passed = _as_mask(check._check_fn(subset, **check._check_kwargs), len(subset))
+            if not passed.all():
                 stats = dict(check.statistics or {})
-                failures.append(Failure(column.name, check.name, check_message(check), np.flatnonzero(failing), stats))
+                failures.append(Failure(column.name, check.name, check_message(check), positions[~passed], stats))
     for check in spec.schema.checks:
         stats = check.statistics or {}
         needed = [v for k, v in stats.items() if k in ("column", "other")]

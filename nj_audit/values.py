@@ -66,9 +66,12 @@ def _parse_plain(text: pa.Array) -> tuple[np.ndarray, np.ndarray]:
         # strptime rolls 2022-02-30 over into March and takes one-digit fields: insist on the layout
         day = pc.utf8_lpad(pc.cast(pc.day(parsed), pa.large_string()), 2, "0")
         exact = pc.and_(pc.equal(lengths, width), pc.equal(day, pc.utf8_slice_codeunits(text, 8, 10)))
-        hit = _numpy(pc.fill_null(exact, False)).astype(bool)
+        # datetime64[ns] spans 1677-2262: a year outside it is unreadable here (and never a real upload)
+        in_range = pc.and_(pc.greater_equal(pc.year(parsed), 1678), pc.less_equal(pc.year(parsed), 2261))
+        hit = _numpy(pc.fill_null(pc.and_(exact, in_range), False)).astype(bool)
         if hit.any():
-            values[hit] = _numpy(pc.cast(parsed, pa.timestamp("ns"))).astype("datetime64[ns]")[hit]
+            chosen = pc.filter(parsed, pa.array(hit))
+            values[hit] = _numpy(pc.cast(chosen, pa.timestamp("ns"))).astype("datetime64[ns]")
             done |= hit
         if done.all():
             break

@@ -179,7 +179,7 @@ def _piece_partial(
     file = InputFile(Path(piece.url), piece.form)
     with tempfile.TemporaryDirectory(prefix="nj-audit-") as scratch:
         try:
-            for chunk in read_chunks(_local_copy(piece, Path(scratch)), encoding, chunk_rows):
+            for chunk in read_chunks(_local_copy(piece, Path(scratch)), encoding, chunk_rows, form=piece.form):
                 collector.add(file, chunk)
         except AuditError as exc:  # name the input, not the scratch copy; lines are the file's up to the first cut
             raise InputError(exc.message, piece.url, exc.line if not piece.start else None) from None
