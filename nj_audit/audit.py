@@ -32,7 +32,6 @@ from .values import Period
 
 T = TypeVar("T")
 EPOCH = date(1970, 1, 1)
-COMPACT_EVERY_ROWS = 4_000_000  # fold corrections once this many row states wait
 
 
 @dataclass(frozen=True)
@@ -114,7 +113,6 @@ class Collector:
         self.org_index: dict[str, int] = {}
         self.partial = Partial()
         self.order = 0
-        self._pending = 0
 
     def add(self, file: InputFile, chunk: Chunk) -> int:
         spec = load_schema(file.form)
@@ -146,10 +144,6 @@ class Collector:
             if count:
                 partial.check_failures[(file.form, failure.column, failure.check)] = count
         self.partial.merge(partial)
-        self._pending += len(partial.states[0]) if partial.states else 0
-        if self._pending >= COMPACT_EVERY_ROWS:
-            self.partial.compact()
-            self._pending = 0
         return len(chunk.frame)
 
     def _in_period(self, upload: np.ndarray) -> np.ndarray:
@@ -160,7 +154,7 @@ class Collector:
         return (upload == NAT) | ((upload >= start) & (upload < end))
 
 
-def prefetched(chunks: Iterator[T], depth: int = 2) -> Iterator[T]:
+def prefetched(chunks: Iterator[T], depth: int = 1) -> Iterator[T]:
     """The same items, read ahead in a thread: arrow parses (without the GIL) while rows are judged."""
     queue: Queue[tuple[str, object]] = Queue(maxsize=depth)
     stop = threading.Event()

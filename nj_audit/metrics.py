@@ -62,12 +62,16 @@ class RecordState:
     def take(self, index: np.ndarray) -> RecordState:
         return RecordState(*(getattr(self, f.name)[index] for f in fields(self)))
 
+    def mixed_keys(self) -> np.ndarray:
+        """One uint64 per entry, equal for entries of the same record (and, rarely, for others:
+        it only picks the candidates that `_reduce_sorted` then compares exactly)."""
+        return self.key ^ (self.org.astype(np.uint64) << np.uint64(40)) ^ (self.form.astype(np.uint64) << np.uint64(20))
+
     def reduce(self) -> RecordState:
         """One entry per record. Only entries whose record appears more than once are sorted."""
         if len(self) == 0:
             return self
-        mixed = self.key ^ (self.org.astype(np.uint64) << np.uint64(40)) ^ (self.form.astype(np.uint64) << np.uint64(20))
-        repeated = pd.Series(mixed).duplicated(keep=False).to_numpy()
+        repeated = pd.Series(self.mixed_keys()).duplicated(keep=False).to_numpy()
         if not repeated.any():
             return self
         single = self.take(np.flatnonzero(~repeated))
@@ -189,25 +193,45 @@ class FormCounts:
 
 
 def form_counts(partial: Partial) -> dict[tuple[int, str], FormCounts]:
-    """(org index, form id) -> counts, after folding every correction."""
-    records = RecordState.concat(partial.states).reduce()
-    form_index = records.form % 1000
-    frame = pd.DataFrame(
-        {
-            "org": records.org,
-            "form": form_index,
-            "records": 1,
-            "valid": records.last_valid,
-            "realtime": records.first_realtime & records.last_valid,
-        }
-    )
-    sums = frame.groupby(["org", "form"], sort=True)[["records", "valid", "realtime"]].sum()
+    """(org index, form id) -> counts, after folding every correction.
+
+    Memory: the states are never copied whole; one uint64 per entry finds the repeated records,
+    only those are gathered and folded, and the rest are counted where they lie."""
+    states = [s for s in partial.states if len(s)]
+    width = len(FORM_IDS)
+    size = (max((int(s.org.max()) for s in states), default=-1) + 1) * width
+    sums = np.zeros((3, size), dtype=np.int64)  # records, valid, realtime per org * width + form
+
+    def count(state: RecordState, keep: np.ndarray | None = None) -> None:
+        code = state.org.astype(np.int64) * width + state.form % 1000
+        valid = state.last_valid
+        realtime = state.first_realtime & valid
+        if keep is not None:
+            code, valid, realtime = code[keep], valid[keep], realtime[keep]
+        sums[0] += np.bincount(code, minlength=size)
+        sums[1] += np.bincount(code, weights=valid, minlength=size).astype(np.int64)
+        sums[2] += np.bincount(code, weights=realtime, minlength=size).astype(np.int64)
+
+    repeated = pd.Series(np.concatenate([s.mixed_keys() for s in states])).duplicated(keep=False).to_numpy() if states else None
+    folded: list[RecordState] = []
+    start = 0
+    for state in states:
+        mask = repeated[start : start + len(state)]  # type: ignore[index]
+        start += len(state)
+        if mask.any():
+            folded.append(state.take(np.flatnonzero(mask)))
+            count(state, ~mask)
+        else:
+            count(state)
+    if folded:
+        count(RecordState.concat(folded)._reduce_sorted())
     result: dict[tuple[int, str], FormCounts] = {}
-    for (org, form), row in sums.iterrows():
-        result[(int(org), FORM_IDS[int(form)])] = FormCounts(0, int(row["records"]), int(row["valid"]), int(row["realtime"]))
-    for (org, form), count in partial.rows.items():
+    for code in np.flatnonzero(sums[0]):
+        org, form = divmod(int(code), width)
+        result[(org, FORM_IDS[form])] = FormCounts(0, int(sums[0, code]), int(sums[1, code]), int(sums[2, code]))
+    for (org, form), rows in partial.rows.items():
         key = (org, FORM_IDS[form])
-        result[key] = FormCounts(count, 0, 0, 0) + result.get(key, FormCounts())
+        result[key] = FormCounts(rows, 0, 0, 0) + result.get(key, FormCounts())
     return result
 
 

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 from pandera.api.checks import Check
 
+from .checks import MISSING_SAFE_CHECKS
 from .reading import Chunk
 from .schemas import DATE, NUMBER, TIME, FormSchema
 from .values import parse_numbers, parse_times
@@ -95,15 +96,18 @@ def judge(chunk: Chunk, spec: FormSchema) -> ChunkVerdict:
         present = values.notna().to_numpy()
         if not present.any():
             continue
-        # Like pandera, a check sees only the present values (one subset for all of a column's
-        # checks, so ID-number parsing is done once for them).
+        # Like pandera, a check sees only the present values; the checks of checks.py that handle
+        # missing values see the whole column, so the frame checks on the same column reuse their work.
         subset = values if present.all() else values[present]
         positions = np.flatnonzero(present)
         for check in spec.schema.columns[column.name].checks:
-            passed = _as_mask(check._check_fn(subset, **check._check_kwargs), len(subset))
-            if not passed.all():
+            if check.name in MISSING_SAFE_CHECKS:
+                failing = np.flatnonzero(present & ~_as_mask(check._check_fn(values, **check._check_kwargs), n))
+            else:
+                failing = positions[~_as_mask(check._check_fn(subset, **check._check_kwargs), len(subset))]
+            if len(failing):
                 stats = dict(check.statistics or {})
-                failures.append(Failure(column.name, check.name, check_message(check), positions[~passed], stats))
+                failures.append(Failure(column.name, check.name, check_message(check), failing, stats))
     for check in spec.schema.checks:
         stats = check.statistics or {}
         needed = [v for k, v in stats.items() if k in ("column", "other")]

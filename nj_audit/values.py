@@ -19,7 +19,7 @@ LOCAL_OFFSET = pd.Timedelta(hours=8)
 
 _TIME_PATTERN = (
     r"^(?P<date>\d{4}-\d{2}-\d{2})"
-    r"(?:[T ](?P<clock>\d{2}:\d{2}:\d{2})(?P<fraction>\.\d{1,9})?)?"
+    r"(?:[T ](?P<clock>(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d)(?P<fraction>\.\d{1,9})?)?"
     r"(?P<zone>Z|[+-]\d{2}:?\d{2})?$"
 )
 _NUMBER_PATTERN = r"^[+-]?(\d+(\.\d*)?|\.\d+)$"
@@ -52,30 +52,87 @@ def parse_times(series: pd.Series, date_only: bool = False) -> tuple[pd.Series, 
 
 
 def _parse_plain(text: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    """The common layouts `YYYY-MM-DD HH:MM:SS` and `YYYY-MM-DD`, parsed by arrow; which values
-    it parsed."""
+    """The common layouts `YYYY-MM-DD HH:MM:SS` (or with `T`) and `YYYY-MM-DD`, parsed from their
+    bytes with numpy; which values it parsed (the others go the general way)."""
     values = np.full(len(text), np.datetime64("NaT"), dtype="datetime64[ns]")
     done = np.zeros(len(text), dtype=bool)
-    lengths = pc.binary_length(text)
-    layouts = [("%Y-%m-%d %H:%M:%S", 19), ("%Y-%m-%d", 10)]
-    first = pc.drop_null(lengths)
-    if len(first) and first[0].as_py() == 10:  # a date column: try the date layout first
-        layouts.reverse()
-    for layout, width in layouts:
-        parsed = pc.strptime(text, format=layout, unit="s", error_is_null=True)
-        # strptime rolls 2022-02-30 over into March and takes one-digit fields: insist on the layout
-        day = pc.utf8_lpad(pc.cast(pc.day(parsed), pa.large_string()), 2, "0")
-        exact = pc.and_(pc.equal(lengths, width), pc.equal(day, pc.utf8_slice_codeunits(text, 8, 10)))
-        # datetime64[ns] spans 1677-2262: a year outside it is unreadable here (and never a real upload)
-        in_range = pc.and_(pc.greater_equal(pc.year(parsed), 1678), pc.less_equal(pc.year(parsed), 2261))
-        hit = _numpy(pc.fill_null(pc.and_(exact, in_range), False)).astype(bool)
-        if hit.any():
-            chosen = pc.filter(parsed, pa.array(hit))
-            values[hit] = _numpy(pc.cast(chosen, pa.timestamp("ns"))).astype("datetime64[ns]")
-            done |= hit
-        if done.all():
-            break
+    for width in (19, 10):
+        rows, chars = fixed_width_bytes(text, width)
+        if len(chars) == 0:
+            continue
+        year, ok = _digits(chars, 0, 4)
+        month, ok2 = _digits(chars, 5, 2)
+        day_of_month, ok3 = _digits(chars, 8, 2)
+        shape = ok & ok2 & ok3 & (_byte(chars, 4) == 45) & (_byte(chars, 7) == 45)  # '-'
+        seconds = np.zeros(len(chars), dtype=np.int64)
+        if width == 19:
+            hour, ok4 = _digits(chars, 11, 2)
+            minute, ok5 = _digits(chars, 14, 2)
+            second, ok6 = _digits(chars, 17, 2)
+            middle = _byte(chars, 10)
+            shape &= ok4 & ok5 & ok6 & ((middle == 32) | (middle == 84)) & (_byte(chars, 13) == 58) & (_byte(chars, 16) == 58)
+            shape &= (hour <= 23) & (minute <= 59) & (second <= 59)
+            seconds = hour * 3600 + minute * 60 + second
+        day = calendar_dates(year, month, day_of_month)
+        ok = shape & ~np.isnat(day)
+        stamps = day + seconds.astype("timedelta64[s]")
+        hit = rows[ok]
+        values[hit] = stamps[ok]
+        done[hit] = True
     return values, done
+
+
+def fixed_width_bytes(text: pa.Array, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of the values that are `width` ASCII characters, and those values as a
+    (k, width) uint8 matrix (a view of arrow's buffer when it can be)."""
+    ok = pc.fill_null(pc.and_(pc.equal(pc.binary_length(text), width), pc.string_is_ascii(text)), False)
+    positions = np.flatnonzero(_numpy(ok))
+    if len(positions) == 0:
+        return positions, np.zeros((0, width), dtype=np.uint8)
+    chosen = text if len(positions) == len(text) else pc.filter(text, ok)
+    if isinstance(chosen, pa.ChunkedArray):
+        chosen = chosen.combine_chunks()
+    offsets = np.frombuffer(chosen.buffers()[1], dtype=np.int64 if chosen.type == pa.large_string() else np.int32)
+    offsets = offsets[chosen.offset : chosen.offset + len(chosen) + 1]
+    data = np.frombuffer(chosen.buffers()[2], dtype=np.uint8)[offsets[0] : offsets[-1]]
+    return positions, data.reshape(len(chosen), width)
+
+
+def calendar_dates(year: np.ndarray, month: np.ndarray, day: np.ndarray) -> np.ndarray:
+    """datetime64[ns] from parts, NaT where they are not a real date (or outside 1678-2261)."""
+    leap = ((year & 3) == 0) & ((year % 100 != 0) | (year % 400 == 0))
+    real_month = (month >= 1) & (month <= 12)
+    length = _MONTH_DAYS[np.where(real_month, month, 0)] + (leap & (month == 2))
+    real = real_month & (day >= 1) & (day <= length) & (year >= 1678) & (year <= 2261)
+    # days since 1970-01-01 (H. Hinnant's days_from_civil, for years after 0)
+    y = year - (month <= 2)
+    day_of_year = (153 * np.where(month > 2, month - 3, month + 9) + 2) // 5 + day - 1
+    days = 365 * y + y // 4 - y // 100 + y // 400 + day_of_year - 719468
+    stamps = (np.where(real, days, 0) * 86_400 * 10**9).astype("datetime64[ns]")
+    return np.where(real, stamps, np.datetime64("NaT", "ns"))
+
+
+_MONTH_DAYS = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)
+
+
+def _byte(chars: np.ndarray, place: int) -> np.ndarray:
+    return chars[:, place]
+
+
+def _digits(chars: np.ndarray, start: int, count: int) -> tuple[np.ndarray, np.ndarray]:
+    """The number written by `count` ASCII digits at `start` of every row, and which rows have
+    digits there. Reads each row's bytes as one big-endian integer through a strided view (fast,
+    where slicing the matrix column by column is not)."""
+    dtype = {2: ">u2", 4: ">u4"}[count]
+    packed = np.ndarray(shape=(len(chars),), dtype=dtype, buffer=chars, offset=start, strides=(chars.strides[0],))
+    packed = packed.astype(np.int64)
+    value = np.zeros(len(chars), dtype=np.int64)
+    ok = np.ones(len(chars), dtype=bool)
+    for shift in range(8 * (count - 1), -1, -8):
+        digit = ((packed >> shift) & 0xFF) - 48
+        ok &= (digit >= 0) & (digit <= 9)
+        value = value * 10 + digit
+    return value, ok
 
 
 def _parse_general(text: pa.Array) -> np.ndarray:
@@ -85,6 +142,7 @@ def _parse_general(text: pa.Array) -> np.ndarray:
     clock = pc.if_else(pc.equal(clock, ""), "00:00:00", clock)
     body = pc.binary_join_element_wise(pc.struct_field(parts, "date"), clock, pa.scalar(" ", pa.large_string()))
     parsed = pd.to_datetime(pd.Series(_numpy(body), dtype=object), format="%Y-%m-%d %H:%M:%S", errors="coerce")
+    parsed = parsed.where((parsed.dt.year >= 1678) & (parsed.dt.year <= 2261))  # datetime64[ns]'s span
     values = parsed.to_numpy("datetime64[ns]").copy()
 
     fraction = pc.fill_null(pc.struct_field(parts, "fraction"), "")
