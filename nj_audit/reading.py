@@ -225,7 +225,7 @@ class _Utf8Blocks:
         self.encoding = codecs.lookup(encoding).name
         self.forced, self.ascii_so_far = forced, ascii_so_far
         self.decoder = None if self.encoding in ("utf-8", "utf-8-sig") else codecs.getincrementaldecoder(encoding)()
-        self.utf8_check = codecs.getincrementaldecoder("utf-8")()
+        self.utf8_carry = b""  # bytes after the last newline, checked with the next block
         self.line = 2  # the line the next raw byte is on
 
     def _fail(self, data: bytes, error: UnicodeDecodeError) -> InputError:
@@ -233,13 +233,31 @@ class _Utf8Blocks:
         hint = "pass the right --encoding" if self.forced else "mixed encodings? pass --encoding"
         return InputError(f"bytes that are not valid {self.encoding} text ({error.reason}): {hint}", self.path, line)
 
+    def _check_utf8(self, data: bytes) -> None:
+        """Raise UnicodeDecodeError (positions in `data`) unless the bytes read so far are UTF-8.
+        Arrow's validator is fast; the codec only runs on bytes that fail, to say where."""
+        if data.isascii() and not self.utf8_carry:
+            return
+        carry = self.utf8_carry
+        whole = carry + data
+        end = len(whole) if not data else whole.rfind(b"\n") + 1  # a newline never splits a character
+        try:
+            pa.array([whole[:end]], pa.binary()).cast(pa.string())
+        except pa.ArrowInvalid:
+            try:
+                codecs.utf_8_decode(whole[:end], "strict", True)
+            except UnicodeDecodeError as exc:
+                start, stop = max(exc.start - len(carry), 0), max(exc.end - len(carry), 1)
+                raise UnicodeDecodeError("utf-8", data, start, stop, exc.reason) from None
+        self.utf8_carry = whole[end:]
+
     def _next_raw(self) -> bytes:
         data = _read(self.stream, self.block_bytes, self.path)
         try:
             if self.decoder is not None:
                 return self.decoder.decode(data, final=not data).encode("utf-8")
             try:
-                self.utf8_check.decode(data, final=not data)
+                self._check_utf8(data)
             except UnicodeDecodeError:
                 if self.forced or not self.ascii_so_far:
                     raise
@@ -428,13 +446,15 @@ def _count_lines(block: bytes) -> int:
     return block.count(b"\n") + (0 if block.endswith(b"\n") or not block else 1)
 
 
-def _clean(table: pa.Table) -> pd.DataFrame:
+def _clean(table: pa.Table, long_values: bool = True) -> pd.DataFrame:
     """Trim every value; empty (and over-long) -> missing; as a pandas frame of `str` columns."""
     columns = {}
     for name, column in zip(table.column_names, table.columns):
         text = column if column.type in (pa.string(), pa.large_string()) else pc.cast(column, pa.string())
         trimmed = pc.utf8_trim_whitespace(text)
-        drop = pc.or_(pc.equal(trimmed, ""), pc.greater(pc.binary_length(trimmed), MAX_FIELD_CHARS))
+        drop = pc.equal(trimmed, "")
+        if long_values:
+            drop = pc.or_(drop, pc.greater(pc.binary_length(trimmed), MAX_FIELD_CHARS))
         columns[name] = pc.if_else(drop, pa.scalar(None, trimmed.type), trimmed)
     frame = pa.table(columns).to_pandas()
     return frame.astype({name: "str" for name in frame.columns}) if len(frame.columns) else frame
@@ -444,18 +464,29 @@ def _blank_rows(frame: pd.DataFrame) -> np.ndarray:
     return frame.isna().all(axis=1).to_numpy() if len(frame.columns) else np.zeros(len(frame), dtype=bool)
 
 
-def _long_or_nul(table: pa.Table) -> dict[int, tuple[str, str]]:
+def _long_or_nul(table: pa.Table, nul: bool = True, long: bool = True) -> dict[int, tuple[str, str]]:
+    """Rows with a value over MAX_FIELD_CHARS or a NUL byte (`nul`/`long`: whether to look)."""
     damage: dict[int, tuple[str, str]] = {}
     for name, column in zip(table.column_names, table.columns):
-        if column.type not in (pa.string(), pa.large_string()):
+        if column.type not in (pa.string(), pa.large_string()) or not (nul or long):
             continue
-        too_long = pc.greater(pc.binary_length(column), MAX_FIELD_CHARS)
-        nul = pc.match_substring(column, "\x00")
-        for position in np.flatnonzero(too_long.to_numpy(zero_copy_only=False)):
-            damage.setdefault(int(position), (VALUE_TOO_LONG, f"{name} is longer than {MAX_FIELD_CHARS} characters"))
-        for position in np.flatnonzero(nul.to_numpy(zero_copy_only=False)):
-            damage.setdefault(int(position), (NUL_BYTE, f"{name} holds a NUL byte"))
+        if long:
+            too_long = pc.greater(pc.binary_length(column), MAX_FIELD_CHARS)
+            for position in np.flatnonzero(too_long.to_numpy(zero_copy_only=False)):
+                damage.setdefault(int(position), (VALUE_TOO_LONG, f"{name} is longer than {MAX_FIELD_CHARS} characters"))
+        if nul:
+            for position in np.flatnonzero(pc.match_substring(column, "\x00").to_numpy(zero_copy_only=False)):
+                damage.setdefault(int(position), (NUL_BYTE, f"{name} holds a NUL byte"))
     return damage
+
+
+def _longest_line(block: bytes) -> int:
+    """An upper bound of any value's length in the block: its longest physical line (or the whole
+    block when that is short anyway)."""
+    if len(block) <= MAX_FIELD_CHARS:
+        return len(block)
+    ends = np.flatnonzero(np.frombuffer(block, dtype=np.uint8) == 10)
+    return int(np.diff(ends, prepend=-1, append=len(block)).max())
 
 
 def _read_csv(path: Path, encoding: str | None, chunk_rows: int, form: str | None) -> Iterator[Chunk]:
@@ -480,15 +511,19 @@ def _read_csv(path: Path, encoding: str | None, chunk_rows: int, form: str | Non
         blocks = _Utf8Blocks(rest, chosen, path, BLOCK_BYTES, forced=encoding is not None, ascii_so_far=sample.isascii())
         line = 2
         for block in blocks:
+            newlines = block.count(b"\n")
             try:
                 table = _parse_fast(block, names)
-                lines = _fast_lines(table, line)
+                physical_rows = newlines + (0 if block.endswith(b"\n") else 1)
+                # every row on one line (no newline inside a value): no need to count per value
+                lines = np.arange(line, line + table.num_rows) if table.num_rows == physical_rows else _fast_lines(table, line)
                 damage: dict[int, tuple[str, str]] = {}
             except _ShapeError:
                 table, lines, damage = _parse_slow(block, names, line)
-            line += _count_lines(block)
-            damage = {**_long_or_nul(table), **damage}
-            yield from _chunks(table, lines, damage, chunk_rows)
+            line += newlines + (0 if block.endswith(b"\n") or not block else 1)
+            long_values = _longest_line(block) > MAX_FIELD_CHARS
+            damage = {**_long_or_nul(table, nul=b"\x00" in block, long=long_values), **damage}
+            yield from _chunks(table, lines, damage, chunk_rows, long_values)
     finally:
         stream.close()
 
@@ -512,8 +547,10 @@ class _Concat(io.RawIOBase):
         return self.tail.read(size)
 
 
-def _chunks(table: pa.Table, lines: np.ndarray, damage: dict[int, tuple[str, str]], chunk_rows: int) -> Iterator[Chunk]:
-    frame = _clean(table)
+def _chunks(
+    table: pa.Table, lines: np.ndarray, damage: dict[int, tuple[str, str]], chunk_rows: int, long_values: bool = True
+) -> Iterator[Chunk]:
+    frame = _clean(table, long_values)
     keep = ~_blank_rows(frame)
     for position in damage:
         keep[position] = True
