@@ -226,10 +226,11 @@ class _Utf8Blocks:
         self.forced, self.ascii_so_far = forced, ascii_so_far
         self.decoder = None if self.encoding in ("utf-8", "utf-8-sig") else codecs.getincrementaldecoder(encoding)()
         self.utf8_carry = b""  # bytes after the last newline, checked with the next block
-        self.line = 2  # the line the next raw byte is on
+        self.lines_yielded = 0  # newlines in the blocks given out so far
+        self.pending = b""  # read, not yet given out
 
     def _fail(self, data: bytes, error: UnicodeDecodeError) -> InputError:
-        line = _decode_line(data, error, self.line)
+        line = _decode_line(data, error, 2 + self.lines_yielded + self.pending.count(b"\n"))
         hint = "pass the right --encoding" if self.forced else "mixed encodings? pass --encoding"
         return InputError(f"bytes that are not valid {self.encoding} text ({error.reason}): {hint}", self.path, line)
 
@@ -242,7 +243,8 @@ class _Utf8Blocks:
         whole = carry + data
         end = len(whole) if not data else whole.rfind(b"\n") + 1  # a newline never splits a character
         try:
-            pa.array([whole[:end]], pa.binary()).cast(pa.string())
+            offsets = pa.py_buffer(np.array([0, end], dtype=np.int64))
+            pa.Array.from_buffers(pa.large_binary(), 1, [None, offsets, pa.py_buffer(whole)]).cast(pa.large_string())
         except pa.ArrowInvalid:
             try:
                 codecs.utf_8_decode(whole[:end], "strict", True)
@@ -267,39 +269,40 @@ class _Utf8Blocks:
             return data
         except UnicodeDecodeError as exc:
             raise self._fail(data, exc) from None
-        finally:
-            self.line += data.count(b"\n")
 
-    def __iter__(self) -> Iterator[bytes]:
-        pending = b""
+    def __iter__(self) -> Iterator[tuple[bytes, int]]:
+        """Blocks and the number of newlines in each."""
         while True:
             data = self._next_raw()
-            pending += data
+            self.pending += data
             if not data:
-                if pending:
-                    yield pending
+                if self.pending:
+                    yield self.pending, self.pending.count(b"\n")
                 return
-            cut = _last_row_boundary(pending)
-            if cut is None:  # no row ends in this block yet (a huge field): read more
+            boundary = _last_row_boundary(self.pending)
+            if boundary is None:  # no row ends in this block yet (a huge field): read more
                 continue
-            yield pending[: cut + 1]
-            pending = pending[cut + 1 :]
+            cut, newlines = boundary
+            block, self.pending = self.pending[: cut + 1], self.pending[cut + 1 :]
+            self.lines_yielded += newlines
+            yield block, newlines
 
 
-def _last_row_boundary(block: bytes) -> int | None:
+def _last_row_boundary(block: bytes) -> tuple[int, int] | None:
     """Position of the last newline outside quotes, counting quotes from the block's start (a row
-    boundary). With a stray quote the count goes wrong; the block is then cut at its last newline
-    once it grows too large, and the rows around the cut are judged as damaged if they are."""
+    boundary), and the number of newlines up to it. With a stray quote the count goes wrong; the
+    block is then cut at its last newline once it grows too large, and the rows around the cut are
+    judged as damaged if they are."""
     buffer = np.frombuffer(block, dtype=np.uint8)
     newlines = np.flatnonzero(buffer == 10)
     if len(newlines) == 0:
         return None
     quotes = np.flatnonzero(buffer == 34)
-    outside = newlines[np.searchsorted(quotes, newlines) % 2 == 0]
+    outside = np.flatnonzero(np.searchsorted(quotes, newlines) % 2 == 0)
     if len(outside):
-        return int(outside[-1])
+        return int(newlines[outside[-1]]), int(outside[-1]) + 1
     if len(block) > 2 * BLOCK_BYTES:
-        return int(newlines[-1])
+        return int(newlines[-1]), len(newlines)
     return None
 
 
@@ -510,8 +513,7 @@ def _read_csv(path: Path, encoding: str | None, chunk_rows: int, form: str | Non
         rest = _skip_header(stream, sample)
         blocks = _Utf8Blocks(rest, chosen, path, BLOCK_BYTES, forced=encoding is not None, ascii_so_far=sample.isascii())
         line = 2
-        for block in blocks:
-            newlines = block.count(b"\n")
+        for block, newlines in blocks:
             try:
                 table = _parse_fast(block, names)
                 physical_rows = newlines + (0 if block.endswith(b"\n") else 1)
