@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -47,12 +48,20 @@ def measure(command: list[str]) -> tuple[float, float]:
     return seconds, usage.ru_maxrss / 1024
 
 
+def median_of(runs: int, command: list[str]) -> tuple[float, float]:
+    """Median seconds and largest peak RSS over `runs` runs (runs alternate with the other tool's,
+    so a burst of load on the shared machine hits both)."""
+    results = [measure(command) for _ in range(max(runs, 1))]
+    return statistics.median(r[0] for r in results), max(r[1] for r in results)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, nargs="+", default=[1_000_000])
     parser.add_argument("--dirty", type=float, default=0.5, help="share of invalid rows in the dirty variant")
     parser.add_argument("--keep", type=Path, help="folder to write the files into (kept and reused)")
     parser.add_argument("--chunk-size", type=int, default=None)
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each measurement; the median is shown")
     args = parser.parse_args()
     folder = args.keep or Path(tempfile.mkdtemp(prefix="nj-audit-bench-"))
     folder.mkdir(parents=True, exist_ok=True)
@@ -72,8 +81,8 @@ def main() -> None:
             if not path.exists():
                 write_outpatient(path, rows, dirty, seed=rows)
             megabytes = path.stat().st_size / 1e6
-            read_s, read_mib = measure([sys.executable, "-c", PLAIN_READ, str(path)])
-            audit_s, audit_mib = measure([*cli, str(path)])
+            read_s, read_mib = median_of(args.repeat, [sys.executable, "-c", PLAIN_READ, str(path)])
+            audit_s, audit_mib = median_of(args.repeat, [*cli, str(path)])
             print(
                 f"{rows:>11,} {variant:<7} {megabytes:>6.0f} | {read_s:>7.2f} {read_mib:>8.0f} | "
                 f"{audit_s:>7.2f} {rows / audit_s:>10,.0f} {audit_mib:>6.0f} | {audit_s / read_s:>5.2f}",

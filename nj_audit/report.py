@@ -291,7 +291,7 @@ def render_validate_table(result: ValidateResult, console: Console) -> None:
         for check in sorted(form.checks.values(), key=lambda c: (-c.rows, c.column, c.check)):
             examples = "\n".join(f"{e.file}:{e.line} {e.value!r}" if e.value else f"{e.file}:{e.line}" for e in check.examples)
             share = check.rows / form.rows if form.rows else 0
-            table.add_row(check.check, check.column, str(check.rows), f"{share:.2%}", examples)
+            table.add_row(check.label, check.column, str(check.rows), f"{share:.2%}", examples)
         console.print(table)
     for path in result.skipped:
         console.print(f"[yellow]skipped[/] {path} (no form matches its name)")

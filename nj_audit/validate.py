@@ -36,6 +36,12 @@ class CheckSummary:
     message: str
     rows: int = 0
     examples: list[Example] = field(default_factory=list)
+    other: str | None = None  # the other column of a cross-field rule
+
+    @property
+    def label(self) -> str:
+        """`not_after upload_time` reads better than `not_after` where a column has two such rules."""
+        return f"{self.check} {self.other}" if self.other else self.check
 
 
 @dataclass
@@ -124,7 +130,8 @@ def _record(
     writer: csv.writer | None,  # type: ignore[valid-type]
 ) -> None:
     entry = summary.checks.setdefault(
-        (failure.column, failure.check), CheckSummary(failure.column, failure.check, failure.message)
+        (failure.column, failure.check),
+        CheckSummary(failure.column, failure.check, failure.message, other=failure.stats.get("other")),
     )
     if failure.check == "missing_column":
         if entry.rows == 0 and len(failure.rows):
