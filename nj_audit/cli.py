@@ -434,10 +434,4 @@ def samples_generate(
     stderr.print(f"wrote {len(batch.files)} files, {batch.rows} rows, registry {batch.registry}")
 
 
-def main() -> None:
-    app()
-
-
-if __name__ == "__main__":
-    main()
 from . import cli_rank  # noqa: E402,F401 - registers the rank command
