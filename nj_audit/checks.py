@@ -168,8 +168,9 @@ def id_card_birth_date(pandas_obj: pd.Series) -> pd.Series:
 @register_check_method(statistics=[])
 def no_whitespace(pandas_obj: pd.Series) -> pd.Series:
     """No whitespace inside the value."""
-    has_space = pc.match_substring_regex(_arrow(pandas_obj), r"\s")
-    return _result(pandas_obj, ~has_space.to_numpy(zero_copy_only=False).astype(bool))
+    # RE2's \s is ASCII only; \p{Z} adds the Unicode spaces (U+3000 ideographic, U+00A0, ...)
+    has_space = pc.match_substring_regex(_arrow(pandas_obj), r"[\s\p{Z}]")
+    return _result(pandas_obj, ~pc.fill_null(has_space, False).to_numpy(zero_copy_only=False).astype(bool))
 
 
 @register_check_method(statistics=["min_date"])

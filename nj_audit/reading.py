@@ -313,24 +313,37 @@ class _ShapeError(Exception):
     pass
 
 
-def _parse_fast(block: bytes, names: list[str]) -> pa.Table:
+PARSE_BLOCK_BYTES = 4 * 1024 * 1024  # pyarrow parses a block's pieces of this size in parallel
+
+
+def _arrow_parse(block: bytes, names: list[str], piece_bytes: int) -> pa.Table:
+    return pa_csv.read_csv(
+        io.BytesIO(block),
+        read_options=pa_csv.ReadOptions(column_names=names, block_size=piece_bytes),
+        parse_options=pa_csv.ParseOptions(newlines_in_values=True, ignore_empty_lines=False),
+        convert_options=pa_csv.ConvertOptions(
+            column_types={name: pa.string() for name in names},
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+        ),
+    )
+
+
+def _parse_fast(block: bytes, names: list[str], physical_rows: int = -1) -> pa.Table:
     """pyarrow's parser; _ShapeError when some row has the wrong number of fields, is not UTF-8, or
-    holds a value that looks like rows swallowed by an unterminated quote."""
+    holds a value that looks like rows swallowed by an unterminated quote. A table with as many rows
+    as the block has lines (`physical_rows`) has no newline in any value, so nothing to look for."""
     try:
-        table = pa_csv.read_csv(
-            io.BytesIO(block),
-            read_options=pa_csv.ReadOptions(column_names=names, block_size=max(len(block), 1 << 20) + 1),
-            parse_options=pa_csv.ParseOptions(newlines_in_values=True, ignore_empty_lines=False),
-            convert_options=pa_csv.ConvertOptions(
-                column_types={name: pa.string() for name in names},
-                strings_can_be_null=False,
-                quoted_strings_can_be_null=False,
-            ),
-        )
+        try:
+            table = _arrow_parse(block, names, PARSE_BLOCK_BYTES)
+        except pa.ArrowInvalid:  # e.g. a row longer than a piece: parse the block whole
+            table = _arrow_parse(block, names, max(len(block), 1 << 20) + 1)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # the message quotes the row: never shown
         raise _ShapeError from None
     if block.count(b'"') % 2:  # a quote left open somewhere
         raise _ShapeError
+    if table.num_rows == physical_rows:
+        return table
     for column in table.columns:
         newlines = pc.count_substring(column, "\n")
         if pc.max(newlines).as_py():
@@ -514,9 +527,9 @@ def _read_csv(path: Path, encoding: str | None, chunk_rows: int, form: str | Non
         blocks = _Utf8Blocks(rest, chosen, path, BLOCK_BYTES, forced=encoding is not None, ascii_so_far=sample.isascii())
         line = 2
         for block, newlines in blocks:
+            physical_rows = newlines + (0 if block.endswith(b"\n") else 1)
             try:
-                table = _parse_fast(block, names)
-                physical_rows = newlines + (0 if block.endswith(b"\n") else 1)
+                table = _parse_fast(block, names, physical_rows)
                 # every row on one line (no newline inside a value): no need to count per value
                 lines = np.arange(line, line + table.num_rows) if table.num_rows == physical_rows else _fast_lines(table, line)
                 damage: dict[int, tuple[str, str]] = {}
