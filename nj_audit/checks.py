@@ -8,11 +8,15 @@ that defect is already reported once by the column's own check (one defect, one 
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 from pandera.extensions import register_check_method
+
+from .values import calendar_dates, fixed_width_bytes
 
 # GB 32100-2015: 31 characters (no I, O, Z, S, V); weights 3^i mod 31.
 _GB32100_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -29,26 +33,10 @@ def _lookup_table(alphabet: str) -> np.ndarray:
 
 
 _GB32100_VALUE = _lookup_table(_GB32100_CHARS)
-_DIGIT_VALUE = _lookup_table("0123456789")
 
 
 def _arrow(series: pd.Series) -> pa.Array:
     return pa.array(series, type=pa.large_string(), from_pandas=True)
-
-
-def _fixed_width(series: pd.Series, width: int) -> tuple[np.ndarray, np.ndarray]:
-    """Rows whose value is `width` ASCII characters, and those values as a (k, width) byte matrix."""
-    arr = _arrow(series)
-    if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks()
-    ok = pc.fill_null(pc.and_(pc.equal(pc.binary_length(arr), width), pc.string_is_ascii(arr)), False)
-    ok_np = ok.to_numpy(zero_copy_only=False).astype(bool)
-    chosen = pc.filter(arr, ok)
-    if len(chosen) == 0:
-        return ok_np, np.zeros((0, width), dtype=np.uint8)
-    offsets = np.frombuffer(chosen.buffers()[1], dtype=np.int64)[chosen.offset : chosen.offset + len(chosen) + 1]
-    data = np.frombuffer(chosen.buffers()[2], dtype=np.uint8)[offsets[0] : offsets[-1]]
-    return ok_np, data.reshape(len(chosen), width)
 
 
 def _result(series: pd.Series, passed: np.ndarray) -> pd.Series:
@@ -56,62 +44,55 @@ def _result(series: pd.Series, passed: np.ndarray) -> pd.Series:
 
 
 def _weighted_sum(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    return values.astype(np.int32) @ weights.astype(np.int32)
+    """Row sums of values x weights (an integer matrix product: numpy's own loop, not BLAS, whose
+    threads would compete with the reading thread for the two cores)."""
+    return (values.astype(np.int32) @ weights.astype(np.int32)).astype(np.int64)
 
 
 def gb32100_ok(series: pd.Series) -> pd.Series:
     """18-character unified social credit code whose 18th character is the GB 32100 check."""
-    shape_ok, chars = _fixed_width(series, 18)
+    positions, chars = fixed_width_bytes(_arrow(series), 18)
     values = _GB32100_VALUE[chars]
     good = (values >= 0).all(axis=1)
-    total = _weighted_sum(values[:, :17], _GB32100_WEIGHTS)
-    expected = (31 - total % 31) % 31
-    good &= values[:, 17] == expected
+    total = _weighted_sum(np.maximum(values[:, :17], 0), _GB32100_WEIGHTS)
+    good &= values[:, 17] == (31 - total % 31) % 31
     passed = np.zeros(len(series), dtype=bool)
-    passed[shape_ok] = good
+    passed[positions] = good
     return _result(series, passed)
 
 
-def _dates(year: np.ndarray, month: np.ndarray, day: np.ndarray) -> np.ndarray:
-    """datetime64[ns] from parts, NaT where they are not a real date."""
-    real_month = (month >= 1) & (month <= 12)
-    months = ((year - 1970) * 12 + np.where(real_month, month, 1) - 1).astype("timedelta64[M]")
-    first = (np.datetime64("1970-01", "M") + months).astype("datetime64[D]")
-    following = (np.datetime64("1970-01", "M") + months + np.timedelta64(1, "M")).astype("datetime64[D]")
-    date = first + (day - 1).astype("timedelta64[D]")
-    real = real_month & (day >= 1) & (date < following)
-    return np.where(real, date.astype("datetime64[ns]"), np.datetime64("NaT", "ns"))
-
-
-_ID_CACHE: list[tuple[object, tuple[np.ndarray, np.ndarray, np.ndarray]]] = []
+# reads year, month and day from characters 7-14 of an ID number
+_BIRTH_WEIGHTS = np.array([[1000, 0, 0], [100, 0, 0], [10, 0, 0], [1, 0, 0], [0, 10, 0], [0, 1, 0], [0, 0, 10], [0, 0, 1]])
+_ID_CACHE = threading.local()  # per thread: the last column asked about, and the answer
 
 
 def id_card_parts(series: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per value: has the 17-digits-plus-check shape, has a correct check character, and the
     birth date (datetime64[ns], NaT when not a real date). The last answer is kept, because five
     checks of a form ask about the same column."""
-    for cached, parts in _ID_CACHE:
-        if cached is series.array:
-            return parts
+    cached = getattr(_ID_CACHE, "last", None)
+    if cached is not None and cached[0] is series.array:
+        return cached[1]
     n = len(series)
-    shape_ok, chars = _fixed_width(series, 18)
-    digits = _DIGIT_VALUE[chars[:, :17]].astype(np.int32)
+    positions, chars = fixed_width_bytes(_arrow(series), 18)
+    digits = chars - np.uint8(48)  # a non-digit wraps around to more than 9
+    is_digit = digits <= 9
     last = chars[:, 17]
-    shape = (digits >= 0).all(axis=1) & ((_DIGIT_VALUE[last] >= 0) | (last == ord("X")))
-    total = _weighted_sum(np.where(digits >= 0, digits, 0), _GB11643_WEIGHTS)
-    expected = (12 - total % 11) % 11
-    found = np.where(last == ord("X"), 10, _DIGIT_VALUE[last])
+    shape = is_digit[:, :17].all(axis=1) & (is_digit[:, 17] | (last == ord("X")))
+    body = np.where(is_digit[:, :17], digits[:, :17], 0)
+    expected = (12 - _weighted_sum(body, _GB11643_WEIGHTS) % 11) % 11
+    found = np.where(last == ord("X"), 10, digits[:, 17].astype(np.int64))
     checksum = shape & (found == expected)
-    d = np.where(digits >= 0, digits, 0).astype(np.int64)
-    birth = _dates(d[:, 6] * 1000 + d[:, 7] * 100 + d[:, 8] * 10 + d[:, 9], d[:, 10] * 10 + d[:, 11], d[:, 12] * 10 + d[:, 13])
+    year_month_day = _weighted_sum(body[:, 6:14], _BIRTH_WEIGHTS)
+    birth = calendar_dates(year_month_day[:, 0], year_month_day[:, 1], year_month_day[:, 2])
     shape_all = np.zeros(n, dtype=bool)
-    shape_all[shape_ok] = shape
+    shape_all[positions] = shape
     checksum_all = np.zeros(n, dtype=bool)
-    checksum_all[shape_ok] = checksum
+    checksum_all[positions] = checksum
     birth_all = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
-    birth_all[shape_ok] = np.where(shape, birth, np.datetime64("NaT"))
+    birth_all[positions] = np.where(shape, birth, np.datetime64("NaT"))
     parts = (shape_all, checksum_all, birth_all)
-    _ID_CACHE[:] = [(series.array, parts)]
+    _ID_CACHE.last = (series.array, parts)
     return parts
 
 
@@ -229,9 +210,9 @@ def id_card_sex_matches(pandas_obj: pd.DataFrame, *, column: str, other: str) ->
     """A valid ID number's 17th digit is odd for sex_code 1 and even for sex_code 2."""
     ids = pandas_obj[column]
     valid, _ = valid_id_card(ids)
-    shape_ok, chars = _fixed_width(ids, 18)
+    positions, chars = fixed_width_bytes(_arrow(ids), 18)
     odd = np.zeros(len(ids), dtype=bool)
-    odd[shape_ok] = chars[:, 16] % 2 == 1  # ASCII digits: odd code, odd digit
+    odd[positions] = chars[:, 16] % 2 == 1  # ASCII digits: odd code, odd digit
     sex = pandas_obj[other]
     is_male = (sex == "1").to_numpy(dtype=bool, na_value=False)
     is_female = (sex == "2").to_numpy(dtype=bool, na_value=False)

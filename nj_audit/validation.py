@@ -79,11 +79,13 @@ def type_frame(frame: pd.DataFrame, spec: FormSchema) -> tuple[pd.DataFrame, lis
     return pd.DataFrame(typed, index=frame.index), failures
 
 
-def judge(chunk: Chunk, spec: FormSchema) -> ChunkVerdict:
-    """Every rule of the schema on every row of the chunk."""
+def judge(chunk: Chunk, spec: FormSchema, typed_frame: tuple[pd.DataFrame, list[Failure]] | None = None) -> ChunkVerdict:
+    """Every rule of the schema on every row of the chunk (`typed_frame`: `type_frame`'s answer
+    for it, when a reading thread has already worked it out)."""
     frame = chunk.frame
     n = len(frame)
-    typed, failures = type_frame(frame, spec)
+    typed, failures = typed_frame or type_frame(frame, spec)
+    failures = list(failures)
     for column in spec.columns:
         if column.name not in frame.columns:
             if column.required:
