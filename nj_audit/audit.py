@@ -90,7 +90,7 @@ class AuditResult:
     by: str = "institution"
 
 
-ProgressHook = Callable[[int], None]  # called with the number of rows just judged
+ProgressHook = Callable[[int, int, int], None]  # rows just judged, bytes read so far, bytes in all
 
 
 def _org_codes(chunk: Chunk) -> pd.Series:
@@ -203,15 +203,23 @@ def run_audit(
     """Audit every input file and return the per-institution result with its verdict."""
     found = discover(list(paths), form)
     collector = Collector(policy, period)
-    for file in found.files:
+    sizes = [_size(file.path) for file in found.files]
+    for number, file in enumerate(found.files):
         spec = load_schema(file.form)
         chunks = read_chunks(file.path, encoding, chunk_rows, form=file.form)
         # the reading thread also parses times and numbers, which balances the two threads' work
         for chunk, typed in prefetched((chunk, type_frame(chunk.frame, spec)) for chunk in chunks):
             judged = collector.add(file, chunk, typed)
             if progress:
-                progress(judged)
+                progress(judged, sum(sizes[:number]) + min(chunk.consumed, sizes[number]), sum(sizes))
     return summarise(collector, policy, period, registry, by, found.skipped)
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 def summarise(

@@ -94,23 +94,31 @@ def show_progress(quiet: bool, json_on_stdout: bool) -> bool:
 
 
 @contextmanager
-def progress_bar(enabled: bool, paths: list[Path]) -> Iterator[Callable[[int], None] | None]:
+def progress_bar(enabled: bool) -> Iterator[Callable[[int, int, int], None] | None]:
+    """Rows judged and MB read on stderr, with rate and time left; the hook the library calls."""
     if not enabled:
         yield None
         return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
 
     with Progress(
-        TextColumn("auditing"),
+        TextColumn("{task.fields[rows]:>12,} rows"),
         BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("rows"),
-        TimeElapsedColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
         console=stderr,
         transient=True,
     ) as progress:
-        task = progress.add_task("rows", total=None)
-        yield lambda rows: progress.advance(task, rows)
+        task = progress.add_task("audit", total=None, rows=0)
+        rows_done = 0
+
+        def advance(rows: int, done: int, total: int) -> None:
+            nonlocal rows_done
+            rows_done += rows
+            progress.update(task, completed=done, total=total, rows=rows_done)
+
+        yield advance
 
 
 def write_output(text: str, output: Path | None, inputs: list[Path]) -> None:
@@ -169,7 +177,7 @@ def validate(
         if failures is not None:
             refuse_overwriting_inputs(failures, [*paths, *([schema] if schema else [])])
         json_out = output_format == ValidateFormat.json
-        with progress_bar(show_progress(quiet, json_out), paths) as hook:
+        with progress_bar(show_progress(quiet, json_out)) as hook:
             if failures is not None:
                 with open(failures, "w", encoding="utf-8", newline="") as sink:
                     result = run_validate(
@@ -286,7 +294,7 @@ def audit(
                 partitions=partitions,
             )
         elif engine == "pandas":
-            with progress_bar(show_progress(quiet, json_out), paths) as hook:
+            with progress_bar(show_progress(quiet, json_out)) as hook:
                 result = run_audit(
                     paths,
                     policy=chosen,

@@ -108,6 +108,7 @@ class Chunk:
     frame: pd.DataFrame
     lines: np.ndarray
     damage: dict[int, tuple[str, str]] = field(default_factory=dict)  # row -> (check, what is wrong)
+    consumed: int = 0  # bytes of the file as stored (compressed, for .gz) read so far: for progress
 
 
 # -- opening and decoding -------------------------------------------------------------------
@@ -538,7 +539,7 @@ def _read_csv(path: Path, encoding: str | None, chunk_rows: int, form: str | Non
             line += newlines + (0 if block.endswith(b"\n") or not block else 1)
             long_values = _longest_line(block) > MAX_FIELD_CHARS
             damage = {**_long_or_nul(table, nul=b"\x00" in block, long=long_values), **damage}
-            yield from _chunks(table, lines, damage, chunk_rows, long_values)
+            yield from _chunks(table, lines, damage, chunk_rows, long_values, _stored_position(stream))
     finally:
         stream.close()
 
@@ -562,8 +563,24 @@ class _Concat(io.RawIOBase):
         return self.tail.read(size)
 
 
+def _stored_position(stream: BinaryIO) -> int:
+    """How far into the file on disk reading has got (through a gzip layer, if any)."""
+    raw = getattr(stream, "fileobj", None) or getattr(stream, "tail", None) or stream
+    if raw is not stream:
+        return _stored_position(raw)
+    try:
+        return stream.tell()
+    except (OSError, ValueError):
+        return 0
+
+
 def _chunks(
-    table: pa.Table, lines: np.ndarray, damage: dict[int, tuple[str, str]], chunk_rows: int, long_values: bool = True
+    table: pa.Table,
+    lines: np.ndarray,
+    damage: dict[int, tuple[str, str]],
+    chunk_rows: int,
+    long_values: bool = True,
+    consumed: int = 0,
 ) -> Iterator[Chunk]:
     frame = _clean(table, long_values)
     keep = ~_blank_rows(frame)
@@ -579,7 +596,7 @@ def _chunks(
         part = {p - start: problem for p, problem in damage.items() if start <= p < stop}
         piece = frame.iloc[start:stop].reset_index(drop=True)
         if len(piece) or start == 0:
-            yield Chunk(piece, lines[start:stop], part)
+            yield Chunk(piece, lines[start:stop], part, consumed)
 
 
 def _read_parquet(path: Path, chunk_rows: int, form: str | None) -> Iterator[Chunk]:
@@ -592,7 +609,8 @@ def _read_parquet(path: Path, chunk_rows: int, form: str | None) -> Iterator[Chu
             table = pa.Table.from_batches([batch]).rename_columns(names)
             lines = np.arange(row, row + table.num_rows, dtype=np.int64) + 2
             row += table.num_rows
-            yield Chunk(_clean(table), lines, _long_or_nul(table))
+            consumed = int(path.stat().st_size * row / max(source.metadata.num_rows, 1))
+            yield Chunk(_clean(table), lines, _long_or_nul(table), consumed)
         if row == 0:
             yield Chunk(pd.DataFrame({n: pd.Series([], dtype="str") for n in names}), np.zeros(0, dtype=np.int64))
     except (pa.ArrowException, OSError) as exc:

@@ -95,7 +95,7 @@ def run_validate(
     show_pii: bool = False,
     failures_out: TextIO | None = None,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int, int, int], None] | None = None,
 ) -> ValidateResult:
     """Validate every row of every file; optionally write every failure to `failures_out` as CSV."""
     custom = load_schema_file(schema_file) if schema_file else None
@@ -104,7 +104,8 @@ def run_validate(
     if writer:
         writer.writerow(FAILURE_COLUMNS)
     summaries: dict[str, FormSummary] = {}
-    for file in found.files:
+    sizes = [file.path.stat().st_size for file in found.files]
+    for number, file in enumerate(found.files):
         spec = custom or load_schema(file.form)
         summary = summaries.setdefault(spec.name, FormSummary(spec.name))
         summary.files.append(str(file.path))
@@ -115,7 +116,7 @@ def run_validate(
             for failure in verdict.failures:
                 _record(summary, file.path, chunk, failure, spec, show_pii, writer)
             if progress:
-                progress(len(chunk.frame))
+                progress(len(chunk.frame), sum(sizes[:number]) + min(chunk.consumed, sizes[number]), sum(sizes))
     ordered = [summaries[name] for name in sorted(summaries)]
     return ValidateResult(ordered, found.skipped)
 
