@@ -27,6 +27,9 @@ def main() -> None:
         environment = {**os.environ, **ALLOCATOR_SETTINGS}
         with contextlib.suppress(OSError):  # run untuned rather than not at all
             os.execve(sys.executable, [sys.executable, "-m", "nj_audit", *sys.argv[1:]], environment)
+    # The command line never generates test data: keep pandera from loading hypothesis (a tenth
+    # of a second) when the test extra happens to be installed.
+    sys.modules.setdefault("hypothesis", None)  # type: ignore[arg-type]
     from .cli import app
 
     app(prog_name="nj-audit")
