@@ -17,22 +17,10 @@ from nj_audit.checks import gb11643_check_char, gb32100_check_char
 from nj_audit.cli import app
 from nj_audit.reading import MAX_FIELD_CHARS, read_chunks
 
+from rows import SPEC_COLUMNS
+
 DAMAGED = Path(__file__).parent / "fixtures" / "damaged"
-COLUMNS = [
-    "org_code",
-    "record_id",
-    "event_time",
-    "upload_time",
-    "patient_id",
-    "id_card",
-    "name",
-    "sex_code",
-    "birth_date",
-    "visit_type",
-    "dept_code",
-    "diagnosis_code",
-    "doctor_id",
-]
+COLUMNS = list(SPEC_COLUMNS["outpatient_visit"])
 ORG = "12320100466000000" + gb32100_check_char("12320100466000000")
 runner = CliRunner()
 

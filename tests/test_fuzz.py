@@ -17,22 +17,10 @@ from typer.testing import CliRunner
 from nj_audit.checks import gb11643_check_char, gb32100_check_char
 from nj_audit.cli import app
 
+from rows import SPEC_COLUMNS
+
 runner = CliRunner()
-COLUMNS = [
-    "org_code",
-    "record_id",
-    "event_time",
-    "upload_time",
-    "patient_id",
-    "id_card",
-    "name",
-    "sex_code",
-    "birth_date",
-    "visit_type",
-    "dept_code",
-    "diagnosis_code",
-    "doctor_id",
-]
+COLUMNS = list(SPEC_COLUMNS["outpatient_visit"])
 HEADER = (",".join(COLUMNS) + "\n").encode()
 ORGS = [f"1232010046600000{n}" + gb32100_check_char(f"1232010046600000{n}") for n in range(3)]
 ID_CARD = "32010219900307001" + gb11643_check_char("32010219900307001")

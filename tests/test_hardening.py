@@ -18,22 +18,10 @@ from nj_audit import reading
 from nj_audit.checks import gb11643_check_char, gb32100_check_char
 from nj_audit.cli import app
 
+from rows import SPEC_COLUMNS
+
 HOSTILE = Path(__file__).parent / "fixtures" / "hostile"
-COLUMNS = [
-    "org_code",
-    "record_id",
-    "event_time",
-    "upload_time",
-    "patient_id",
-    "id_card",
-    "name",
-    "sex_code",
-    "birth_date",
-    "visit_type",
-    "dept_code",
-    "diagnosis_code",
-    "doctor_id",
-]
+COLUMNS = list(SPEC_COLUMNS["outpatient_visit"])
 runner = CliRunner()
 
 

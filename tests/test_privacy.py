@@ -16,22 +16,10 @@ from nj_audit.cli import app
 from nj_audit.pii import mask, shown
 from nj_audit.schemas import schema_path
 
+from rows import SPEC_COLUMNS
+
 runner = CliRunner()
-VISIT = [
-    "org_code",
-    "record_id",
-    "event_time",
-    "upload_time",
-    "patient_id",
-    "id_card",
-    "name",
-    "sex_code",
-    "birth_date",
-    "visit_type",
-    "dept_code",
-    "diagnosis_code",
-    "doctor_id",
-]
+VISIT = list(SPEC_COLUMNS["outpatient_visit"])
 HEALTH = ["org_code", "record_id", "event_time", "upload_time", "id_card", "name", "sex_code", "birth_date", "residence_code"]
 ORG_A = "12320100466000000" + gb32100_check_char("12320100466000000")
 ORG_B = "12320100466000001" + gb32100_check_char("12320100466000001")
