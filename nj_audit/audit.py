@@ -24,7 +24,7 @@ from .metrics import (
     upload_days_by_org,
 )
 from .policy import Flag, Policy, evaluate_flags, gate_passes, status_of
-from .reading import DEFAULT_CHUNK_ROWS, Chunk, InputFile, discover, read_chunks
+from .reading import DEFAULT_CHUNK_ROWS, Chunk, InputFile, discover, read_chunks, stored_size
 from .registry import Registry
 from .schemas import load_schema
 from .validation import Failure, judge, type_frame
@@ -203,7 +203,7 @@ def run_audit(
     """Audit every input file and return the per-institution result with its verdict."""
     found = discover(list(paths), form)
     collector = Collector(policy, period)
-    sizes = [_size(file.path) for file in found.files]
+    sizes = [stored_size(file.path) for file in found.files]
     for number, file in enumerate(found.files):
         spec = load_schema(file.form)
         chunks = read_chunks(file.path, encoding, chunk_rows, form=file.form)
@@ -213,13 +213,6 @@ def run_audit(
             if progress:
                 progress(judged, sum(sizes[:number]) + min(chunk.consumed, sizes[number]), sum(sizes))
     return summarise(collector, policy, period, registry, by, found.skipped)
-
-
-def _size(path: Path) -> int:
-    try:
-        return path.stat().st_size
-    except OSError:
-        return 0
 
 
 def summarise(

@@ -12,11 +12,10 @@ import threading
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 import pyarrow.compute as pc
 from pandera.extensions import register_check_method
 
-from .values import calendar_dates, fixed_width_bytes
+from .values import arrow_text, calendar_dates, fixed_width_bytes
 
 # GB 32100-2015: 31 characters (no I, O, Z, S, V); weights 3^i mod 31.
 _GB32100_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -35,10 +34,6 @@ def _lookup_table(alphabet: str) -> np.ndarray:
 _GB32100_VALUE = _lookup_table(_GB32100_CHARS)
 
 
-def _arrow(series: pd.Series) -> pa.Array:
-    return pa.array(series, type=pa.large_string(), from_pandas=True)
-
-
 def _result(series: pd.Series, passed: np.ndarray) -> pd.Series:
     return pd.Series(passed, index=series.index, dtype=bool)
 
@@ -51,7 +46,7 @@ def _weighted_sum(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
 
 def gb32100_ok(series: pd.Series) -> pd.Series:
     """18-character unified social credit code whose 18th character is the GB 32100 check."""
-    positions, chars = fixed_width_bytes(_arrow(series), 18)
+    positions, chars = fixed_width_bytes(arrow_text(series), 18)
     values = _GB32100_VALUE[chars]
     good = (values >= 0).all(axis=1)
     total = _weighted_sum(np.maximum(values[:, :17], 0), _GB32100_WEIGHTS)
@@ -74,7 +69,7 @@ def id_card_parts(series: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray
     if cached is not None and cached[0] is series.array:
         return cached[1]
     n = len(series)
-    positions, chars = fixed_width_bytes(_arrow(series), 18)
+    positions, chars = fixed_width_bytes(arrow_text(series), 18)
     digits = chars - np.uint8(48)  # a non-digit wraps around to more than 9
     is_digit = digits <= 9
     last = chars[:, 17]
@@ -150,7 +145,7 @@ def id_card_birth_date(pandas_obj: pd.Series) -> pd.Series:
 def no_whitespace(pandas_obj: pd.Series) -> pd.Series:
     """No whitespace inside the value."""
     # RE2's \s is ASCII only; \p{Z} adds the Unicode spaces (U+3000 ideographic, U+00A0, ...)
-    has_space = pc.match_substring_regex(_arrow(pandas_obj), r"[\s\p{Z}]")
+    has_space = pc.match_substring_regex(arrow_text(pandas_obj), r"[\s\p{Z}]")
     return _result(pandas_obj, ~pc.fill_null(has_space, False).to_numpy(zero_copy_only=False).astype(bool))
 
 
@@ -210,7 +205,7 @@ def id_card_sex_matches(pandas_obj: pd.DataFrame, *, column: str, other: str) ->
     """A valid ID number's 17th digit is odd for sex_code 1 and even for sex_code 2."""
     ids = pandas_obj[column]
     valid, _ = valid_id_card(ids)
-    positions, chars = fixed_width_bytes(_arrow(ids), 18)
+    positions, chars = fixed_width_bytes(arrow_text(ids), 18)
     odd = np.zeros(len(ids), dtype=bool)
     odd[positions] = chars[:, 16] % 2 == 1  # ASCII digits: odd code, odd digit
     sex = pandas_obj[other]

@@ -6,7 +6,7 @@ import os
 import sys
 import traceback
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, NoReturn
@@ -177,29 +177,18 @@ def validate(
         if failures is not None:
             refuse_overwriting_inputs(failures, [*paths, *([schema] if schema else [])])
         json_out = output_format == ValidateFormat.json
-        with progress_bar(show_progress(quiet, json_out)) as hook:
-            if failures is not None:
-                with open(failures, "w", encoding="utf-8", newline="") as sink:
-                    result = run_validate(
-                        paths,
-                        form=form,
-                        schema_file=schema,
-                        encoding=encoding,
-                        show_pii=show_pii,
-                        failures_out=sink,
-                        chunk_rows=chunk_size,
-                        progress=hook,
-                    )
-            else:
-                result = run_validate(
-                    paths,
-                    form=form,
-                    schema_file=schema,
-                    encoding=encoding,
-                    show_pii=show_pii,
-                    chunk_rows=chunk_size,
-                    progress=hook,
-                )
+        sink = open(failures, "w", encoding="utf-8", newline="") if failures is not None else nullcontext()  # noqa: SIM115
+        with progress_bar(show_progress(quiet, json_out)) as hook, sink as failures_out:
+            result = run_validate(
+                paths,
+                form=form,
+                schema_file=schema,
+                encoding=encoding,
+                show_pii=show_pii,
+                failures_out=failures_out,
+                chunk_rows=chunk_size,
+                progress=hook,
+            )
         if json_out:
             import json
 

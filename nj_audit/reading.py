@@ -271,29 +271,30 @@ class _Utf8Blocks:
         except UnicodeDecodeError as exc:
             raise self._fail(data, exc) from None
 
-    def __iter__(self) -> Iterator[tuple[bytes, int]]:
-        """Blocks and the number of newlines in each."""
+    def __iter__(self) -> Iterator[tuple[bytes, int, int]]:
+        """Blocks, the number of newlines in each, and its longest line (a bound on any value)."""
         while True:
             data = self._next_raw()
             self.pending += data
             if not data:
                 if self.pending:
-                    yield self.pending, self.pending.count(b"\n")
+                    ends = np.flatnonzero(np.frombuffer(self.pending, dtype=np.uint8) == 10)
+                    yield self.pending, len(ends), _longest_gap(ends, len(self.pending))
                 return
             boundary = _last_row_boundary(self.pending)
             if boundary is None:  # no row ends in this block yet (a huge field): read more
                 continue
-            cut, newlines = boundary
+            cut, newlines, longest = boundary
             block, self.pending = self.pending[: cut + 1], self.pending[cut + 1 :]
             self.lines_yielded += newlines
-            yield block, newlines
+            yield block, newlines, longest
 
 
-def _last_row_boundary(block: bytes) -> tuple[int, int] | None:
+def _last_row_boundary(block: bytes) -> tuple[int, int, int] | None:
     """Position of the last newline outside quotes, counting quotes from the block's start (a row
-    boundary), and the number of newlines up to it. With a stray quote the count goes wrong; the
-    block is then cut at its last newline once it grows too large, and the rows around the cut are
-    judged as damaged if they are."""
+    boundary), the number of newlines up to it, and the longest line before it. With a stray quote
+    the count goes wrong; the block is then cut at its last newline once it grows too large, and
+    the rows around the cut are judged as damaged if they are."""
     buffer = np.frombuffer(block, dtype=np.uint8)
     newlines = np.flatnonzero(buffer == 10)
     if len(newlines) == 0:
@@ -301,10 +302,19 @@ def _last_row_boundary(block: bytes) -> tuple[int, int] | None:
     quotes = np.flatnonzero(buffer == 34)
     outside = np.flatnonzero(np.searchsorted(quotes, newlines) % 2 == 0)
     if len(outside):
-        return int(newlines[outside[-1]]), int(outside[-1]) + 1
-    if len(block) > 2 * BLOCK_BYTES:
-        return int(newlines[-1]), len(newlines)
-    return None
+        count = int(outside[-1]) + 1
+    elif len(block) > 2 * BLOCK_BYTES:
+        count = len(newlines)
+    else:
+        return None
+    ends = newlines[:count]
+    return int(ends[-1]), count, _longest_gap(ends)
+
+
+def _longest_gap(newlines: np.ndarray, end: int | None = None) -> int:
+    """The longest line between the given newline positions (and `end`, for a last line with none)."""
+    bounds = newlines if end is None else np.append(newlines, end)
+    return int(np.diff(bounds, prepend=-1).max()) if len(bounds) else 0
 
 
 # -- parsing CSV blocks ---------------------------------------------------------------------
@@ -459,10 +469,6 @@ def _parse_slow(block: bytes, names: list[str], first_line: int) -> tuple[pa.Tab
     return table, np.asarray(lines, dtype=np.int64), damage
 
 
-def _count_lines(block: bytes) -> int:
-    return block.count(b"\n") + (0 if block.endswith(b"\n") or not block else 1)
-
-
 def _clean(table: pa.Table, long_values: bool = True) -> pd.DataFrame:
     """Trim every value; empty (and over-long) -> missing; as a pandas frame of `str` columns."""
     columns = {}
@@ -497,15 +503,6 @@ def _long_or_nul(table: pa.Table, nul: bool = True, long: bool = True) -> dict[i
     return damage
 
 
-def _longest_line(block: bytes) -> int:
-    """An upper bound of any value's length in the block: its longest physical line (or the whole
-    block when that is short anyway)."""
-    if len(block) <= MAX_FIELD_CHARS:
-        return len(block)
-    ends = np.flatnonzero(np.frombuffer(block, dtype=np.uint8) == 10)
-    return int(np.diff(ends, prepend=-1, append=len(block)).max())
-
-
 def _read_csv(path: Path, encoding: str | None, chunk_rows: int, form: str | None) -> Iterator[Chunk]:
     stream = _open_binary(path)
     try:
@@ -527,7 +524,7 @@ def _read_csv(path: Path, encoding: str | None, chunk_rows: int, form: str | Non
         rest = _skip_header(stream, sample)
         blocks = _Utf8Blocks(rest, chosen, path, BLOCK_BYTES, forced=encoding is not None, ascii_so_far=sample.isascii())
         line = 2
-        for block, newlines in blocks:
+        for block, newlines, longest in blocks:
             physical_rows = newlines + (0 if block.endswith(b"\n") else 1)
             try:
                 table = _parse_fast(block, names, physical_rows)
@@ -537,7 +534,7 @@ def _read_csv(path: Path, encoding: str | None, chunk_rows: int, form: str | Non
             except _ShapeError:
                 table, lines, damage = _parse_slow(block, names, line)
             line += newlines + (0 if block.endswith(b"\n") or not block else 1)
-            long_values = _longest_line(block) > MAX_FIELD_CHARS
+            long_values = longest > MAX_FIELD_CHARS
             damage = {**_long_or_nul(table, nul=b"\x00" in block, long=long_values), **damage}
             yield from _chunks(table, lines, damage, chunk_rows, long_values, _stored_position(stream))
     finally:
@@ -561,6 +558,14 @@ class _Concat(io.RawIOBase):
             out, self.head = (self.head, b"") if size < 0 or size >= len(self.head) else (self.head[:size], self.head[size:])
             return out
         return self.tail.read(size)
+
+
+def stored_size(path: Path) -> int:
+    """The file's size on disk (0 when it cannot be told): the total for progress."""
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 def _stored_position(stream: BinaryIO) -> int:

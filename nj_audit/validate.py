@@ -13,7 +13,7 @@ import pandas as pd
 
 from .checks import EXPLAINERS
 from .pii import shown
-from .reading import DEFAULT_CHUNK_ROWS, Chunk, discover, read_chunks
+from .reading import DEFAULT_CHUNK_ROWS, Chunk, discover, read_chunks, stored_size
 from .report import safe_cell
 from .schemas import FormSchema, load_schema, load_schema_file
 from .validation import ROW, Failure, judge
@@ -104,7 +104,7 @@ def run_validate(
     if writer:
         writer.writerow(FAILURE_COLUMNS)
     summaries: dict[str, FormSummary] = {}
-    sizes = [file.path.stat().st_size for file in found.files]
+    sizes = [stored_size(file.path) for file in found.files]
     for number, file in enumerate(found.files):
         spec = custom or load_schema(file.form)
         summary = summaries.setdefault(spec.name, FormSummary(spec.name))

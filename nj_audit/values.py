@@ -25,7 +25,7 @@ _TIME_PATTERN = (
 _NUMBER_PATTERN = r"^[+-]?(\d+(\.\d*)?|\.\d+)$"
 
 
-def _arrow(series: pd.Series) -> pa.Array:
+def arrow_text(series: pd.Series) -> pa.Array:
     return pa.array(series, type=pa.large_string(), from_pandas=True)
 
 
@@ -36,7 +36,7 @@ def _numpy(array: pa.Array | pa.ChunkedArray) -> np.ndarray:
 def parse_times(series: pd.Series, date_only: bool = False) -> tuple[pd.Series, np.ndarray]:
     """Local naive datetime64[ns] values (NaT where missing or unreadable), and the mask of present
     values that are not a time in one of the SPEC's formats."""
-    text = _arrow(series)
+    text = arrow_text(series)
     if isinstance(text, pa.ChunkedArray):
         text = text.combine_chunks()
     present = _numpy(pc.is_valid(text)).astype(bool)
@@ -168,7 +168,7 @@ def _parse_general(text: pa.Array) -> np.ndarray:
 def parse_numbers(series: pd.Series) -> tuple[pd.Series, np.ndarray]:
     """float64 values (NaN where missing or not a plain decimal), and the mask of present values
     that are not numbers."""
-    text = _arrow(series)
+    text = arrow_text(series)
     present = _numpy(pc.is_valid(text)).astype(bool)
     ok = _numpy(pc.fill_null(pc.match_substring_regex(text, _NUMBER_PATTERN), False)).astype(bool)
     clean = pc.if_else(pa.array(ok), text, pa.scalar(None, pa.large_string()))
