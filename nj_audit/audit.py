@@ -27,10 +27,11 @@ from .policy import Flag, Policy, evaluate_flags, gate_passes, status_of
 from .reading import DEFAULT_CHUNK_ROWS, Chunk, InputFile, discover, read_chunks, stored_size
 from .registry import Registry
 from .schemas import load_schema
-from .validation import Failure, judge, type_frame
+from .validation import TypedChunk, judge, type_frame
 from .values import Period
 
 T = TypeVar("T")
+U = TypeVar("U")
 EPOCH = date(1970, 1, 1)
 
 
@@ -93,10 +94,12 @@ class AuditResult:
 ProgressHook = Callable[[int, int, int], None]  # rows just judged, bytes read so far, bytes in all
 
 
-def _org_codes(chunk: Chunk) -> pd.Series:
+def _org_codes(chunk: Chunk) -> tuple[np.ndarray, list[str]]:
+    """Each row's index into the chunk's distinct institution codes, and those codes."""
     if "org_code" not in chunk.frame.columns:
-        return pd.Series([MISSING_ORG] * len(chunk.frame), dtype=object)
-    return chunk.frame["org_code"].astype(object).where(chunk.frame["org_code"].notna(), MISSING_ORG)
+        return np.zeros(len(chunk.frame), dtype=np.intp), [MISSING_ORG]
+    codes, uniques = pd.factorize(chunk.frame["org_code"], use_na_sentinel=False)
+    return codes, [MISSING_ORG if pd.isna(u) else str(u) for u in uniques]
 
 
 def _times(typed: pd.DataFrame, column: str) -> np.ndarray:
@@ -114,13 +117,13 @@ class Collector:
         self.partial = Partial()
         self.order = 0
 
-    def add(self, file: InputFile, chunk: Chunk, typed: tuple[pd.DataFrame, list[Failure]] | None = None) -> int:
+    def add(self, file: InputFile, chunk: Chunk, typed: TypedChunk | None = None) -> int:
         spec = load_schema(file.form)
         verdict = judge(chunk, spec, typed)
         upload = _times(verdict.typed, "upload_time")
         keep = self._in_period(upload)
-        codes, uniques = pd.factorize(_org_codes(chunk))
-        lookup = np.array([self.org_index.setdefault(str(u), len(self.org_index)) for u in uniques], dtype=np.int32)
+        codes, uniques = _org_codes(chunk)
+        lookup = np.array([self.org_index.setdefault(u, len(self.org_index)) for u in uniques], dtype=np.int32)
         org = lookup[codes] if len(codes) else np.zeros(0, dtype=np.int32)
         record_id = (
             chunk.frame["record_id"] if "record_id" in chunk.frame.columns else pd.Series([None] * len(chunk.frame), dtype="str")
@@ -154,17 +157,21 @@ class Collector:
         return (upload == NAT) | ((upload >= start) & (upload < end))
 
 
-def prefetched(chunks: Iterator[T], depth: int = 1) -> Iterator[T]:
-    """The same items, read ahead in a thread: arrow parses (without the GIL) while rows are judged."""
-    queue: Queue[tuple[str, object]] = Queue(maxsize=depth)
+def prefetched(items: Iterator[T], prepare: Callable[[T], U]) -> Iterator[tuple[T, U | None]]:
+    """The same items, read ahead in a thread: arrow parses (without the GIL) while rows are judged.
+
+    Each comes with `prepare(item)` when the reading thread had time to work it out: it does so
+    only while the consumer is still busy with the item before (the hand-over slot is full), and
+    otherwise hands the item over at once, so neither thread waits for the other for long."""
+    queue: Queue[tuple[str, object]] = Queue(maxsize=1)
     stop = threading.Event()
 
     def produce() -> None:
         try:
-            for item in chunks:
+            for item in items:
                 if stop.is_set():
                     return
-                queue.put(("item", item))
+                queue.put(("item", (item, prepare(item) if queue.full() else None)))
             queue.put(("end", None))
         except BaseException as exc:  # handed to the consumer, raised there
             queue.put(("error", exc))
@@ -207,8 +214,8 @@ def run_audit(
     for number, file in enumerate(found.files):
         spec = load_schema(file.form)
         chunks = read_chunks(file.path, encoding, chunk_rows, form=file.form)
-        # the reading thread also parses times and numbers, which balances the two threads' work
-        for chunk, typed in prefetched((chunk, type_frame(chunk.frame, spec)) for chunk in chunks):
+        # times and numbers are parsed by whichever thread has time (see `prefetched`)
+        for chunk, typed in prefetched(chunks, lambda chunk, spec=spec: type_frame(chunk.frame, spec)):
             judged = collector.add(file, chunk, typed)
             if progress:
                 progress(judged, sum(sizes[:number]) + min(chunk.consumed, sizes[number]), sum(sizes))

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from .forms import FORM_IDS
+from .values import arrow_text, text_hashes
 
 NAT = np.iinfo(np.int64).min  # NaT as int64; a missing upload time
 LATEST_NEVER = NAT  # for "latest", an unknown upload time sorts before every known one
@@ -71,7 +72,7 @@ class RecordState:
         """One entry per record. Only entries whose record appears more than once are sorted."""
         if len(self) == 0:
             return self
-        repeated = pd.Series(self.mixed_keys()).duplicated(keep=False).to_numpy()
+        repeated = repeated_keys(self.mixed_keys())
         if not repeated.any():
             return self
         single = self.take(np.flatnonzero(~repeated))
@@ -102,6 +103,17 @@ class RecordState:
         )
 
 
+def repeated_keys(keys: np.ndarray) -> np.ndarray:
+    """Which entries share their key with another entry: `duplicated(keep=False)` without hashing
+    every key (which grows faster than the data); one sort finds the repeated values, then only
+    membership in those is asked."""
+    ordered = np.sort(keys)
+    same = ordered[1:] == ordered[:-1]
+    if not same.any():
+        return np.zeros(len(keys), dtype=bool)
+    return pd.Series(keys).isin(np.unique(ordered[1:][same])).to_numpy()
+
+
 @dataclass
 class Partial:
     """Everything the audit keeps from some rows; merges with `merge`."""
@@ -118,7 +130,7 @@ class Partial:
             self.rows[key] = self.rows.get(key, 0) + count
         for key, count in other.check_failures.items():
             self.check_failures[key] = self.check_failures.get(key, 0) + count
-        self.days = np.union1d(self.days, other.days)
+        self.days = pd.unique(np.concatenate([self.days, other.days]))  # unsorted; a hash is cheaper than a sort
         self.states.extend(other.states)
         for attr, pick in (("min_day", min), ("max_day", max)):
             ours, theirs = getattr(self, attr), getattr(other, attr)
@@ -151,7 +163,7 @@ def row_partial(
     n = len(org)
     order = np.arange(order_start, order_start + n, dtype=np.int64)
     has_id = record_id.notna().to_numpy()
-    hashed = pd.util.hash_array(record_id.fillna("").to_numpy(dtype=object), categorize=False)
+    hashed = text_hashes(arrow_text(record_id))
     key = np.where(has_id, hashed, order.astype(np.uint64))
     forms = np.where(has_id, form, form + 1000).astype(np.int16)
     rt = realtime_rows(event, upload, window_seconds)
@@ -170,7 +182,7 @@ def row_partial(
     counts = np.bincount(org, minlength=0) if n else np.zeros(0, dtype=np.int64)
     rows = {(int(o), form): int(c) for o, c in enumerate(counts) if c}
     day = upload[known] // NS_PER_DAY
-    codes = np.unique((org[known].astype(np.int64) << DAY_BITS) | (day + DAY_SHIFT))
+    codes = pd.unique((org[known].astype(np.int64) << DAY_BITS) | (day + DAY_SHIFT))  # hashing: a sort costs more
     partial = Partial(rows=rows, days=codes, states=[state])
     if len(day):
         partial.min_day, partial.max_day = int(day.min()), int(day.max())
@@ -212,7 +224,7 @@ def form_counts(partial: Partial) -> dict[tuple[int, str], FormCounts]:
         sums[1] += np.bincount(code, weights=valid, minlength=size).astype(np.int64)
         sums[2] += np.bincount(code, weights=realtime, minlength=size).astype(np.int64)
 
-    repeated = pd.Series(np.concatenate([s.mixed_keys() for s in states])).duplicated(keep=False).to_numpy() if states else None
+    repeated = repeated_keys(np.concatenate([s.mixed_keys() for s in states])) if states else None
     folded: list[RecordState] = []
     start = 0
     for state in states:
@@ -237,6 +249,7 @@ def form_counts(partial: Partial) -> dict[tuple[int, str], FormCounts]:
 
 def upload_days_by_org(partial: Partial) -> dict[int, np.ndarray]:
     """org index -> sorted distinct upload days (days since 1970)."""
-    orgs = partial.days >> DAY_BITS
-    days = (partial.days & ((1 << DAY_BITS) - 1)) - DAY_SHIFT
+    codes = np.unique(partial.days)
+    orgs = codes >> DAY_BITS
+    days = (codes & ((1 << DAY_BITS) - 1)) - DAY_SHIFT
     return {int(o): days[orgs == o] for o in np.unique(orgs)}

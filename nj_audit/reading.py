@@ -271,30 +271,34 @@ class _Utf8Blocks:
         except UnicodeDecodeError as exc:
             raise self._fail(data, exc) from None
 
-    def __iter__(self) -> Iterator[tuple[bytes, int, int]]:
-        """Blocks, the number of newlines in each, and its longest line (a bound on any value)."""
+    def __iter__(self) -> Iterator[tuple[bytes, int, bool]]:
+        """Blocks, the number of newlines in each, and whether a line in it may be longer than
+        MAX_FIELD_CHARS (if not, no value can be, and the values' lengths need no checking)."""
         while True:
             data = self._next_raw()
-            self.pending += data
             if not data:
                 if self.pending:
-                    ends = np.flatnonzero(np.frombuffer(self.pending, dtype=np.uint8) == 10)
-                    yield self.pending, len(ends), _longest_gap(ends, len(self.pending))
+                    yield self.pending, _count_newlines(self.pending), _may_hold_long_line(self.pending, len(self.pending))
                 return
-            boundary = _last_row_boundary(self.pending)
-            if boundary is None:  # no row ends in this block yet (a huge field): read more
-                continue
-            cut, newlines, longest = boundary
-            block, self.pending = self.pending[: cut + 1], self.pending[cut + 1 :]
+            if b'"' in self.pending or b'"' in data or (cut := data.rfind(b"\n")) < 0:
+                self.pending += data
+                boundary = _last_row_boundary(self.pending)
+                if boundary is None:  # no row ends in this block yet (a huge field): read more
+                    continue
+                cut, newlines = boundary
+                block, self.pending = self.pending[: cut + 1], self.pending[cut + 1 :]
+            else:  # no quotes: the last newline ends a row, and the block is copied only once
+                block, self.pending = b"".join((self.pending, memoryview(data)[: cut + 1])), data[cut + 1 :]
+                newlines = _count_newlines(block)
             self.lines_yielded += newlines
-            yield block, newlines, longest
+            yield block, newlines, _may_hold_long_line(block, len(block))
 
 
-def _last_row_boundary(block: bytes) -> tuple[int, int, int] | None:
+def _last_row_boundary(block: bytes) -> tuple[int, int] | None:
     """Position of the last newline outside quotes, counting quotes from the block's start (a row
-    boundary), the number of newlines up to it, and the longest line before it. With a stray quote
-    the count goes wrong; the block is then cut at its last newline once it grows too large, and
-    the rows around the cut are judged as damaged if they are."""
+    boundary), and the number of newlines up to it. With a stray quote the count goes wrong; the
+    block is then cut at its last newline once it grows too large, and the rows around the cut are
+    judged as damaged if they are."""
     buffer = np.frombuffer(block, dtype=np.uint8)
     newlines = np.flatnonzero(buffer == 10)
     if len(newlines) == 0:
@@ -307,14 +311,19 @@ def _last_row_boundary(block: bytes) -> tuple[int, int, int] | None:
         count = len(newlines)
     else:
         return None
-    ends = newlines[:count]
-    return int(ends[-1]), count, _longest_gap(ends)
+    return int(newlines[count - 1]), count
 
 
-def _longest_gap(newlines: np.ndarray, end: int | None = None) -> int:
-    """The longest line between the given newline positions (and `end`, for a last line with none)."""
-    bounds = newlines if end is None else np.append(newlines, end)
-    return int(np.diff(bounds, prepend=-1).max()) if len(bounds) else 0
+def _count_newlines(block: bytes, end: int | None = None) -> int:
+    return int(np.count_nonzero(np.frombuffer(block, dtype=np.uint8)[:end] == 10))  # twice as fast as bytes.count
+
+
+def _may_hold_long_line(block: bytes, end: int) -> bool:
+    """False when no line of block[:end] is longer than MAX_FIELD_CHARS. A line that long covers
+    a whole aligned window of half that size, so it is enough that every such window holds a
+    newline (a few finds per block, each stopping at the first newline)."""
+    half = MAX_FIELD_CHARS // 2
+    return any(block.find(b"\n", start, min(start + half, end)) < 0 for start in range(0, end - half + 1, half))
 
 
 # -- parsing CSV blocks ---------------------------------------------------------------------
@@ -334,6 +343,7 @@ def _arrow_parse(block: bytes, names: list[str], piece_bytes: int) -> pa.Table:
         parse_options=pa_csv.ParseOptions(newlines_in_values=True, ignore_empty_lines=False),
         convert_options=pa_csv.ConvertOptions(
             column_types={name: pa.string() for name in names},
+            check_utf8=False,  # _Utf8Blocks has checked (or transcoded) every block
             strings_can_be_null=False,
             quoted_strings_can_be_null=False,
         ),
@@ -341,8 +351,8 @@ def _arrow_parse(block: bytes, names: list[str], piece_bytes: int) -> pa.Table:
 
 
 def _parse_fast(block: bytes, names: list[str], physical_rows: int = -1) -> pa.Table:
-    """pyarrow's parser; _ShapeError when some row has the wrong number of fields, is not UTF-8, or
-    holds a value that looks like rows swallowed by an unterminated quote. A table with as many rows
+    """pyarrow's parser (on UTF-8 already checked); _ShapeError when some row has the wrong number
+    of fields or holds a value that looks like rows swallowed by an unterminated quote. A table with as many rows
     as the block has lines (`physical_rows`) has no newline in any value, so nothing to look for."""
     try:
         try:
@@ -351,7 +361,7 @@ def _parse_fast(block: bytes, names: list[str], physical_rows: int = -1) -> pa.T
             table = _arrow_parse(block, names, max(len(block), 1 << 20) + 1)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # the message quotes the row: never shown
         raise _ShapeError from None
-    if block.count(b'"') % 2:  # a quote left open somewhere
+    if b'"' in block and block.count(b'"') % 2:  # a quote left open somewhere
         raise _ShapeError
     if table.num_rows == physical_rows:
         return table
@@ -474,13 +484,22 @@ def _clean(table: pa.Table, long_values: bool = True) -> pd.DataFrame:
     columns = {}
     for name, column in zip(table.column_names, table.columns):
         text = column if column.type in (pa.string(), pa.large_string()) else pc.cast(column, pa.string())
-        trimmed = pc.utf8_trim_whitespace(text)
-        drop = pc.equal(trimmed, "")
-        if long_values:
-            drop = pc.or_(drop, pc.greater(pc.binary_length(trimmed), MAX_FIELD_CHARS))
-        columns[name] = pc.if_else(drop, pa.scalar(None, trimmed.type), trimmed)
+        columns[name] = _clean_values(text, long_values)
     frame = pa.table(columns).to_pandas()
     return frame.astype({name: "str" for name in frame.columns}) if len(frame.columns) else frame
+
+
+def _clean_values(text: pa.Array | pa.ChunkedArray, long_values: bool) -> pa.Array | pa.ChunkedArray:
+    """One column of `_clean`. Most values are neither empty nor too long: then the trimmed array is
+    the answer, without copying it again to mark missing values."""
+    trimmed = pc.utf8_trim_whitespace(text)
+    lengths = pc.binary_length(trimmed)
+    drop = pc.equal(lengths, 0)
+    if long_values:
+        drop = pc.or_(drop, pc.greater(lengths, MAX_FIELD_CHARS))
+    if not pc.any(drop).as_py():
+        return trimmed
+    return pc.if_else(drop, pa.scalar(None, trimmed.type), trimmed)
 
 
 def _blank_rows(frame: pd.DataFrame) -> np.ndarray:
@@ -524,7 +543,7 @@ def _read_csv(path: Path, encoding: str | None, chunk_rows: int, form: str | Non
         rest = _skip_header(stream, sample)
         blocks = _Utf8Blocks(rest, chosen, path, BLOCK_BYTES, forced=encoding is not None, ascii_so_far=sample.isascii())
         line = 2
-        for block, newlines, longest in blocks:
+        for block, newlines, may_be_long in blocks:
             physical_rows = newlines + (0 if block.endswith(b"\n") else 1)
             try:
                 table = _parse_fast(block, names, physical_rows)
@@ -534,7 +553,8 @@ def _read_csv(path: Path, encoding: str | None, chunk_rows: int, form: str | Non
             except _ShapeError:
                 table, lines, damage = _parse_slow(block, names, line)
             line += newlines + (0 if block.endswith(b"\n") or not block else 1)
-            long_values = longest > MAX_FIELD_CHARS
+            # a value with newlines inside may be longer than any of its lines
+            long_values = may_be_long or bool(damage) or table.num_rows != physical_rows
             damage = {**_long_or_nul(table, nul=b"\x00" in block, long=long_values), **damage}
             yield from _chunks(table, lines, damage, chunk_rows, long_values, _stored_position(stream))
     finally:

@@ -40,15 +40,48 @@ def parse_times(series: pd.Series, date_only: bool = False) -> tuple[pd.Series, 
     if isinstance(text, pa.ChunkedArray):
         text = text.combine_chunks()
     present = _numpy(pc.is_valid(text)).astype(bool)
-    values, done = _parse_plain(text)
-    rest = present & ~done
-    if rest.any():  # other layouts, fractions, offsets: the general (slower) path
-        index = np.flatnonzero(rest)
-        values[index] = _parse_general(pc.take(text, pa.array(index)))
+    values = _parse_uniform(text, 10 if date_only else 19)
+    if values is None:  # some value has another layout, or is not a time: value by value
+        values, done = _parse_plain(text)
+        rest = present & ~done
+        if rest.any():  # other layouts, fractions, offsets: the general (slower) path
+            index = np.flatnonzero(rest)
+            values[index] = _parse_general(pc.take(text, pa.array(index)))
     if date_only:
         values = values.astype("datetime64[D]").astype("datetime64[ns]")
     unreadable = present & np.isnat(values)
     return pd.Series(values, index=series.index), unreadable
+
+
+# datetime64[ns] spans 1677-09-21 to 2262-04-11; whole years 1678-2261 are accepted
+_FIRST_SECOND = (np.datetime64("1678-01-01") - np.datetime64("1970-01-01")).astype("timedelta64[s]").astype(np.int64)
+_END_SECOND = (np.datetime64("2262-01-01") - np.datetime64("1970-01-01")).astype("timedelta64[s]").astype(np.int64)
+
+
+def _parse_uniform(text: pa.Array, width: int) -> np.ndarray | None:
+    """The common case, in one pass of arrow's strict ISO 8601 parser (no GIL held): every present
+    value is `YYYY-MM-DD HH:MM:SS` (or `T` in the middle; width 19) or `YYYY-MM-DD` (width 10).
+    The separators are checked here, so arrow's other layouts (`HHMMSS`, offsets) never get in;
+    arrow rejects non-digits and impossible dates and clock times. None if any value differs."""
+    rows, chars = fixed_width_bytes(text, width)
+    if len(rows) != len(text) - text.null_count or len(rows) == 0:
+        return None
+    layout = (chars[:, 4] == 45) & (chars[:, 7] == 45)  # '-'
+    if width == 19:
+        layout &= ((chars[:, 10] == 32) | (chars[:, 10] == 84)) & (chars[:, 13] == 58) & (chars[:, 16] == 58)  # ' ' or T, ':'
+    if not layout.all():
+        return None
+    try:
+        seconds = pc.cast(text, pa.timestamp("s"))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    low, high = pc.min_max(seconds).values()
+    if low.value < _FIRST_SECOND or high.value >= _END_SECOND:
+        return None
+    stamps = _numpy(pc.fill_null(seconds.cast(pa.int64()), np.iinfo(np.int64).min))
+    values = stamps.astype("datetime64[s]").astype("datetime64[ns]")
+    values[stamps == np.iinfo(np.int64).min] = np.datetime64("NaT")
+    return values
 
 
 def _parse_plain(text: pa.Array) -> tuple[np.ndarray, np.ndarray]:
@@ -224,3 +257,49 @@ def parse_period(text: str) -> Period:
     except ValueError:
         pass
     raise UsageError(f"bad period {text!r}: use a year (2022), a month (2022-03) or 2022-01-01:2022-06-30")
+
+
+# murmur3's 64-bit finaliser: a bijection that spreads every input bit over the whole word
+_MIX_1, _MIX_2, _SHIFT = np.uint64(0xFF51AFD7ED558CCD), np.uint64(0xC4CEB9FE1A85EC53), np.uint64(33)
+
+
+def _mix(h: np.ndarray) -> np.ndarray:
+    """In place (fresh temporaries would cost more than the arithmetic)."""
+    h ^= h >> _SHIFT
+    h *= _MIX_1
+    h ^= h >> _SHIFT
+    h *= _MIX_2
+    h ^= h >> _SHIFT
+    return h
+
+
+def text_hashes(text: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """A 64-bit hash of each value's UTF-8 bytes (missing values hash as ""), the same for the same
+    text wherever it is read: the length, then each 8-byte word of the zero-padded bytes, are folded
+    in through murmur3's finaliser. Values are hashed in groups of equal length, so the work is a
+    few numpy passes over the bytes instead of one Python object per value."""
+    if isinstance(text, pa.ChunkedArray):
+        text = text.combine_chunks() if text.num_chunks else pa.array([], type=text.type)
+    if text.type != pa.large_string():
+        text = text.cast(pa.large_string())
+    offsets = np.frombuffer(text.buffers()[1], dtype=np.int64)[text.offset : text.offset + len(text) + 1]
+    data = np.frombuffer(text.buffers()[2], dtype=np.uint8) if text.buffers()[2] is not None else np.zeros(0, np.uint8)
+    lengths = np.diff(offsets)
+    hashes = _mix(lengths.astype(np.uint64) ^ np.uint64(0x9E3779B97F4A7C15))
+    uniform = len(lengths) == 0 or lengths.min() == lengths.max()
+    distinct = lengths[:1] if uniform else np.unique(lengths)
+    for length in distinct[distinct > 0]:
+        rows = np.arange(len(text)) if uniform else np.flatnonzero(lengths == length)
+        width = -(-int(length) // 8) * 8
+        padded = np.zeros((len(rows), width), dtype=np.uint8)
+        if len(rows) == len(text) and offsets[-1] - offsets[0] == len(rows) * length:
+            padded[:, :length] = data[offsets[0] : offsets[-1]].reshape(len(rows), int(length))
+        else:
+            padded[:, :length] = data[offsets[rows][:, None] + np.arange(length)]
+        words = padded.view(np.dtype("<u8"))
+        h = hashes[rows]  # a copy
+        for column in range(words.shape[1]):
+            h ^= words[:, column]
+            _mix(h)
+        hashes[rows] = h
+    return hashes

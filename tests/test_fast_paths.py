@@ -1,0 +1,239 @@
+"""The speed paths (issue 5) give exactly the answers of the plain ones they stand in for.
+
+Each fast path has a slower, simpler twin that is the reference here: the record-id hash and the
+repeated-key search, times parsed by arrow in one pass against value by value, checks run on a
+column's distinct values against every row, blocks cut without a quote scan against blocks cut
+with one, and the reading thread typing a chunk or leaving it to the judging thread.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from nj_audit import reading, values
+from nj_audit.audit import prefetched
+from nj_audit.metrics import repeated_keys
+from nj_audit.reading import MAX_FIELD_CHARS, Chunk, read_chunks
+from nj_audit.schemas import load_schema
+from nj_audit.validation import TypedChunk, judge, type_frame
+from nj_audit.values import parse_times, text_hashes
+
+from rows import ID_CARD, ORG_CODE, SPEC_COLUMNS, valid_row, write_csv
+
+# -- record-id hashes -------------------------------------------------------------------------------
+
+
+def test_same_text_same_hash_wherever_it_is() -> None:
+    texts = ["MZ1", "", None, "MZ1", "长字符串😀", "x" * 100, "abcdefgh", "abcdefgh\x00", "MZ10", "MZ1 "]
+    hashes = text_hashes(pa.array(texts))
+    assert hashes[0] == hashes[3] and hashes[1] == hashes[2]  # missing hashes as ""
+    assert len(set(hashes.tolist())) == len(texts) - 2
+    assert (text_hashes(pa.array(texts).slice(3)) == hashes[3:]).all()  # a slice (offset into buffers)
+    assert (text_hashes(pa.chunked_array([texts[:4], texts[4:]])) == hashes).all()
+    assert (text_hashes(pa.array(texts, pa.large_string())) == hashes).all()
+    assert len(text_hashes(pa.array([], pa.string()))) == 0
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.text(max_size=40), min_size=1, max_size=60))
+def test_hash_depends_on_the_text_alone(texts: list[str]) -> None:
+    hashes = text_hashes(pa.array(texts)).tolist()
+    alone = [int(text_hashes(pa.array([t]))[0]) for t in texts]  # one length per call: the other grouping
+    assert hashes == alone
+    assert len(set(hashes)) == len(set(texts))
+
+
+def test_a_million_record_ids_do_not_collide() -> None:
+    ids = pa.array([f"MZ2022{n:012d}" for n in range(1_000_000)] + [f"R{n}" for n in range(100_000)])
+    assert len(np.unique(text_hashes(ids))) == len(ids)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.integers(min_value=0, max_value=30), max_size=200))
+def test_repeated_keys_is_duplicated_keep_false(keys: list[int]) -> None:
+    array = np.asarray(keys, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+    expected = pd.Series(array).duplicated(keep=False).to_numpy()
+    assert (repeated_keys(array) == expected).all()
+
+
+# -- times ---------------------------------------------------------------------------------------------
+
+
+def _value_by_value(series: pd.Series, date_only: bool, monkeypatch: pytest.MonkeyPatch) -> tuple[pd.Series, np.ndarray]:
+    with monkeypatch.context() as patch:
+        patch.setattr(values, "_parse_uniform", lambda text, width: None)
+        return parse_times(series, date_only)
+
+
+TIMES = st.builds(
+    "{:04d}-{:02d}-{:02d}{}{:02d}:{:02d}:{:02d}".format,
+    st.sampled_from([1677, 1678, 1999, 2000, 2022, 2024, 2261, 2262, 9999]),
+    st.integers(0, 13),
+    st.integers(0, 32),
+    st.sampled_from([" ", "T"]),
+    st.integers(0, 24),
+    st.integers(0, 60),
+    st.integers(0, 60),
+)
+ODD_TIMES = st.sampled_from(
+    ["2022-01-01 00:00", "2022-01-01 000000.1", "2022-01-01 00+08:00", "+022-01-01 00:00:00", "2022/01/01 00:00:00"]
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.one_of(TIMES, st.none(), ODD_TIMES), min_size=1, max_size=40))
+def test_times_in_one_pass_equal_value_by_value(texts: list[str | None]) -> None:
+    series = pd.Series(texts, dtype="str")
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        expected, expected_unreadable = _value_by_value(series, False, monkeypatch)
+    parsed, unreadable = parse_times(series)
+    assert parsed.equals(expected) and (unreadable == expected_unreadable).all()
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.one_of(TIMES.map(lambda t: t[:10]), st.none()), min_size=1, max_size=40))
+def test_dates_in_one_pass_equal_value_by_value(texts: list[str | None]) -> None:
+    series = pd.Series(texts, dtype="str")
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        expected, expected_unreadable = _value_by_value(series, True, monkeypatch)
+    parsed, unreadable = parse_times(series, date_only=True)
+    assert parsed.equals(expected) and (unreadable == expected_unreadable).all()
+
+
+def test_the_one_pass_is_taken_for_the_common_layout() -> None:
+    text = pa.array(["2022-03-01 10:00:00", None, "2024-02-29T23:59:59"])
+    assert values._parse_uniform(text, 19) is not None
+    for odd in ("2022-02-29 00:00:00", "2022-03-01 10:00", "1600-01-01 00:00:00", "2022-03-01 10:00:00+08:00"):
+        assert values._parse_uniform(pa.array(["2022-03-01 10:00:00", odd]), 19) is None
+
+
+# -- checks on distinct values -----------------------------------------------------------------------
+
+
+def _outpatient_chunk(rows: int) -> Chunk:
+    """`rows` outpatient_visit rows cycling through a few good and bad values per column (the first
+    of each list is good)."""
+    base = valid_row("outpatient_visit")
+    variants = {
+        "org_code": [ORG_CODE, ORG_CODE[:-1] + "0", None, "SHORT"],
+        "sex_code": ["1", "2", "3", None, "1 "],
+        "visit_type": ["1", "2", "9"],
+        "dept_code": ["0101", "X" * 21, None],
+        "diagnosis_code": ["J06.900", "j06", "I10.x00x002", None],
+        "record_id": ["R1", "R 1", None],
+        "id_card": [ID_CARD, ID_CARD[:-1] + "0", None, "123"],
+    }
+    columns = {}
+    for name in SPEC_COLUMNS["outpatient_visit"]:
+        options = variants.get(name, [base[name]])
+        pick = [0 if n % 4 == 0 else (n * 7 + len(name)) % len(options) for n in range(rows)]  # every 4th row valid
+        columns[name] = pd.Series([options[k] for k in pick], dtype="str")
+    return Chunk(pd.DataFrame(columns), np.arange(rows, dtype=np.int64) + 2)
+
+
+def test_checks_on_distinct_values_equal_checks_on_every_row() -> None:
+    spec = load_schema("outpatient_visit")
+    chunk = _outpatient_chunk(20_000)
+    typed = type_frame(chunk.frame, spec)
+    assert {"org_code", "sex_code", "visit_type", "dept_code", "diagnosis_code"} <= set(typed.distinct)
+    fast = judge(chunk, spec, typed)
+    plain = judge(chunk, spec, TypedChunk(typed.frame, typed.failures))  # no encodings: every row
+
+    def failing(verdict) -> dict[tuple[str, str], list[int]]:
+        return {(f.column, f.check): sorted(f.rows.tolist()) for f in verdict.failures}
+
+    assert failing(fast) == failing(plain) and len(failing(fast)) >= 8
+    assert (fast.valid == plain.valid).all() and 0 < fast.valid.sum() < len(chunk.frame)
+
+
+def test_a_column_of_ids_is_not_encoded() -> None:
+    spec = load_schema("outpatient_visit")
+    chunk = _outpatient_chunk(20_000)
+    chunk.frame["record_id"] = pd.Series([f"R{n}" for n in range(20_000)], dtype="str")
+    assert "record_id" not in type_frame(chunk.frame, spec).distinct
+
+
+# -- cutting blocks ------------------------------------------------------------------------------------
+
+
+def _read_all(path: Path) -> tuple[pd.DataFrame, list[int], dict[int, tuple[str, str]]]:
+    frames, lines, damage, offset = [], [], {}, 0
+    for chunk in read_chunks(path, form="outpatient_visit"):
+        frames.append(chunk.frame)
+        lines.extend(chunk.lines.tolist())
+        damage.update({offset + row: problem for row, problem in chunk.damage.items()})
+        offset += len(chunk.frame)
+    return pd.concat(frames, ignore_index=True), lines, damage
+
+
+def test_small_blocks_with_and_without_quotes_read_the_same(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    rows = [valid_row("outpatient_visit", record_id=f"R{n}") for n in range(400)]
+    rows[150]["name"] = "王\n芳"  # a quoted newline well after the first blocks
+    rows[151]["dept_code"] = '01,"02"'
+    rows[300]["doctor_id"] = "D 1 "  # trimmed
+    path = tmp_path / "outpatient_visit.csv"
+    write_csv(path, rows)
+    whole = _read_all(path)
+    monkeypatch.setattr(reading, "BLOCK_BYTES", 1000)  # about 5 rows a block
+    cut = _read_all(path)
+    pd.testing.assert_frame_equal(cut[0], whole[0])
+    assert cut[1] == whole[1] and cut[2] == whole[2] == {}
+    assert whole[0]["name"][150] == "王\n芳" and whole[0]["doctor_id"][300] == "D 1"
+    assert whole[1][150:153] == [152, 154, 155]  # the quoted newline takes a line
+
+
+def test_long_line_check() -> None:
+    short = (b"x" * 100 + b"\n") * 30_000
+    assert not reading._may_hold_long_line(short, len(short))
+    long = short + b"y" * (MAX_FIELD_CHARS + 1) + b"\n" + short
+    assert reading._may_hold_long_line(long, len(long))
+
+
+def test_a_long_value_made_of_short_lines_is_still_too_long(tmp_path: Path) -> None:
+    rows = [valid_row("outpatient_visit", record_id=f"R{n}") for n in range(5)]
+    rows[2]["doctor_id"] = ("z" * 99 + "\n") * (MAX_FIELD_CHARS // 100 + 10)
+    path = tmp_path / "outpatient_visit.csv"
+    write_csv(path, rows)
+    _, _, damage = _read_all(path)
+    assert [(row, check) for row, (check, _) in damage.items()] == [(2, "value_too_long")]
+
+
+# -- sharing the typing between the two threads -----------------------------------------------------
+
+
+def test_the_reading_thread_types_ahead_only_while_the_consumer_is_busy() -> None:
+    prepared = threading.Event()
+
+    def prepare(item: int) -> int:
+        prepared.set()
+        return item * 10
+
+    seen = []
+    for item, typed in prefetched(iter(range(6)), prepare):
+        seen.append((item, typed))
+        if item == 0:  # a slow consumer: the queue fills and the reader prepares the next items
+            assert prepared.wait(timeout=10)
+    assert [item for item, _ in seen] == list(range(6))
+    assert all(typed in (None, item * 10) for item, typed in seen)
+    assert seen[0][1] is None and any(typed is not None for _, typed in seen)
+
+
+def test_a_fast_consumer_gets_items_unprepared() -> None:
+    calls = []
+
+    def slow_items():
+        for n in range(4):
+            time.sleep(0.05)  # the reader is the slow side: the consumer always waits
+            yield n
+
+    out = list(prefetched(slow_items(), lambda item: calls.append(item)))
+    assert [item for item, _ in out] == [0, 1, 2, 3] and calls == []
