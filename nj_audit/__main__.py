@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import platform
 import sys
@@ -30,8 +31,15 @@ def main() -> None:
     # The command line never generates test data: keep pandera from loading hypothesis (a tenth
     # of a second) when the test extra happens to be installed.
     sys.modules.setdefault("hypothesis", None)  # type: ignore[arg-type]
+    # Importing pandas, pandera and the library makes hundreds of thousands of objects and no
+    # garbage; the collector's passes over them were a fifth of the start-up. Import with it off,
+    # then freeze what was made, so that later passes skip it too.
+    gc.disable()
+    from . import report  # noqa: F401 - pandas, pandera, the schemas' checks: every command but --help needs them
     from .cli import app
 
+    gc.enable()
+    gc.freeze()
     app(prog_name="nj-audit")
 
 

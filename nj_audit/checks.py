@@ -9,13 +9,15 @@ that defect is already reported once by the column's own check (one defect, one 
 from __future__ import annotations
 
 import threading
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.compute as pc
 from pandera.extensions import register_check_method
 
-from .values import arrow_text, calendar_dates, fixed_width_bytes
+from .values import arrow_text, calendar_dates, fixed_width_bytes, text_buffers
 
 # GB 32100-2015: 31 characters (no I, O, Z, S, V); weights 3^i mod 31.
 _GB32100_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -61,32 +63,51 @@ _BIRTH_WEIGHTS = np.array([[1000, 0, 0], [100, 0, 0], [10, 0, 0], [1, 0, 0], [0,
 _ID_CACHE = threading.local()  # per thread: the last column asked about, and the answer
 
 
-def id_card_parts(series: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per value: has the 17-digits-plus-check shape, has a correct check character, and the
-    birth date (datetime64[ns], NaT when not a real date). The last answer is kept, because five
-    checks of a form ask about the same column."""
+class IdCardParts(NamedTuple):
+    shape: np.ndarray  # 17 digits and a digit or X
+    checksum: np.ndarray  # ... with the right check character
+    birth: np.ndarray  # datetime64[ns] of characters 7-14, NaT when not a real date (or no shape)
+    odd: np.ndarray  # the 17th digit is odd (a man's number)
+
+
+_HIGH_NIBBLES, _ZEROS, _SIXES = np.uint64(0xF0F0F0F0F0F0F0F0), np.uint64(0x3030303030303030), np.uint64(0x0606060606060606)
+
+
+def _eight_digits(chars: np.ndarray, start: int) -> np.ndarray:
+    """Whether bytes start..start+7 of every row are ASCII digits, eight at a time: a digit is 0x3_
+    and stays 0x3_ when 6 is added (a carry out of a non-digit byte cannot make its row pass)."""
+    words = np.ndarray(shape=(len(chars),), dtype="<u8", buffer=chars, offset=start, strides=(chars.strides[0],))
+    return ((words & _HIGH_NIBBLES) == _ZEROS) & (((words + _SIXES) & _HIGH_NIBBLES) == _ZEROS)
+
+
+def id_card_parts(series: pd.Series) -> IdCardParts:
+    """Per value: shape, check character, birth date and sex digit of a resident ID number. The
+    last answer is kept, because five checks of a form ask about the same column."""
     cached = getattr(_ID_CACHE, "last", None)
     if cached is not None and cached[0] is series.array:
         return cached[1]
     n = len(series)
     positions, chars = fixed_width_bytes(arrow_text(series), 18)
-    digits = chars - np.uint8(48)  # a non-digit wraps around to more than 9
-    is_digit = digits <= 9
+    chars = np.ascontiguousarray(chars)
+    digits = chars[:, :17] - np.uint8(48)  # garbage where the shape is wrong; masked by `shape`
     last = chars[:, 17]
-    shape = is_digit[:, :17].all(axis=1) & (is_digit[:, 17] | (last == ord("X")))
-    body = np.where(is_digit[:, :17], digits[:, :17], 0)
-    expected = (12 - _weighted_sum(body, _GB11643_WEIGHTS) % 11) % 11
-    found = np.where(last == ord("X"), 10, digits[:, 17].astype(np.int64))
-    checksum = shape & (found == expected)
-    year_month_day = _weighted_sum(body[:, 6:14], _BIRTH_WEIGHTS)
+    shape = _eight_digits(chars, 0) & _eight_digits(chars, 8) & (digits[:, 16] <= 9) & ((last - np.uint8(48) <= 9) | (last == 88))
+    expected = (12 - _weighted_sum(digits, _GB11643_WEIGHTS) % 11) % 11
+    found = np.where(last == 88, 10, last.astype(np.int64) - 48)  # X is 10
+    year_month_day = _weighted_sum(digits[:, 6:14], _BIRTH_WEIGHTS)
     birth = calendar_dates(year_month_day[:, 0], year_month_day[:, 1], year_month_day[:, 2])
-    shape_all = np.zeros(n, dtype=bool)
-    shape_all[positions] = shape
-    checksum_all = np.zeros(n, dtype=bool)
-    checksum_all[positions] = checksum
-    birth_all = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
-    birth_all[positions] = np.where(shape, birth, np.datetime64("NaT"))
-    parts = (shape_all, checksum_all, birth_all)
+
+    def spread(values: np.ndarray, empty: object, dtype: object) -> np.ndarray:
+        whole = np.full(n, empty, dtype=dtype)
+        whole[positions] = values
+        return whole
+
+    parts = IdCardParts(
+        shape=spread(shape, False, bool),
+        checksum=spread(shape & (found == expected), False, bool),
+        birth=spread(np.where(shape, birth, np.datetime64("NaT")), np.datetime64("NaT"), "datetime64[ns]"),
+        odd=spread((chars[:, 16] & 1) == 1, False, bool),  # ASCII digits: odd code, odd digit
+    )
     _ID_CACHE.last = (series.array, parts)
     return parts
 
@@ -96,18 +117,18 @@ def id_card_format_ok(series: pd.Series) -> pd.Series:
 
 
 def id_card_checksum_ok(series: pd.Series) -> pd.Series:
-    shape, checksum, _ = id_card_parts(series)
+    shape, checksum, _, _ = id_card_parts(series)
     return _result(series, checksum | ~shape)  # a malformed value is id_card_format's failure
 
 
 def id_card_birth_date_ok(series: pd.Series) -> pd.Series:
-    shape, _, birth = id_card_parts(series)
+    shape, _, birth, _ = id_card_parts(series)
     return _result(series, ~np.isnat(birth) | ~shape)
 
 
 def valid_id_card(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Which id_card values are valid (shape, check character, real date), and their birth dates."""
-    shape, checksum, birth = id_card_parts(series)
+    shape, checksum, birth, _ = id_card_parts(series)
     valid = shape & checksum & ~np.isnat(birth) & series.notna().to_numpy()
     return valid, birth
 
@@ -144,9 +165,30 @@ def id_card_birth_date(pandas_obj: pd.Series) -> pd.Series:
 @register_check_method(statistics=[])
 def no_whitespace(pandas_obj: pd.Series) -> pd.Series:
     """No whitespace inside the value."""
-    # RE2's \s is ASCII only; \p{Z} adds the Unicode spaces (U+3000 ideographic, U+00A0, ...)
-    has_space = pc.match_substring_regex(arrow_text(pandas_obj), r"[\s\p{Z}]")
-    return _result(pandas_obj, ~pc.fill_null(has_space, False).to_numpy(zero_copy_only=False).astype(bool))
+    text = arrow_text(pandas_obj)
+    if isinstance(text, pa.ChunkedArray):
+        text = text.combine_chunks()
+    passed = np.ones(len(text), dtype=bool)
+    if len(text) == 0:
+        return _result(pandas_obj, passed)
+    # One look at every byte finds the rows that may hold a space: an ASCII one (RE2's \s: tab,
+    # LF, FF, CR, space) fails its row at once; a non-ASCII byte sends its row to the regex, whose
+    # \p{Z} knows the Unicode spaces (U+3000 ideographic, U+00A0, ...).
+    offsets, data = text_buffers(text)
+    data = data[offsets[0] : offsets[-1]]
+    ascii_space = (data == 32) | ((data >= 9) & (data <= 13) & (data != 11))
+    suspect = ascii_space | (data >= 0x80)
+    if not suspect.any():
+        return _result(pandas_obj, passed)
+    hits = np.flatnonzero(suspect)
+    rows = np.searchsorted(offsets, hits + offsets[0], side="right") - 1
+    passed[rows[ascii_space[hits]]] = False
+    unicode_rows = np.unique(rows[~ascii_space[hits]])
+    unicode_rows = unicode_rows[passed[unicode_rows]]
+    if len(unicode_rows):
+        has_space = pc.match_substring_regex(text.take(pa.array(unicode_rows)), r"[\s\p{Z}]")
+        passed[unicode_rows] = ~pc.fill_null(has_space, False).to_numpy(zero_copy_only=False).astype(bool)
+    return _result(pandas_obj, passed)
 
 
 @register_check_method(statistics=["min_date"])
@@ -205,9 +247,7 @@ def id_card_sex_matches(pandas_obj: pd.DataFrame, *, column: str, other: str) ->
     """A valid ID number's 17th digit is odd for sex_code 1 and even for sex_code 2."""
     ids = pandas_obj[column]
     valid, _ = valid_id_card(ids)
-    positions, chars = fixed_width_bytes(arrow_text(ids), 18)
-    odd = np.zeros(len(ids), dtype=bool)
-    odd[positions] = chars[:, 16] % 2 == 1  # ASCII digits: odd code, odd digit
+    odd = id_card_parts(ids).odd
     sex = pandas_obj[other]
     is_male = (sex == "1").to_numpy(dtype=bool, na_value=False)
     is_female = (sex == "2").to_numpy(dtype=bool, na_value=False)

@@ -63,6 +63,9 @@ PER_VALUE_CHECKS = frozenset(
         "id_card_birth_date",
     }
 )
+# ... and those costly enough per value that encoding a column for them pays (a set lookup or a
+# length does not: encoding costs more than it saves)
+ENCODE_FOR = frozenset({"str_matches", "str_contains", "gb32100", "no_whitespace"})
 _SAMPLE = 2048  # values looked at to guess whether a column repeats enough to encode it
 
 
@@ -107,7 +110,7 @@ def type_frame(frame: pd.DataFrame, spec: FormSchema) -> TypedChunk:
             check, message = "number_format", "a plain decimal number"
         else:
             typed[column.name] = text
-            if any(c.name in PER_VALUE_CHECKS for c in spec.schema.columns[column.name].checks):
+            if any(c.name in ENCODE_FOR for c in spec.schema.columns[column.name].checks):
                 encoded = _encode_if_repeating(text)
                 if encoded is not None:
                     distinct[column.name] = encoded

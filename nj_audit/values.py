@@ -29,6 +29,15 @@ def arrow_text(series: pd.Series) -> pa.Array:
     return pa.array(series, type=pa.large_string(), from_pandas=True)
 
 
+def text_buffers(text: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """A string array's value offsets (len + 1 of them) and the whole data buffer, as numpy views;
+    value i is data[offsets[i]:offsets[i + 1]]."""
+    width = np.int64 if text.type in (pa.large_string(), pa.large_binary()) else np.int32
+    offsets = np.frombuffer(text.buffers()[1], dtype=width)[text.offset : text.offset + len(text) + 1]
+    data = text.buffers()[2]
+    return offsets, np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, dtype=np.uint8)
+
+
 def _numpy(array: pa.Array | pa.ChunkedArray) -> np.ndarray:
     return array.to_numpy(zero_copy_only=False)
 
@@ -116,36 +125,41 @@ def _parse_plain(text: pa.Array) -> tuple[np.ndarray, np.ndarray]:
 
 
 def fixed_width_bytes(text: pa.Array, width: int) -> tuple[np.ndarray, np.ndarray]:
-    """Positions of the values that are `width` ASCII characters, and those values as a
-    (k, width) uint8 matrix (a view of arrow's buffer when it can be)."""
-    ok = pc.fill_null(pc.and_(pc.equal(pc.binary_length(text), width), pc.string_is_ascii(text)), False)
-    positions = np.flatnonzero(_numpy(ok))
+    """Positions of the values that are `width` bytes long, and those values as a (k, width) uint8
+    matrix (a view of arrow's buffer when every value qualifies). Bytes are not checked to be
+    ASCII: every caller checks each byte against what it expects, so a non-ASCII byte fails there."""
+    if isinstance(text, pa.ChunkedArray):
+        text = text.combine_chunks() if text.num_chunks else pa.array([], type=text.type)
+    fits = _numpy(pc.fill_null(pc.equal(pc.binary_length(text), width), False)).astype(bool)
+    positions = np.flatnonzero(fits)
     if len(positions) == 0:
         return positions, np.zeros((0, width), dtype=np.uint8)
-    chosen = text if len(positions) == len(text) else pc.filter(text, ok)
-    if isinstance(chosen, pa.ChunkedArray):
-        chosen = chosen.combine_chunks()
-    offsets = np.frombuffer(chosen.buffers()[1], dtype=np.int64 if chosen.type == pa.large_string() else np.int32)
-    offsets = offsets[chosen.offset : chosen.offset + len(chosen) + 1]
-    data = np.frombuffer(chosen.buffers()[2], dtype=np.uint8)[offsets[0] : offsets[-1]]
-    return positions, data.reshape(len(chosen), width)
+    chosen = text if len(positions) == len(text) else pc.filter(text, pa.array(fits))
+    offsets, data = text_buffers(chosen)
+    return positions, data[offsets[0] : offsets[0] + len(chosen) * width].reshape(len(chosen), width)
 
 
 def calendar_dates(year: np.ndarray, month: np.ndarray, day: np.ndarray) -> np.ndarray:
-    """datetime64[ns] from parts, NaT where they are not a real date (or outside 1678-2261)."""
-    leap = ((year & 3) == 0) & ((year % 100 != 0) | (year % 400 == 0))
-    real_month = (month >= 1) & (month <= 12)
-    length = _MONTH_DAYS[np.where(real_month, month, 0)] + (leap & (month == 2))
-    real = real_month & (day >= 1) & (day <= length) & (year >= 1678) & (year <= 2261)
-    # days since 1970-01-01 (H. Hinnant's days_from_civil, for years after 0)
-    y = year - (month <= 2)
-    day_of_year = (153 * np.where(month > 2, month - 3, month + 9) + 2) // 5 + day - 1
-    days = 365 * y + y // 4 - y // 100 + y // 400 + day_of_year - 719468
-    stamps = (np.where(real, days, 0) * 86_400 * 10**9).astype("datetime64[ns]")
+    """datetime64[ns] from parts, NaT where they are not a real date (or outside 1678-2261).
+    Table lookups: the days before each year (and before each month, leap years apart)."""
+    year, month, day = (np.asarray(part, dtype=np.int64) for part in (year, month, day))
+    in_years = (year >= _FIRST_YEAR) & (year <= _LAST_YEAR)
+    since_first = np.where(in_years, year - _FIRST_YEAR, 0)
+    leap = _LEAP[since_first]
+    month_index = np.where((month >= 1) & (month <= 12), month, 0) + 13 * leap
+    real = in_years & (month_index % 13 != 0) & (day >= 1) & (day <= _MONTH_LENGTH[month_index])
+    days = _DAYS_BEFORE_YEAR[since_first] + _DAYS_BEFORE_MONTH[month_index] + day - 1
+    stamps = (np.where(real, days, 0) * (86_400 * 10**9)).astype("datetime64[ns]")
     return np.where(real, stamps, np.datetime64("NaT", "ns"))
 
 
-_MONTH_DAYS = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)
+_FIRST_YEAR, _LAST_YEAR = 1678, 2261  # the whole years datetime64[ns] holds
+_YEARS = np.arange(_FIRST_YEAR, _LAST_YEAR + 1)
+_LEAP = (((_YEARS % 4 == 0) & (_YEARS % 100 != 0)) | (_YEARS % 400 == 0)).astype(np.int64)
+_DAYS_BEFORE_YEAR = np.array([f"{y}-01-01" for y in _YEARS], dtype="datetime64[D]").astype(np.int64)  # since 1970
+_COMMON = [0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]  # month 0 stands for "no such month"
+_MONTH_LENGTH = np.array(_COMMON + [0, 31, 29] + _COMMON[3:], dtype=np.int64)  # [13 * leap + month]
+_DAYS_BEFORE_MONTH = np.concatenate([np.r_[0, np.cumsum(_MONTH_LENGTH[:13])[:-1]], np.r_[0, np.cumsum(_MONTH_LENGTH[13:])[:-1]]])
 
 
 def _byte(chars: np.ndarray, place: int) -> np.ndarray:
@@ -282,22 +296,31 @@ def text_hashes(text: pa.Array | pa.ChunkedArray) -> np.ndarray:
         text = text.combine_chunks() if text.num_chunks else pa.array([], type=text.type)
     if text.type != pa.large_string():
         text = text.cast(pa.large_string())
-    offsets = np.frombuffer(text.buffers()[1], dtype=np.int64)[text.offset : text.offset + len(text) + 1]
-    data = np.frombuffer(text.buffers()[2], dtype=np.uint8) if text.buffers()[2] is not None else np.zeros(0, np.uint8)
+    offsets, data = text_buffers(text)
     lengths = np.diff(offsets)
-    hashes = _mix(lengths.astype(np.uint64) ^ np.uint64(0x9E3779B97F4A7C15))
+
+    def seeded(length: int, count: int) -> np.ndarray:  # the hash of the length alone, `count` times
+        return np.full(count, _mix(np.array([length], dtype=np.uint64) ^ np.uint64(0x9E3779B97F4A7C15))[0])
+
+    hashes = seeded(0, len(text))
     uniform = len(lengths) == 0 or lengths.min() == lengths.max()
-    distinct = lengths[:1] if uniform else np.unique(lengths)
+    if uniform:
+        distinct = lengths[:1]
+    else:  # counting is cheaper than sorting or hashing; the rare very long values apart
+        short = np.flatnonzero(np.bincount(np.minimum(lengths, 1024)))
+        distinct = np.concatenate([short[short < 1024], np.unique(lengths[lengths >= 1024])])
     for length in distinct[distinct > 0]:
         rows = np.arange(len(text)) if uniform else np.flatnonzero(lengths == length)
-        width = -(-int(length) // 8) * 8
-        padded = np.zeros((len(rows), width), dtype=np.uint8)
-        if len(rows) == len(text) and offsets[-1] - offsets[0] == len(rows) * length:
-            padded[:, :length] = data[offsets[0] : offsets[-1]].reshape(len(rows), int(length))
-        else:
-            padded[:, :length] = data[offsets[rows][:, None] + np.arange(length)]
+        if len(rows) == len(text):
+            same = data[offsets[0] : offsets[-1]]
+        else:  # arrow gathers the rows' bytes into one buffer faster than numpy indexing can
+            taken = text.take(pa.array(rows))
+            taken_offsets, taken_data = text_buffers(taken)
+            same = taken_data[taken_offsets[0] : taken_offsets[0] + len(rows) * length]
+        padded = np.zeros((len(rows), -(-int(length) // 8) * 8), dtype=np.uint8)
+        padded[:, :length] = same.reshape(len(rows), int(length))
         words = padded.view(np.dtype("<u8"))
-        h = hashes[rows]  # a copy
+        h = seeded(int(length), len(rows))
         for column in range(words.shape[1]):
             h ^= words[:, column]
             _mix(h)

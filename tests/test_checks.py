@@ -26,9 +26,10 @@ def test_record_id_whitespace_includes_unicode_spaces(value: str, ok: bool) -> N
 def test_published_codes() -> None:
     # GB 32100's own example, and a code whose check character is 0 after the mod-31 wrap
     assert gb32100_ok(pd.Series(["91350100M000100Y43", "91350100M000100Y44", None], dtype="str")).tolist() == [True, False, False]
-    shape, checksum, birth = id_card_parts(
+    shape, checksum, birth, odd = id_card_parts(
         pd.Series(["11010519491231002X", "11010519491231002x", "110105194902300021"], dtype="str")
     )
     assert shape.tolist() == [True, False, True]
     assert checksum.tolist()[0] is True
     assert str(birth[0])[:10] == "1949-12-31" and pd.isna(birth[2])  # 1949-02-30 is not a date
+    assert odd.tolist()[0] is False  # the 17th digit, 2: a woman

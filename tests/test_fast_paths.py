@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 from nj_audit import reading, values
 from nj_audit.audit import prefetched
+from nj_audit.checks import no_whitespace
 from nj_audit.metrics import repeated_keys
 from nj_audit.reading import MAX_FIELD_CHARS, Chunk, read_chunks
 from nj_audit.schemas import load_schema
@@ -129,7 +130,7 @@ def _outpatient_chunk(rows: int) -> Chunk:
         "visit_type": ["1", "2", "9"],
         "dept_code": ["0101", "X" * 21, None],
         "diagnosis_code": ["J06.900", "j06", "I10.x00x002", None],
-        "record_id": ["R1", "R 1", None],
+        "record_id": ["R1", "R 1", None, "R" * 65],  # encoded for no_whitespace; str_length runs on the distinct values too
         "id_card": [ID_CARD, ID_CARD[:-1] + "0", None, "123"],
     }
     columns = {}
@@ -144,7 +145,7 @@ def test_checks_on_distinct_values_equal_checks_on_every_row() -> None:
     spec = load_schema("outpatient_visit")
     chunk = _outpatient_chunk(20_000)
     typed = type_frame(chunk.frame, spec)
-    assert {"org_code", "sex_code", "visit_type", "dept_code", "diagnosis_code"} <= set(typed.distinct)
+    assert set(typed.distinct) == {"org_code", "diagnosis_code", "record_id"}  # repeating, with costly checks
     fast = judge(chunk, spec, typed)
     plain = judge(chunk, spec, TypedChunk(typed.frame, typed.failures))  # no encodings: every row
 
@@ -160,6 +161,15 @@ def test_a_column_of_ids_is_not_encoded() -> None:
     chunk = _outpatient_chunk(20_000)
     chunk.frame["record_id"] = pd.Series([f"R{n}" for n in range(20_000)], dtype="str")
     assert "record_id" not in type_frame(chunk.frame, spec).distinct
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.text(alphabet="aZ9_-王\t\n\x0b\x0c\r \u3000\u00a0\u2003\u200b\u2028é", max_size=6))))
+def test_whitespace_check_equals_the_regex(texts: list[str | None]) -> None:
+    series = pd.Series(texts, dtype="str")
+    present = series.notna().to_numpy()
+    regex = ~series.str.contains(r"[\t\n\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]", regex=True)
+    assert (no_whitespace(series).to_numpy()[present] == regex.to_numpy(dtype=bool, na_value=True)[present]).all()
 
 
 # -- cutting blocks ------------------------------------------------------------------------------------

@@ -400,7 +400,7 @@ def test_gb32100_check_char_published_examples() -> None:
 
 def test_gb11643_check_char_published_example() -> None:
     assert gb11643_check_char("11010519491231002") == "X"
-    shape, checksum, born = id_card_parts(pd.Series(["11010519491231002X", "110105194912310021"], dtype="str"))
+    shape, checksum, born, _ = id_card_parts(pd.Series(["11010519491231002X", "110105194912310021"], dtype="str"))
     assert shape.tolist() == [True, True]
     assert checksum.tolist() == [True, False]
     assert str(born[0])[:10] == "1949-12-31"
