@@ -76,6 +76,8 @@ _HIGH_NIBBLES, _ZEROS, _SIXES = np.uint64(0xF0F0F0F0F0F0F0F0), np.uint64(0x30303
 def _eight_digits(chars: np.ndarray, start: int) -> np.ndarray:
     """Whether bytes start..start+7 of every row are ASCII digits, eight at a time: a digit is 0x3_
     and stays 0x3_ when 6 is added (a carry out of a non-digit byte cannot make its row pass)."""
+    if len(chars) == 0:
+        return np.zeros(0, dtype=bool)
     words = np.ndarray(shape=(len(chars),), dtype="<u8", buffer=chars, offset=start, strides=(chars.strides[0],))
     return ((words & _HIGH_NIBBLES) == _ZEROS) & (((words + _SIXES) & _HIGH_NIBBLES) == _ZEROS)
 

@@ -33,3 +33,9 @@ def test_published_codes() -> None:
     assert checksum.tolist()[0] is True
     assert str(birth[0])[:10] == "1949-12-31" and pd.isna(birth[2])  # 1949-02-30 is not a date
     assert odd.tolist()[0] is False  # the 17th digit, 2: a woman
+
+
+def test_id_card_parts_of_no_id_numbers() -> None:
+    parts = id_card_parts(pd.Series(["123", None, "一二三四五六"], dtype="str"))  # 18 bytes, not digits
+    assert parts.shape.tolist() == [False, False, False] and parts.checksum.tolist() == [False, False, False]
+    assert id_card_parts(pd.Series([], dtype="str")).shape.tolist() == []
