@@ -171,6 +171,15 @@ def _sniff(sample: bytes, path: Path) -> None:
         raise InputError("binary data, not a CSV file", path)
 
 
+def _is_utf8(data: bytes | memoryview) -> bool:
+    offsets = pa.py_buffer(np.array([0, len(data)], dtype=np.int64))
+    try:
+        pa.Array.from_buffers(pa.large_binary(), 1, [None, offsets, pa.py_buffer(data)]).cast(pa.large_string())
+    except pa.ArrowInvalid:
+        return False
+    return True
+
+
 def _decode_line(data: bytes, error: UnicodeDecodeError, first_line: int) -> int:
     return first_line + data[: max(error.start, 0)].count(b"\n")
 
@@ -237,22 +246,28 @@ class _Utf8Blocks:
 
     def _check_utf8(self, data: bytes) -> None:
         """Raise UnicodeDecodeError (positions in `data`) unless the bytes read so far are UTF-8.
-        Arrow's validator is fast; the codec only runs on bytes that fail, to say where."""
+        Arrow's validator is fast; the codec only runs on bytes that fail, to say where. A newline
+        never splits a character, so the text up to the last newline is checked, in two pieces
+        that need no copy of the block: the carried bytes with `data`'s first line, then the rest."""
         if data.isascii() and not self.utf8_carry:
             return
         carry = self.utf8_carry
+        first, last = data.find(b"\n") + 1, data.rfind(b"\n") + 1
+        if not data:  # the end of the file: whatever was carried must be whole
+            pieces, self.utf8_carry = [carry], b""
+        elif not last:  # no newline yet: carry on
+            pieces, self.utf8_carry = [], carry + data
+        else:
+            pieces, self.utf8_carry = [carry + data[:first], memoryview(data)[first:last]], data[last:]
+        if all(_is_utf8(piece) for piece in pieces):
+            return
         whole = carry + data
-        end = len(whole) if not data else whole.rfind(b"\n") + 1  # a newline never splits a character
+        end = len(whole) if not data else whole.rfind(b"\n") + 1
         try:
-            offsets = pa.py_buffer(np.array([0, end], dtype=np.int64))
-            pa.Array.from_buffers(pa.large_binary(), 1, [None, offsets, pa.py_buffer(whole)]).cast(pa.large_string())
-        except pa.ArrowInvalid:
-            try:
-                codecs.utf_8_decode(whole[:end], "strict", True)
-            except UnicodeDecodeError as exc:
-                start, stop = max(exc.start - len(carry), 0), max(exc.end - len(carry), 1)
-                raise UnicodeDecodeError("utf-8", data, start, stop, exc.reason) from None
-        self.utf8_carry = whole[end:]
+            codecs.utf_8_decode(whole[:end], "strict", True)
+        except UnicodeDecodeError as exc:
+            start, stop = max(exc.start - len(carry), 0), max(exc.end - len(carry), 1)
+            raise UnicodeDecodeError("utf-8", data, start, stop, exc.reason) from None
 
     def _next_raw(self) -> bytes:
         data = _read(self.stream, self.block_bytes, self.path)
@@ -342,7 +357,7 @@ def _arrow_parse(block: bytes, names: list[str], piece_bytes: int) -> pa.Table:
         read_options=pa_csv.ReadOptions(column_names=names, block_size=piece_bytes),
         parse_options=pa_csv.ParseOptions(newlines_in_values=True, ignore_empty_lines=False),
         convert_options=pa_csv.ConvertOptions(
-            column_types={name: pa.string() for name in names},
+            column_types={name: pa.large_string() for name in names},
             check_utf8=False,  # _Utf8Blocks has checked (or transcoded) every block
             strings_can_be_null=False,
             quoted_strings_can_be_null=False,
@@ -475,7 +490,7 @@ def _parse_slow(block: bytes, names: list[str], first_line: int) -> tuple[pa.Tab
             rows.append(fields)
             lines.append(first_line + start)
     columns = list(zip(*rows)) if rows else [() for _ in names]
-    table = pa.table({name: pa.array(list(col), pa.string()) for name, col in zip(names, columns)})
+    table = pa.table({name: pa.array(list(col), pa.large_string()) for name, col in zip(names, columns)})
     return table, np.asarray(lines, dtype=np.int64), damage
 
 
@@ -483,7 +498,7 @@ def _clean(table: pa.Table, long_values: bool = True) -> pd.DataFrame:
     """Trim every value; empty (and over-long) -> missing; as a pandas frame of `str` columns."""
     columns = {}
     for name, column in zip(table.column_names, table.columns):
-        text = column if column.type in (pa.string(), pa.large_string()) else pc.cast(column, pa.string())
+        text = column if column.type in (pa.string(), pa.large_string()) else pc.cast(column, pa.large_string())
         columns[name] = _clean_values(text, long_values)
     frame = pa.table(columns).to_pandas()
     return frame.astype({name: "str" for name in frame.columns}) if len(frame.columns) else frame

@@ -153,7 +153,7 @@ def judge(chunk: Chunk, spec: FormSchema, typed_chunk: TypedChunk | None = None)
         given = frame[column.name].notna().to_numpy()  # an unreadable value is reported as such, not as missing
         if column.required and not given.all():
             failures.append(Failure(column.name, "required", "a value is required", np.flatnonzero(~given)))
-        present = values.notna().to_numpy()
+        present = values.notna().to_numpy() if column.kind in (TIME, DATE, NUMBER) else given  # text is kept as given
         if not present.any():
             continue
         # Like pandera, a check sees only the present values; the checks of checks.py that handle
