@@ -329,8 +329,11 @@ def _last_row_boundary(block: bytes) -> tuple[int, int] | None:
     return int(newlines[count - 1]), count
 
 
-def _count_newlines(block: bytes, end: int | None = None) -> int:
-    return int(np.count_nonzero(np.frombuffer(block, dtype=np.uint8)[:end] == 10))  # twice as fast as bytes.count
+def _count_newlines(block: bytes) -> int:
+    """Twice as fast as bytes.count, counted 1 MB at a time: the comparison's temporary stays in
+    the CPU's cache, where one the size of the block would be fresh memory each time."""
+    buffer = np.frombuffer(block, dtype=np.uint8)
+    return sum(int(np.count_nonzero(buffer[start : start + (1 << 20)] == 10)) for start in range(0, len(buffer), 1 << 20))
 
 
 def _may_hold_long_line(block: bytes, end: int) -> bool:
