@@ -48,11 +48,14 @@ def measure(command: list[str]) -> tuple[float, float]:
     return seconds, usage.ru_maxrss / 1024
 
 
-def median_of(runs: int, command: list[str]) -> tuple[float, float]:
-    """Median seconds and largest peak RSS over `runs` runs (runs alternate with the other tool's,
-    so a burst of load on the shared machine hits both)."""
-    results = [measure(command) for _ in range(max(runs, 1))]
-    return statistics.median(r[0] for r in results), max(r[1] for r in results)
+def medians(runs: int, *commands: list[str]) -> list[tuple[float, float]]:
+    """Median seconds and largest peak RSS of each command over `runs` runs. The commands take
+    turns, so a burst of load on the shared machine hits each of them alike."""
+    results: list[list[tuple[float, float]]] = [[] for _ in commands]
+    for _ in range(max(runs, 1)):
+        for command, measured in zip(commands, results):
+            measured.append(measure(command))
+    return [(statistics.median(r[0] for r in measured), max(r[1] for r in measured)) for measured in results]
 
 
 def main() -> None:
@@ -81,8 +84,9 @@ def main() -> None:
             if not path.exists():
                 write_outpatient(path, rows, dirty, seed=rows)
             megabytes = path.stat().st_size / 1e6
-            read_s, read_mib = median_of(args.repeat, [sys.executable, "-c", PLAIN_READ, str(path)])
-            audit_s, audit_mib = median_of(args.repeat, [*cli, str(path)])
+            (read_s, read_mib), (audit_s, audit_mib) = medians(
+                args.repeat, [sys.executable, "-c", PLAIN_READ, str(path)], [*cli, str(path)]
+            )
             print(
                 f"{rows:>11,} {variant:<7} {megabytes:>6.0f} | {read_s:>7.2f} {read_mib:>8.0f} | "
                 f"{audit_s:>7.2f} {rows / audit_s:>10,.0f} {audit_mib:>6.0f} | {audit_s / read_s:>5.2f}",

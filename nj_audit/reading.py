@@ -521,7 +521,9 @@ def _clean_values(text: pa.Array | pa.ChunkedArray, long_values: bool) -> pa.Arr
 
 
 def _blank_rows(frame: pd.DataFrame) -> np.ndarray:
-    return frame.isna().all(axis=1).to_numpy() if len(frame.columns) else np.zeros(len(frame), dtype=bool)
+    if len(frame.columns) == 0 or any(not frame[name].hasnans for name in frame.columns):
+        return np.zeros(len(frame), dtype=bool)  # a column without a missing value: no row is blank
+    return frame.isna().all(axis=1).to_numpy()
 
 
 def _long_or_nul(table: pa.Table, nul: bool = True, long: bool = True) -> dict[int, tuple[str, str]]:
