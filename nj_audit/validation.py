@@ -66,6 +66,26 @@ PER_VALUE_CHECKS = frozenset(
 # ... and those costly enough per value that encoding a column for them pays (a set lookup or a
 # length does not: encoding costs more than it saves)
 ENCODE_FOR = frozenset({"str_matches", "str_contains", "gb32100", "no_whitespace"})
+# pandera's own checks that judge each value alone and answer False (or NA) for a missing one: they
+# may see the whole column, its missing values' answers ignored, which spares a filtered copy of it
+NA_TOLERANT_BUILTINS = frozenset(
+    {
+        "isin",
+        "notin",
+        "str_matches",
+        "str_contains",
+        "str_startswith",
+        "str_endswith",
+        "str_length",
+        "in_range",
+        "greater_than",
+        "greater_than_or_equal_to",
+        "less_than",
+        "less_than_or_equal_to",
+        "equal_to",
+        "not_equal_to",
+    }
+)
 _SAMPLE = 2048  # values looked at to guess whether a column repeats enough to encode it
 
 
@@ -166,7 +186,7 @@ def judge(chunk: Chunk, spec: FormSchema, typed_chunk: TypedChunk | None = None)
                 codes, uniques = encoded
                 passes = _as_mask(check._check_fn(uniques, **check._check_kwargs), len(uniques))
                 failing = np.flatnonzero(present & ~np.append(passes, True)[codes])  # code -1: missing
-            elif check.name in MISSING_SAFE_CHECKS:
+            elif check.name in MISSING_SAFE_CHECKS or check.name in NA_TOLERANT_BUILTINS:
                 failing = np.flatnonzero(present & ~_as_mask(check._check_fn(values, **check._check_kwargs), n))
             else:
                 failing = positions[~_as_mask(check._check_fn(subset, **check._check_kwargs), len(subset))]

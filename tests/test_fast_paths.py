@@ -19,7 +19,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nj_audit import reading, values
+from nj_audit import reading, validation, values
 from nj_audit.audit import prefetched
 from nj_audit.checks import no_whitespace
 from nj_audit.metrics import repeated_keys
@@ -154,6 +154,20 @@ def test_checks_on_distinct_values_equal_checks_on_every_row() -> None:
 
     assert failing(fast) == failing(plain) and len(failing(fast)) >= 8
     assert (fast.valid == plain.valid).all() and 0 < fast.valid.sum() < len(chunk.frame)
+
+
+def test_builtin_checks_on_whole_columns_equal_checks_on_present_values(monkeypatch: pytest.MonkeyPatch) -> None:
+    spec = load_schema("outpatient_visit")
+    chunk = _outpatient_chunk(2_000)
+    chunk.frame["name"] = pd.Series([None, "王芳", "X" * 31, ""] * 500, dtype="str")  # str_length, missing values
+    chunk.frame["visit_type"] = pd.Series([None, "1", "7", "2"] * 500, dtype="str")  # isin
+    whole = judge(chunk, spec)
+    monkeypatch.setattr(validation, "NA_TOLERANT_BUILTINS", frozenset())
+    filtered = judge(chunk, spec)
+    assert {(f.column, f.check): f.rows.tolist() for f in whole.failures} == {
+        (f.column, f.check): f.rows.tolist() for f in filtered.failures
+    }
+    assert any(f.column == "name" and f.check == "str_length" for f in whole.failures)
 
 
 def test_a_column_of_ids_is_not_encoded() -> None:
