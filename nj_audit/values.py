@@ -130,7 +130,10 @@ def fixed_width_bytes(text: pa.Array, width: int) -> tuple[np.ndarray, np.ndarra
     ASCII: every caller checks each byte against what it expects, so a non-ASCII byte fails there."""
     if isinstance(text, pa.ChunkedArray):
         text = text.combine_chunks() if text.num_chunks else pa.array([], type=text.type)
-    fits = _numpy(pc.fill_null(pc.equal(pc.binary_length(text), width), False)).astype(bool)
+    offsets, _ = text_buffers(text)
+    fits = np.diff(offsets) == width
+    if text.null_count:
+        fits &= _numpy(text.is_valid()).astype(bool)
     positions = np.flatnonzero(fits)
     if len(positions) == 0:
         return positions, np.zeros((0, width), dtype=np.uint8)
