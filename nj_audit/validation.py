@@ -45,47 +45,31 @@ class TypedChunk:
     distinct: dict[str, tuple[np.ndarray, pd.Series]] = field(default_factory=dict)
 
 
+# pandera's own text checks; each judges a value on its own and answers False (or NA) for a missing one
+_TEXT_BUILTINS = frozenset({"isin", "notin", "str_matches", "str_contains", "str_startswith", "str_endswith", "str_length"})
 # Column checks that judge each value on its own, so may run on a column's distinct values
-PER_VALUE_CHECKS = frozenset(
-    {
-        "isin",
-        "notin",
-        "str_matches",
-        "str_contains",
-        "str_startswith",
-        "str_endswith",
-        "str_length",
-        "gb32100",
-        "no_whitespace",
-        "not_blank",
-        "id_card_format",
-        "id_card_checksum",
-        "id_card_birth_date",
-    }
-)
+PER_VALUE_CHECKS = _TEXT_BUILTINS | {
+    "gb32100",
+    "no_whitespace",
+    "not_blank",
+    "id_card_format",
+    "id_card_checksum",
+    "id_card_birth_date",
+}
 # ... and those costly enough per value that encoding a column for them pays (a set lookup or a
 # length does not: encoding costs more than it saves)
 ENCODE_FOR = frozenset({"str_matches", "str_contains", "gb32100", "no_whitespace"})
-# pandera's own checks that judge each value alone and answer False (or NA) for a missing one: they
-# may see the whole column, its missing values' answers ignored, which spares a filtered copy of it
-NA_TOLERANT_BUILTINS = frozenset(
-    {
-        "isin",
-        "notin",
-        "str_matches",
-        "str_contains",
-        "str_startswith",
-        "str_endswith",
-        "str_length",
-        "in_range",
-        "greater_than",
-        "greater_than_or_equal_to",
-        "less_than",
-        "less_than_or_equal_to",
-        "equal_to",
-        "not_equal_to",
-    }
-)
+# pandera's checks that may see a whole column, its missing values' answers ignored, which spares
+# a filtered copy of the column
+NA_TOLERANT_BUILTINS = _TEXT_BUILTINS | {
+    "in_range",
+    "greater_than",
+    "greater_than_or_equal_to",
+    "less_than",
+    "less_than_or_equal_to",
+    "equal_to",
+    "not_equal_to",
+}
 _SAMPLE = 2048  # values looked at to guess whether a column repeats enough to encode it
 
 
