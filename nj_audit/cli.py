@@ -62,6 +62,16 @@ class Lang(str, Enum):
     zh = "zh"
 
 
+# Options that `audit` and `rank` share
+PolicyOption = Annotated[Path | None, typer.Option(help="Policy TOML (default: \\[tool.nj-audit] in ./pyproject.toml).")]
+FailOnOption = Annotated[FailOn | None, typer.Option(help="What fails the gate: fail, warn or never.")]
+FormatOption = Annotated[Format, typer.Option("--format", help="table, json, csv, markdown or junit.")]
+OutputOption = Annotated[Path | None, typer.Option(help="Write the report here instead of stdout.")]
+SortOption = Annotated[str, typer.Option(help="Rank by this metric (rows_uploaded, outpatient_rate, ...).")]
+LangOption = Annotated[Lang, typer.Option(help="CSV headers in English or Chinese.")]
+DebugOption = Annotated[bool, typer.Option(help="Show a traceback on errors.")]
+
+
 def fail(error: AuditError | str, code: ExitCode = ExitCode.ERROR) -> NoReturn:
     stderr.print(f"[bold red]error:[/] {escape(str(error))}", markup=True, soft_wrap=True, highlight=False)
     raise typer.Exit(int(code))
@@ -154,7 +164,7 @@ def validate(
     show_pii: Annotated[bool, typer.Option("--show-pii", help="Show id_card and name values unmasked.")] = False,
     chunk_size: Annotated[int, typer.Option(help="Rows per chunk.", min=1)] = 1_000_000,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
-    debug: Annotated[bool, typer.Option(help="Show a traceback on errors.")] = False,
+    debug: DebugOption = False,
 ) -> None:
     """Validate every row against its form's schema and show which rules fail, where.
 
@@ -215,12 +225,12 @@ def audit(
     window: Annotated[str | None, typer.Option(help="Real-time window: 24h, 90m, 1d, 3600s (default 24h).")] = None,
     registry: Annotated[Path | None, typer.Option(help="CSV of org_code, name, district.")] = None,
     by: Annotated[By, typer.Option(help="Rows per institution or per district.")] = By.institution,
-    policy: Annotated[Path | None, typer.Option(help="Policy TOML (default: \\[tool.nj-audit] in ./pyproject.toml).")] = None,
-    fail_on: Annotated[FailOn | None, typer.Option(help="What fails the gate: fail, warn or never.")] = None,
-    output_format: Annotated[Format, typer.Option("--format", help="table, json, csv, markdown or junit.")] = Format.table,
-    output: Annotated[Path | None, typer.Option(help="Write the report here instead of stdout.")] = None,
-    sort: Annotated[str, typer.Option(help="Rank by this metric (rows_uploaded, outpatient_rate, ...).")] = "rows_uploaded",
-    lang: Annotated[Lang, typer.Option(help="CSV headers in English or Chinese.")] = Lang.en,
+    policy: PolicyOption = None,
+    fail_on: FailOnOption = None,
+    output_format: FormatOption = Format.table,
+    output: OutputOption = None,
+    sort: SortOption = "rows_uploaded",
+    lang: LangOption = Lang.en,
     form: Annotated[str | None, typer.Option(help="The form of every file (default: from each file's name).")] = None,
     encoding: Annotated[str | None, typer.Option(help="Force the CSV encoding.")] = None,
     show_pii: Annotated[bool, typer.Option("--show-pii", help="Allow id_card and name values in output.")] = False,
@@ -229,7 +239,7 @@ def audit(
     scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address (default: a local cluster).")] = None,
     partitions: Annotated[int | None, typer.Option(help="Dask partitions per file.", min=1)] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
-    debug: Annotated[bool, typer.Option(help="Show a traceback on errors.")] = False,
+    debug: DebugOption = False,
 ) -> None:
     """Per-institution real-time compliance, form coverage and upload days, ranked, flagged and gated.
 
@@ -353,7 +363,7 @@ def schemas_list() -> None:
 @schemas_app.command("show")
 def schemas_show(
     form: Annotated[str, typer.Argument(help="A form id, e.g. outpatient_visit.")],
-    debug: Annotated[bool, typer.Option(help="Show a traceback on errors.")] = False,
+    debug: DebugOption = False,
 ) -> None:
     """One form's columns, labels and rules, as the schema file states them.
 
@@ -404,7 +414,7 @@ def samples_generate(
     invalid_share: Annotated[float, typer.Option(help="Share of rows with one defect.")] = 0.01,
     missed_day_share: Annotated[float | None, typer.Option(help="Share of days without upload.")] = None,
     missing_form_share: Annotated[float | None, typer.Option(help="Share of real-time forms not uploaded.")] = None,
-    debug: Annotated[bool, typer.Option(help="Show a traceback on errors.")] = False,
+    debug: DebugOption = False,
 ) -> None:
     """Write a realistic batch of all 14 forms and a registry, calibrated on the 2022 Nanjing table.
 

@@ -8,7 +8,22 @@ from typing import Annotated
 
 import typer
 
-from .cli import FailOn, Format, Lang, app, errors_handled, refuse_overwriting_inputs, render_audit, stderr
+from .cli import (
+    DebugOption,
+    FailOnOption,
+    Format,
+    FormatOption,
+    Lang,
+    LangOption,
+    OutputOption,
+    PolicyOption,
+    SortOption,
+    app,
+    errors_handled,
+    refuse_overwriting_inputs,
+    render_audit,
+    stderr,
+)
 from .errors import ExitCode, UsageError
 
 
@@ -18,14 +33,14 @@ def rank(
     period_days: Annotated[
         int | None, typer.Option(help="Days in the table's period (default: its period_days column, else 365).", min=1)
     ] = None,
-    policy: Annotated[Path | None, typer.Option(help="Policy TOML (default: \\[tool.nj-audit] in ./pyproject.toml).")] = None,
-    fail_on: Annotated[FailOn | None, typer.Option(help="What fails the gate: fail, warn or never.")] = None,
-    output_format: Annotated[Format, typer.Option("--format", help="table, json, csv, markdown or junit.")] = Format.table,
-    output: Annotated[Path | None, typer.Option(help="Write the report here instead of stdout.")] = None,
-    sort: Annotated[str, typer.Option(help="Rank by this metric (rows_uploaded, outpatient_rate, ...).")] = "rows_uploaded",
-    lang: Annotated[Lang, typer.Option(help="CSV headers in English or Chinese.")] = Lang.en,
+    policy: PolicyOption = None,
+    fail_on: FailOnOption = None,
+    output_format: FormatOption = Format.table,
+    output: OutputOption = None,
+    sort: SortOption = "rows_uploaded",
+    lang: LangOption = Lang.en,
     encoding: Annotated[str | None, typer.Option(help="Force the CSV encoding (default: detect UTF-8/GB18030).")] = None,
-    debug: Annotated[bool, typer.Option(help="Show a traceback on errors.")] = False,
+    debug: DebugOption = False,
 ) -> None:
     """Rank and flag the institutions of a published summary table with the audit's policy.
 
