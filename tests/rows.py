@@ -147,6 +147,35 @@ def valid_row(form: str, **changes: str) -> dict[str, str]:
     return row
 
 
+def numbered_id_card(n: int) -> str:
+    """A valid resident ID number (a man born 1990-03-07) that differs with n (mod 50)."""
+    first17 = f"320102199003070{(2 * n + 1) % 100:02d}"
+    return first17 + gb11643_check_char(first17)
+
+
+def visit(n: int, **changes: str) -> dict[str, str]:
+    """Valid outpatient_visit row number n, with its own record_id, patient_id and id_card (the
+    hardening, privacy and fuzz tests build their files from it), with `changes` applied."""
+    row = {
+        "org_code": ORG_CODE,
+        "record_id": f"R{n:05d}",
+        "event_time": "2022-03-01 08:00:00",
+        "upload_time": "2022-03-01 09:00:00",
+        "patient_id": f"P{n}",
+        "id_card": numbered_id_card(n),
+        "name": "王芳",
+        "sex_code": "1",
+        "birth_date": "1990-03-07",
+        "visit_type": "1",
+        "dept_code": "0301",
+        "diagnosis_code": "J06.900",
+        "doctor_id": "DOC1",
+    }
+    assert tuple(row) == SPEC_COLUMNS["outpatient_visit"]
+    row.update(changes)
+    return row
+
+
 def rows_of(form: str, *changes: dict[str, str]) -> list[dict[str, str]]:
     """Valid rows of `form` with distinct record ids, each with its own changes."""
     return [valid_row(form, **{"record_id": f"R{i + 1:04d}", **change}) for i, change in enumerate(changes)]

@@ -13,11 +13,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from nj_audit.checks import gb11643_check_char, gb32100_check_char
+from nj_audit.checks import gb32100_check_char
 from nj_audit.cli import app
 from nj_audit.reading import MAX_FIELD_CHARS, read_chunks
 
 from rows import SPEC_COLUMNS
+from rows import visit as visit_row
 
 DAMAGED = Path(__file__).parent / "fixtures" / "damaged"
 COLUMNS = list(SPEC_COLUMNS["outpatient_visit"])
@@ -37,24 +38,7 @@ FIXTURES = ["outpatient_visit_damaged.csv", "outpatient_visit_damaged_crlf.csv"]
 
 
 def visit(n: int, **changes: str) -> list[str]:
-    first17 = f"320102199003070{(2 * n + 1) % 100:02d}"
-    row = dict(
-        org_code=ORG,
-        record_id=f"R{n:05d}",
-        event_time="2022-03-01 08:00:00",
-        upload_time="2022-03-01 09:00:00",
-        patient_id=f"P{n}",
-        id_card=first17 + gb11643_check_char(first17),
-        name="王芳",
-        sex_code="1",
-        birth_date="1990-03-07",
-        visit_type="1",
-        dept_code="0301",
-        diagnosis_code="J06.900",
-        doctor_id="DOC1",
-    )
-    row.update(changes)
-    return [row[c] for c in COLUMNS]
+    return list(visit_row(n, org_code=ORG, **changes).values())
 
 
 def csv_text(rows: list[list[str]]) -> str:

@@ -14,31 +14,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from nj_audit.checks import gb11643_check_char, gb32100_check_char
+from nj_audit.checks import gb32100_check_char
 from nj_audit.cli import app
 
-from rows import SPEC_COLUMNS
+from rows import SPEC_COLUMNS, visit
 
 runner = CliRunner()
 COLUMNS = list(SPEC_COLUMNS["outpatient_visit"])
 HEADER = (",".join(COLUMNS) + "\n").encode()
 ORGS = [f"1232010046600000{n}" + gb32100_check_char(f"1232010046600000{n}") for n in range(3)]
-ID_CARD = "32010219900307001" + gb11643_check_char("32010219900307001")
-GOOD = {
-    "org_code": ORGS[0],
-    "record_id": "R1",
-    "event_time": "2022-03-01 08:00:00",
-    "upload_time": "2022-03-01 09:00:00",
-    "patient_id": "P1",
-    "id_card": ID_CARD,
-    "name": "王芳",
-    "sex_code": "1",
-    "birth_date": "1990-03-07",
-    "visit_type": "1",
-    "dept_code": "0301",
-    "diagnosis_code": "J06.900",
-    "doctor_id": "DOC1",
-}
+GOOD = visit(0, org_code=ORGS[0], record_id="R1", patient_id="P1")
 SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
 
 
@@ -105,7 +90,7 @@ def cells(draw, column: str) -> str:  # type: ignore[no-untyped-def]
                     "-0",
                     ".5",
                     "=1+1",
-                    ID_CARD[:17] + "0",
+                    GOOD["id_card"][:17] + "0",
                     "J06.x00x002",
                     "'",
                     '"',

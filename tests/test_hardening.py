@@ -15,10 +15,10 @@ import pytest
 from typer.testing import CliRunner
 
 from nj_audit import reading
-from nj_audit.checks import gb11643_check_char, gb32100_check_char
+from nj_audit.checks import gb32100_check_char
 from nj_audit.cli import app
 
-from rows import SPEC_COLUMNS
+from rows import SPEC_COLUMNS, visit
 
 HOSTILE = Path(__file__).parent / "fixtures" / "hostile"
 COLUMNS = list(SPEC_COLUMNS["outpatient_visit"])
@@ -30,29 +30,8 @@ def org_code(n: int = 466000000) -> str:
     return first17 + gb32100_check_char(first17)
 
 
-def id_card(n: int) -> str:
-    first17 = f"320102199003070{(2 * n + 1) % 100:02d}"
-    return first17 + gb11643_check_char(first17)
-
-
 def visit_row(n: int, org: str | None = None, **changes: str) -> dict[str, str]:
-    row = dict(
-        org_code=org or org_code(),
-        record_id=f"R{n:05d}",
-        event_time="2022-03-01 08:00:00",
-        upload_time="2022-03-01 09:00:00",
-        patient_id=f"P{n}",
-        id_card=id_card(n),
-        name="王芳",
-        sex_code="1",
-        birth_date="1990-03-07",
-        visit_type="1",
-        dept_code="0301",
-        diagnosis_code="J06.900",
-        doctor_id="DOC1",
-    )
-    row.update(changes)
-    return row
+    return visit(n, org_code=org or org_code(), **changes)
 
 
 def write_visits(path: Path, rows: list[dict[str, str]]) -> Path:

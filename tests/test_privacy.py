@@ -17,6 +17,7 @@ from nj_audit.pii import mask, shown
 from nj_audit.schemas import schema_path
 
 from rows import SPEC_COLUMNS
+from rows import visit as visit_row
 
 runner = CliRunner()
 VISIT = list(SPEC_COLUMNS["outpatient_visit"])
@@ -58,23 +59,9 @@ PATIENT_IDS = ["PATIENT-SECRET-0001", "PATIENT-SECRET-0002"]
 
 
 def visit(n: int, id_card: str, name: str, **changes: str) -> dict[str, str]:
-    row = dict(
-        org_code=ORG_A if n % 2 else ORG_B,
-        record_id=f"R{n:04d}",
-        event_time="2022-03-01 08:00:00",
-        upload_time="2022-03-01 09:00:00",
-        patient_id=PATIENT_IDS[n % 2],
-        id_card=id_card,
-        name=name,
-        sex_code="1",
-        birth_date=f"{id_card[6:10]}-{id_card[10:12]}-{id_card[12:14]}" if len(id_card) >= 14 else "1990-01-01",
-        visit_type="1",
-        dept_code="0301",
-        diagnosis_code="J06.900",
-        doctor_id="DOC1",
-    )
-    row.update(changes)
-    return row
+    birth = f"{id_card[6:10]}-{id_card[10:12]}-{id_card[12:14]}" if len(id_card) >= 14 else "1990-01-01"
+    own = dict(org_code=ORG_A if n % 2 else ORG_B, record_id=f"R{n:04d}", patient_id=PATIENT_IDS[n % 2])
+    return visit_row(n, **{**own, "id_card": id_card, "name": name, "birth_date": birth, **changes})
 
 
 def write(path: Path, columns: list[str], rows: list[dict[str, str]], extra_lines: list[str] = ()) -> Path:  # type: ignore[assignment]
