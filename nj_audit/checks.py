@@ -137,7 +137,9 @@ def valid_id_card(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 
 # -- column checks ---------------------------------------------------------------------------
 # These take a whole column, missing values included (their answer there is ignored).
-MISSING_SAFE_CHECKS = frozenset({"gb32100", "id_card_format", "id_card_checksum", "id_card_birth_date", "no_whitespace"})
+MISSING_SAFE_CHECKS = frozenset(
+    {"gb32100", "id_card_format", "id_card_checksum", "id_card_birth_date", "no_whitespace", "not_before_date"}
+)
 
 
 @register_check_method(statistics=[])

@@ -162,8 +162,7 @@ def judge(chunk: Chunk, spec: FormSchema, typed_chunk: TypedChunk | None = None)
             continue
         # Like pandera, a check sees only the present values; the checks of checks.py that handle
         # missing values see the whole column, so the frame checks on the same column reuse their work.
-        subset = values if present.all() else values[present]
-        positions = np.flatnonzero(present)
+        subset = None  # the present values, made when a check needs them
         encoded = typed_chunk.distinct.get(column.name)
         for check in spec.schema.columns[column.name].checks:
             if encoded is not None and check.name in PER_VALUE_CHECKS:
@@ -173,6 +172,8 @@ def judge(chunk: Chunk, spec: FormSchema, typed_chunk: TypedChunk | None = None)
             elif check.name in MISSING_SAFE_CHECKS or check.name in NA_TOLERANT_BUILTINS:
                 failing = np.flatnonzero(present & ~_as_mask(check._check_fn(values, **check._check_kwargs), n))
             else:
+                if subset is None:
+                    subset, positions = (values, np.arange(n)) if present.all() else (values[present], np.flatnonzero(present))
                 failing = positions[~_as_mask(check._check_fn(subset, **check._check_kwargs), len(subset))]
             if len(failing):
                 stats = dict(check.statistics or {})
