@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
-from queue import Empty, Queue
-from typing import TypeVar
 
 import numpy as np
 import pandas as pd
@@ -24,14 +21,13 @@ from .metrics import (
     upload_days_by_org,
 )
 from .policy import Flag, Policy, evaluate_flags, gate_passes, status_of
+from .readahead import prefetched
 from .reading import DEFAULT_CHUNK_ROWS, Chunk, InputFile, discover, read_chunks, stored_size
 from .registry import Registry
 from .schemas import load_schema
 from .validation import TypedChunk, judge, type_frame
 from .values import Period
 
-T = TypeVar("T")
-U = TypeVar("U")
 EPOCH = date(1970, 1, 1)
 
 
@@ -155,44 +151,6 @@ class Collector:
         start = np.int64((self.period.start - EPOCH).days) * 86_400 * 10**9
         end = np.int64((self.period.end - EPOCH).days + 1) * 86_400 * 10**9
         return (upload == NAT) | ((upload >= start) & (upload < end))
-
-
-def prefetched(items: Iterator[T], prepare: Callable[[T], U]) -> Iterator[tuple[T, U | None]]:
-    """The same items, read ahead in a thread: arrow parses (without the GIL) while rows are judged.
-
-    Each comes with `prepare(item)` when the reading thread had time to work it out: it does so
-    only while the consumer is still busy with the item before (the hand-over slot is full), and
-    otherwise hands the item over at once, so neither thread waits for the other for long."""
-    queue: Queue[tuple[str, object]] = Queue(maxsize=1)
-    stop = threading.Event()
-
-    def produce() -> None:
-        try:
-            for item in items:
-                if stop.is_set():
-                    return
-                queue.put(("item", (item, prepare(item) if queue.full() else None)))
-            queue.put(("end", None))
-        except BaseException as exc:  # handed to the consumer, raised there
-            queue.put(("error", exc))
-
-    worker = threading.Thread(target=produce, daemon=True)
-    worker.start()
-    try:
-        while True:
-            kind, value = queue.get()
-            if kind == "end":
-                return
-            if kind == "error":
-                raise value  # type: ignore[misc]
-            yield value  # type: ignore[misc]
-    finally:
-        stop.set()
-        while worker.is_alive():  # unblock a producer waiting on a full queue
-            try:
-                queue.get_nowait()
-            except Empty:
-                worker.join(timeout=0.05)
 
 
 def run_audit(

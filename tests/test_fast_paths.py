@@ -20,9 +20,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nj_audit import reading, validation, values
-from nj_audit.audit import prefetched
 from nj_audit.checks import no_whitespace
 from nj_audit.metrics import repeated_keys
+from nj_audit.readahead import prefetched
 from nj_audit.reading import MAX_FIELD_CHARS, Chunk, read_chunks
 from nj_audit.schemas import load_schema
 from nj_audit.validation import TypedChunk, judge, type_frame
