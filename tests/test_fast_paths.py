@@ -215,6 +215,25 @@ def test_small_blocks_with_and_without_quotes_read_the_same(tmp_path: Path, monk
     assert whole[1][150:153] == [152, 154, 155]  # the quoted newline takes a line
 
 
+@pytest.mark.parametrize("damage", ["stray_quote", "long_quoted_value"])
+def test_blocks_cut_inside_quotes_read_the_same(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, damage: str) -> None:
+    rows = [valid_row("outpatient_visit", record_id=f"R{n}") for n in range(300)]
+    if damage == "long_quoted_value":
+        rows[120]["name"] = "\n".join(["王"] * 150)  # more lines inside quotes than the cut steps back over
+    path = tmp_path / "outpatient_visit.csv"
+    write_csv(path, rows)
+    if damage == "stray_quote":
+        lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+        lines[3] = lines[3].replace("张三", '"张三')  # never closed: every later newline counts as quoted
+        path.write_text("".join(lines), encoding="utf-8")
+    whole = _read_all(path)
+    monkeypatch.setattr(reading, "BLOCK_BYTES", 1000)
+    cut = _read_all(path)
+    pd.testing.assert_frame_equal(cut[0], whole[0])
+    assert cut[1] == whole[1] and cut[2] == whole[2]
+    assert (damage == "stray_quote") == bool(whole[2])
+
+
 def test_long_line_check() -> None:
     short = (b"x" * 100 + b"\n") * 30_000
     assert not reading._may_hold_long_line(short, len(short))
