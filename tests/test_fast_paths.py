@@ -156,6 +156,24 @@ def test_checks_on_distinct_values_equal_checks_on_every_row() -> None:
     assert (fast.valid == plain.valid).all() and 0 < fast.valid.sum() < len(chunk.frame)
 
 
+def test_distinct_values_of_columns_in_several_arrow_chunks() -> None:
+    """Read columns come in pieces (pyarrow parses a block's pieces in parallel); each piece is
+    encoded with its own dictionary, and the codes must still point into one list of values."""
+    spec = load_schema("outpatient_visit")
+    frame = _outpatient_chunk(30_000).frame
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    pieces = pa.Table.from_batches([b for k in range(3) for b in table.slice(k * 10_000, 10_000).to_batches()])
+    chunked = pieces.to_pandas().astype(dict.fromkeys(frame.columns, "str"))
+    assert chunked["org_code"].array._pa_array.num_chunks == 3
+    chunk = Chunk(chunked, np.arange(len(chunked)) + 2)
+    typed = type_frame(chunked, spec)
+    assert "org_code" in typed.distinct
+    fast, plain = judge(chunk, spec, typed), judge(chunk, spec, TypedChunk(typed.frame, typed.failures))
+    assert {(f.column, f.check): f.rows.tolist() for f in fast.failures} == {
+        (f.column, f.check): f.rows.tolist() for f in plain.failures
+    }
+
+
 def test_builtin_checks_on_whole_columns_equal_checks_on_present_values(monkeypatch: pytest.MonkeyPatch) -> None:
     spec = load_schema("outpatient_visit")
     chunk = _outpatient_chunk(2_000)
