@@ -89,6 +89,9 @@ def errors_handled(debug: bool) -> Iterator[None]:
         if debug:
             traceback.print_exc()
         fail(exc)
+    except BrokenPipeError:  # whoever read stdout stopped reading (`| head`): nothing left to say
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise typer.Exit(1) from None
     except KeyboardInterrupt:
         fail("interrupted")
     except MemoryError:

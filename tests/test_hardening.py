@@ -333,3 +333,20 @@ def test_times_out_of_range_are_unreadable_not_a_crash(tmp_path: Path) -> None:
     for command in ("validate", "audit"):
         result = runner.invoke(app, [command, str(path), "--format", "json", "--quiet"])
         assert result.exit_code == 1, (result.stderr, repr(result.exception))
+
+
+def test_a_reader_that_stops_reading_ends_the_run_quietly(tmp_path: Path) -> None:
+    """`nj-audit validate ... --failures /dev/stdout | head`: once head has its lines, the run stops
+    with exit 1 and says nothing more (no 'internal error', no traceback)."""
+    path = write_visits(tmp_path / "outpatient_visit.csv", [visit_row(n, sex_code="7") for n in range(20_000)])
+    process = subprocess.Popen(
+        [sys.executable, "-m", "nj_audit", "validate", str(path), "--failures", "/dev/stdout", "--quiet"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.readline()
+    process.stdout.close()  # like head after its lines
+    stderr = process.stderr.read().decode()
+    assert process.wait(timeout=120) == 1
+    assert stderr == ""
