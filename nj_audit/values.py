@@ -297,33 +297,23 @@ def text_hashes(text: pa.Array | pa.ChunkedArray) -> np.ndarray:
     few numpy passes over the bytes instead of one Python object per value."""
     if isinstance(text, pa.ChunkedArray):
         text = text.combine_chunks() if text.num_chunks else pa.array([], type=text.type)
-    if text.type != pa.large_string():
-        text = text.cast(pa.large_string())
-    offsets, data = text_buffers(text)
-    lengths = np.diff(offsets)
+    lengths = np.diff(text_buffers(text)[0])
 
     def seeded(length: int, count: int) -> np.ndarray:  # the hash of the length alone, `count` times
         return np.full(count, _mix(np.array([length], dtype=np.uint64) ^ np.uint64(0x9E3779B97F4A7C15))[0])
 
     hashes = seeded(0, len(text))
-    uniform = len(lengths) == 0 or lengths.min() == lengths.max()
-    if uniform:
+    if len(lengths) == 0 or lengths.min() == lengths.max():
         distinct = lengths[:1]
     else:  # counting is cheaper than sorting or hashing; the rare very long values apart
         short = np.flatnonzero(np.bincount(np.minimum(lengths, 1024)))
         distinct = np.concatenate([short[short < 1024], np.unique(lengths[lengths >= 1024])])
-    for length in distinct[distinct > 0]:
-        rows = np.arange(len(text)) if uniform else np.flatnonzero(lengths == length)
-        if len(rows) == len(text):
-            same = data[offsets[0] : offsets[-1]]
-        else:  # arrow gathers the rows' bytes into one buffer faster than numpy indexing can
-            taken = text.take(pa.array(rows))
-            taken_offsets, taken_data = text_buffers(taken)
-            same = taken_data[taken_offsets[0] : taken_offsets[0] + len(rows) * length]
-        padded = np.zeros((len(rows), -(-int(length) // 8) * 8), dtype=np.uint8)
-        padded[:, :length] = same.reshape(len(rows), int(length))
+    for length in distinct[distinct > 0].tolist():
+        rows, chars = fixed_width_bytes(text, length)
+        padded = np.zeros((len(rows), -(-length // 8) * 8), dtype=np.uint8)
+        padded[:, :length] = chars
         words = padded.view(np.dtype("<u8"))
-        h = seeded(int(length), len(rows))
+        h = seeded(length, len(rows))
         for column in range(words.shape[1]):
             h ^= words[:, column]
             _mix(h)
