@@ -295,47 +295,43 @@ class _Utf8Blocks:
                 if self.pending:
                     yield self.pending, _count_newlines(self.pending), _may_hold_long_line(self.pending, len(self.pending))
                 return
-            if b'"' in self.pending or b'"' in data or (cut := data.rfind(b"\n")) < 0:
+            cut = _last_row_boundary(self.pending, data)
+            if cut is None:  # no row ends in this block yet (a huge field): read more
                 self.pending += data
-                boundary = _last_row_boundary(self.pending)
-                if boundary is None:  # no row ends in this block yet (a huge field): read more
-                    continue
-                cut, newlines = boundary
-                block, self.pending = self.pending[: cut + 1], self.pending[cut + 1 :]
-            else:  # no quotes: the last newline ends a row, and the block is copied only once
-                block, self.pending = b"".join((self.pending, memoryview(data)[: cut + 1])), data[cut + 1 :]
-                newlines = _count_newlines(block)
+                continue
+            block, self.pending = b"".join((self.pending, memoryview(data)[: cut + 1])), data[cut + 1 :]  # one copy
+            newlines = _count_newlines(block)
             self.lines_yielded += newlines
             yield block, newlines, _may_hold_long_line(block, len(block))
 
 
-def _last_row_boundary(block: bytes) -> tuple[int, int] | None:
-    """Position of the last newline outside quotes, counting quotes from the block's start (a row
-    boundary), and the number of newlines up to it. With a stray quote the count goes wrong; the
-    block is then cut at its last newline once it grows too large, and the rows around the cut are
-    judged as damaged if they are."""
-    cut = block.rfind(b"\n")
+def _last_row_boundary(head: bytes, data: bytes) -> int | None:
+    """Position in `data` of its last newline outside quotes, counting quotes from the start of
+    `head` (the start of a row, carried from the block before): a row boundary. With a stray quote
+    the count goes wrong; the block is then cut at the last newline once it grows too large, and
+    the rows around the cut are judged as damaged if they are."""
+    cut = data.rfind(b"\n")
     if cut < 0:
         return None
-    odd = block.count(b'"', 0, cut) % 2  # quotes before the last newline: odd means inside a value
+    if b'"' not in head and b'"' not in data:  # the common case, at memchr speed
+        return cut
+    odd = (head.count(b'"') + data.count(b'"', 0, cut)) % 2  # odd: the newline is inside a value
     for _ in range(64):  # step back a newline at a time (a value rarely spans more lines)
         if not odd:
-            return cut, _count_newlines(block, cut + 1)
-        previous = block.rfind(b"\n", 0, cut)
+            return cut
+        previous = data.rfind(b"\n", 0, cut)
         if previous < 0:
             break
-        odd ^= block.count(b'"', previous, cut) % 2
+        odd ^= data.count(b'"', previous, cut) % 2
         cut = previous
     else:  # many lines inside quotes (or a stray quote): look at every newline at once
-        buffer = np.frombuffer(block, dtype=np.uint8)
+        buffer = np.frombuffer(data, dtype=np.uint8)
         newlines = np.flatnonzero(buffer == 10)
-        outside = np.flatnonzero(np.searchsorted(np.flatnonzero(buffer == 34), newlines) % 2 == 0)
+        quotes_before = np.searchsorted(np.flatnonzero(buffer == 34), newlines) + head.count(b'"')
+        outside = np.flatnonzero(quotes_before % 2 == 0)
         if len(outside):
-            return int(newlines[outside[-1]]), int(outside[-1]) + 1
-    if len(block) > 2 * BLOCK_BYTES:
-        cut = block.rfind(b"\n")
-        return cut, _count_newlines(block, cut + 1)
-    return None
+            return int(newlines[outside[-1]])
+    return data.rfind(b"\n") if len(head) + len(data) > 2 * BLOCK_BYTES else None
 
 
 def _count_newlines(block: bytes, end: int | None = None) -> int:
