@@ -160,9 +160,11 @@ def judge(chunk: Chunk, spec: FormSchema, typed_chunk: TypedChunk | None = None)
         present = values.notna().to_numpy() if column.kind in (TIME, DATE, NUMBER) else given  # text is kept as given
         if not present.any():
             continue
-        # Like pandera, a check sees only the present values; the checks of checks.py that handle
-        # missing values see the whole column, so the frame checks on the same column reuse their work.
-        subset = None  # the present values, made when a check needs them
+        # As in pandera, a check's answer counts for present values only. It is asked the cheapest
+        # way it allows: once per distinct value of a repeating column; on the whole column when it
+        # copes with missing values (the frame checks on that column then reuse its work); else on
+        # a filtered copy of the present values, made once.
+        subset = None
         encoded = typed_chunk.distinct.get(column.name)
         for check in spec.schema.columns[column.name].checks:
             if encoded is not None and check.name in PER_VALUE_CHECKS:
