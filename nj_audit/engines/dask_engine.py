@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..allocator import keep_memory_on_the_heap
 from ..audit import AuditResult, Collector, summarise
 from ..errors import AuditError, InputError, UsageError
 from ..forms import form_from_filename, stem_of
@@ -174,6 +175,7 @@ def _piece_partial(
 ) -> tuple[list[str], Partial]:
     """The piece read by `reading.read_chunks` and judged by the pandas engine's `Collector`: its
     institution codes (in index order) and its partial, corrections folded."""
+    keep_memory_on_the_heap()  # a worker process did not start through the command line
     collector = Collector(policy, period)
     collector.order = piece.number << PIECE_BITS
     file = InputFile(Path(piece.url), piece.form)
