@@ -9,10 +9,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..checks import gb11643_check_char
-from ..forms import REALTIME_FORM_IDS
 from .rows import Rows
 from .text import DAY, HOUR, MISSING, format_times
-from .vocabulary import COLUMNS, DATE_COLUMNS, PATIENT_FORMS
+from .vocabulary import COLUMNS, DATE_COLUMNS, PATIENT_FORMS, REQUIRED
 
 _BAD_CODES = {
     "sex_code": "3",
@@ -27,13 +26,11 @@ _BAD_CODES = {
 _PATTERNS = ("diagnosis_code", "admission_diagnosis", "primary_diagnosis", "procedure_code", "residence_code")
 _NUMBERS = ("quantity", "amount", "total_fee", "self_pay", "sbp", "dbp", "fasting_glucose")
 _DERIVED_TIMES = ("sample_time", "exam_time", "admission_time", "start_time", "stop_time")
-_OPTIONAL = frozenset({"id_card", "name", "stop_time", "anesthesia_code"})
 _ID_CHARS = "0123456789X"
 
 
 def _required(form: str) -> list[str]:
-    optional = _OPTIONAL if form in REALTIME_FORM_IDS else frozenset()
-    return [c for c in COLUMNS[form] if c not in optional and c != "org_code"]
+    return [c for c in COLUMNS[form] if c in REQUIRED[form] and c != "org_code"]
 
 
 def _with_id(r: Rows, idx: np.ndarray) -> list[str]:

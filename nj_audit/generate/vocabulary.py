@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..forms import FORM_IDS, REALTIME_FORM_IDS
+from ..schemas import DATE, load_schema
 
 # -- the forms --------------------------------------------------------------------------------------
 
@@ -24,27 +25,11 @@ RECORD_PREFIX = {
     "hypertension_followup": "GXY",
     "diabetes_followup": "TNB",
 }
-_ENVELOPE = ("org_code", "record_id", "event_time", "upload_time")
-_PATIENT = ("patient_id", "id_card", "name", "sex_code", "birth_date")
-COLUMNS: dict[str, tuple[str, ...]] = {  # every column of every schema, in schema order
-    "outpatient_registration": _ENVELOPE + _PATIENT + ("dept_code", "visit_type", "channel"),
-    "outpatient_visit": _ENVELOPE + _PATIENT + ("visit_type", "dept_code", "diagnosis_code", "doctor_id"),
-    "outpatient_prescription": _ENVELOPE + ("patient_id", "visit_no", "drug_code", "quantity", "amount"),
-    "outpatient_settlement": _ENVELOPE + ("patient_id", "visit_no", "total_fee", "self_pay", "payment_method"),
-    "lab_report": _ENVELOPE + ("patient_id", "visit_no", "item_code", "result", "sample_time"),
-    "exam_report": _ENVELOPE + ("patient_id", "visit_no", "exam_type", "exam_time", "conclusion"),
-    "inpatient_admission": _ENVELOPE + _PATIENT + ("dept_code", "admission_route", "admission_diagnosis"),
-    "inpatient_order": _ENVELOPE + ("patient_id", "admission_no", "order_type", "order_item", "stop_time"),
-    "inpatient_discharge": _ENVELOPE
-    + _PATIENT
-    + ("admission_no", "admission_time", "dept_code", "primary_diagnosis", "discharge_method", "total_fee"),
-    "inpatient_settlement": _ENVELOPE + ("patient_id", "admission_no", "total_fee", "self_pay", "payment_method"),
-    "surgery_record": _ENVELOPE + ("patient_id", "admission_no", "procedure_code", "start_time", "surgeon_id", "anesthesia_code"),
-    "health_record": _ENVELOPE + ("id_card", "name", "sex_code", "birth_date", "residence_code"),
-    "hypertension_followup": _ENVELOPE + ("id_card", "sbp", "dbp"),
-    "diabetes_followup": _ENVELOPE + ("id_card", "fasting_glucose"),
-}
-DATE_COLUMNS = frozenset({"birth_date"})
+# every column of every form, in schema order, read from the schema files (not written twice)
+_SCHEMA_COLUMNS = {form: load_schema(form).columns for form in FORM_IDS}
+COLUMNS: dict[str, tuple[str, ...]] = {form: tuple(c.name for c in columns) for form, columns in _SCHEMA_COLUMNS.items()}
+REQUIRED: dict[str, frozenset[str]] = {form: frozenset(c.name for c in cs if c.required) for form, cs in _SCHEMA_COLUMNS.items()}
+DATE_COLUMNS = frozenset(c.name for columns in _SCHEMA_COLUMNS.values() for c in columns if c.kind == DATE)
 
 # -- code sets and realistic vocabularies ---------------------------------------------------------
 
