@@ -278,39 +278,29 @@ def audit(
         loaded_registry = load_registry(registry) if registry else None
         if by == By.district and loaded_registry is None:
             raise UsageError("--by district needs --registry")
+        inputs = [*paths, *(p for p in (registry, policy) if p)]
         if output is not None:
-            refuse_overwriting_inputs(output, [*paths, *(p for p in (registry, policy) if p)])
+            refuse_overwriting_inputs(output, inputs)
         json_out = output_format == Format.json and output is None
+        common = dict(
+            policy=chosen,
+            form=form,
+            period=chosen_period,
+            registry=loaded_registry,
+            by=by.value,
+            encoding=encoding,
+            chunk_rows=chunk_size,
+        )
         if engine == "dask":
             from .engines.dask_engine import run_audit_dask
 
-            result = run_audit_dask(
-                paths,
-                policy=chosen,
-                form=form,
-                period=chosen_period,
-                registry=loaded_registry,
-                by=by.value,
-                encoding=encoding,
-                scheduler=scheduler,
-                partitions=partitions,
-            )
+            result = run_audit_dask(paths, **common, scheduler=scheduler, partitions=partitions)  # type: ignore[arg-type]
         elif engine == "pandas":
             with progress_bar(show_progress(quiet, json_out)) as hook:
-                result = run_audit(
-                    paths,
-                    policy=chosen,
-                    form=form,
-                    period=chosen_period,
-                    registry=loaded_registry,
-                    by=by.value,
-                    encoding=encoding,
-                    chunk_rows=chunk_size,
-                    progress=hook,
-                )
+                result = run_audit(paths, **common, progress=hook)  # type: ignore[arg-type]
         else:
             raise UsageError(f"unknown --engine {engine!r}: pandas or dask")
-        render_audit(result, output_format, output, sort, lang, [*paths, *(p for p in (registry, policy) if p)])
+        render_audit(result, output_format, output, sort, lang, inputs)
     raise typer.Exit(int(ExitCode.PASSED if result.passed else ExitCode.FAILED))
 
 
