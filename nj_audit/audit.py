@@ -90,10 +90,17 @@ class AuditResult:
 ProgressHook = Callable[[int, int, int], None]  # rows just judged, bytes read so far, bytes in all
 
 
-def _org_codes(chunk: Chunk) -> tuple[np.ndarray, list[str]]:
-    """Each row's index into the chunk's distinct institution codes, and those codes."""
+def _org_codes(chunk: Chunk, typed: TypedChunk) -> tuple[np.ndarray, list[str]]:
+    """Each row's index into the chunk's distinct institution codes, and those codes (the column's
+    encoding from typing, when it was encoded for its GB 32100 check)."""
     if "org_code" not in chunk.frame.columns:
         return np.zeros(len(chunk.frame), dtype=np.intp), [MISSING_ORG]
+    if "org_code" in typed.distinct:
+        codes, uniques = typed.distinct["org_code"]
+        missing = codes < 0
+        if not missing.any():
+            return codes, uniques.tolist()
+        return np.where(missing, len(uniques), codes), [*uniques.tolist(), MISSING_ORG]
     codes, uniques = pd.factorize(chunk.frame["org_code"], use_na_sentinel=False)
     return codes, [MISSING_ORG if pd.isna(u) else str(u) for u in uniques]
 
@@ -115,10 +122,11 @@ class Collector:
 
     def add(self, file: InputFile, chunk: Chunk, typed: TypedChunk | None = None) -> int:
         spec = load_schema(file.form)
+        typed = typed or type_frame(chunk.frame, spec)
         verdict = judge(chunk, spec, typed)
         upload = _times(verdict.typed, "upload_time")
         keep = self._in_period(upload)
-        codes, uniques = _org_codes(chunk)
+        codes, uniques = _org_codes(chunk, typed)
         lookup = np.array([self.org_index.setdefault(u, len(self.org_index)) for u in uniques], dtype=np.int32)
         org = lookup[codes] if len(codes) else np.zeros(0, dtype=np.int32)
         record_id = (

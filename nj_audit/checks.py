@@ -170,8 +170,6 @@ def id_card_birth_date(pandas_obj: pd.Series) -> pd.Series:
 def no_whitespace(pandas_obj: pd.Series) -> pd.Series:
     """No whitespace inside the value."""
     text = arrow_text(pandas_obj)
-    if isinstance(text, pa.ChunkedArray):
-        text = text.combine_chunks()
     passed = np.ones(len(text), dtype=bool)
     if len(text) == 0:
         return _result(pandas_obj, passed)

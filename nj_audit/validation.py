@@ -11,7 +11,6 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 import pyarrow.compute as pc
 from pandera.api.checks import Check
 
@@ -70,6 +69,7 @@ NA_TOLERANT_BUILTINS = _TEXT_BUILTINS | {
     "equal_to",
     "not_equal_to",
 }
+WHOLE_COLUMN_CHECKS = MISSING_SAFE_CHECKS | NA_TOLERANT_BUILTINS  # with checks.py's own that cope
 _SAMPLE = 2048  # values looked at to guess whether a column repeats enough to encode it
 
 
@@ -135,8 +135,6 @@ def _encode_if_repeating(text: pd.Series) -> tuple[np.ndarray, pd.Series] | None
     if pc.count_distinct(sample).as_py() > len(sample) // 4:
         return None
     encoded = pc.dictionary_encode(arrow_text(text))
-    if isinstance(encoded, pa.ChunkedArray):
-        encoded = encoded.combine_chunks()
     codes = np.asarray(pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
     return codes, pd.Series(encoded.dictionary.to_pandas(), dtype="str")
 
@@ -171,7 +169,7 @@ def judge(chunk: Chunk, spec: FormSchema, typed_chunk: TypedChunk | None = None)
                 codes, uniques = encoded
                 passes = _as_mask(check._check_fn(uniques, **check._check_kwargs), len(uniques))
                 failing = np.flatnonzero(present & ~np.append(passes, True)[codes])  # code -1: missing
-            elif check.name in MISSING_SAFE_CHECKS or check.name in NA_TOLERANT_BUILTINS:
+            elif check.name in WHOLE_COLUMN_CHECKS:
                 failing = np.flatnonzero(present & ~_as_mask(check._check_fn(values, **check._check_kwargs), n))
             else:
                 if subset is None:

@@ -26,7 +26,15 @@ _NUMBER_PATTERN = r"^[+-]?(\d+(\.\d*)?|\.\d+)$"
 
 
 def arrow_text(series: pd.Series) -> pa.Array:
-    return pa.array(series, type=pa.large_string(), from_pandas=True)
+    """A text column as one arrow array."""
+    return one_array(pa.array(series, type=pa.large_string(), from_pandas=True))
+
+
+def one_array(text: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """A column read in pieces (pyarrow parses a block's pieces in parallel), joined."""
+    if isinstance(text, pa.ChunkedArray):
+        return text.combine_chunks() if text.num_chunks else pa.array([], type=text.type)
+    return text
 
 
 def text_buffers(text: pa.Array) -> tuple[np.ndarray, np.ndarray]:
@@ -46,8 +54,6 @@ def parse_times(series: pd.Series, date_only: bool = False) -> tuple[pd.Series, 
     """Local naive datetime64[ns] values (NaT where missing or unreadable), and the mask of present
     values that are not a time in one of the SPEC's formats."""
     text = arrow_text(series)
-    if isinstance(text, pa.ChunkedArray):
-        text = text.combine_chunks()
     present = _numpy(pc.is_valid(text)).astype(bool)
     values = _parse_uniform(text, 10 if date_only else 19)
     if values is None:  # some value has another layout, or is not a time: value by value
@@ -124,12 +130,11 @@ def _parse_plain(text: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     return values, done
 
 
-def fixed_width_bytes(text: pa.Array, width: int) -> tuple[np.ndarray, np.ndarray]:
+def fixed_width_bytes(text: pa.Array | pa.ChunkedArray, width: int) -> tuple[np.ndarray, np.ndarray]:
     """Positions of the values that are `width` bytes long, and those values as a (k, width) uint8
     matrix (a view of arrow's buffer when every value qualifies). Bytes are not checked to be
     ASCII: every caller checks each byte against what it expects, so a non-ASCII byte fails there."""
-    if isinstance(text, pa.ChunkedArray):
-        text = text.combine_chunks() if text.num_chunks else pa.array([], type=text.type)
+    text = one_array(text)
     offsets, _ = text_buffers(text)
     fits = np.diff(offsets) == width
     if text.null_count:
@@ -295,8 +300,7 @@ def text_hashes(text: pa.Array | pa.ChunkedArray) -> np.ndarray:
     text wherever it is read: the length, then each 8-byte word of the zero-padded bytes, are folded
     in through murmur3's finaliser. Values are hashed in groups of equal length, so the work is a
     few numpy passes over the bytes instead of one Python object per value."""
-    if isinstance(text, pa.ChunkedArray):
-        text = text.combine_chunks() if text.num_chunks else pa.array([], type=text.type)
+    text = one_array(text)
     lengths = np.diff(text_buffers(text)[0])
 
     def seeded(length: int, count: int) -> np.ndarray:  # the hash of the length alone, `count` times

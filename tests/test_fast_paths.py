@@ -20,10 +20,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nj_audit import reading, validation, values
+from nj_audit.audit import Collector
 from nj_audit.checks import no_whitespace
-from nj_audit.metrics import repeated_keys
+from nj_audit.metrics import MISSING_ORG, repeated_keys
+from nj_audit.policy import Policy
 from nj_audit.readahead import prefetched
-from nj_audit.reading import MAX_FIELD_CHARS, Chunk, read_chunks
+from nj_audit.reading import MAX_FIELD_CHARS, Chunk, InputFile, read_chunks
 from nj_audit.schemas import load_schema
 from nj_audit.validation import TypedChunk, judge, type_frame
 from nj_audit.values import parse_times, text_hashes
@@ -186,6 +188,27 @@ def test_builtin_checks_on_whole_columns_equal_checks_on_present_values(monkeypa
         (f.column, f.check): f.rows.tolist() for f in filtered.failures
     }
     assert any(f.column == "name" and f.check == "str_length" for f in whole.failures)
+
+
+@pytest.mark.parametrize("with_missing", [True, False])
+def test_institutions_from_the_encoding_equal_institutions_counted_plainly(with_missing: bool) -> None:
+    spec = load_schema("outpatient_visit")
+    chunk = _outpatient_chunk(20_000)
+    if not with_missing:
+        chunk.frame["org_code"] = chunk.frame["org_code"].fillna(ORG_CODE)
+    typed = type_frame(chunk.frame, spec)
+    assert "org_code" in typed.distinct
+    file = InputFile(Path("outpatient_visit.csv"), "outpatient_visit")
+    encoded, plain = Collector(Policy(), None), Collector(Policy(), None)
+    encoded.add(file, chunk, typed)
+    plain.add(file, chunk, TypedChunk(typed.frame, typed.failures))
+    assert sorted(encoded.org_index) == sorted(plain.org_index)
+    assert (MISSING_ORG in encoded.org_index) is with_missing
+    names = {index: code for code, index in encoded.org_index.items()}
+    plain_names = {index: code for code, index in plain.org_index.items()}
+    assert {(names[o], f): n for (o, f), n in encoded.partial.rows.items()} == {
+        (plain_names[o], f): n for (o, f), n in plain.partial.rows.items()
+    }
 
 
 def test_a_column_of_ids_is_not_encoded() -> None:
