@@ -21,8 +21,8 @@ from .metrics import (
     upload_days_by_org,
 )
 from .policy import Flag, Policy, evaluate_flags, gate_passes, status_of
-from .readahead import prefetched
-from .reading import DEFAULT_CHUNK_ROWS, Chunk, InputFile, discover, read_chunks, stored_size
+from .readahead import typed_chunks
+from .reading import DEFAULT_CHUNK_ROWS, Chunk, InputFile, discover, stored_size
 from .registry import Registry
 from .schemas import load_schema
 from .validation import TypedChunk, judge, type_frame
@@ -179,9 +179,7 @@ def run_audit(
     sizes = [stored_size(file.path) for file in found.files]
     for number, file in enumerate(found.files):
         spec = load_schema(file.form)
-        chunks = read_chunks(file.path, encoding, chunk_rows, form=file.form)
-        # times and numbers are parsed by whichever thread has time (see `prefetched`)
-        for chunk, typed in prefetched(chunks, lambda chunk, spec=spec: type_frame(chunk.frame, spec)):
+        for chunk, typed in typed_chunks(file.path, spec, encoding, chunk_rows, form=file.form):
             judged = collector.add(file, chunk, typed)
             if progress:
                 progress(judged, sum(sizes[:number]) + min(chunk.consumed, sizes[number]), sum(sizes))

@@ -5,11 +5,25 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from queue import Empty, Queue
 from typing import TypeVar
 
+from .reading import Chunk, read_chunks
+from .schemas import FormSchema
+from .validation import TypedChunk, type_frame
+
 T = TypeVar("T")
 U = TypeVar("U")
+
+
+def typed_chunks(
+    path: Path, spec: FormSchema, encoding: str | None, chunk_rows: int, form: str | None
+) -> Iterator[tuple[Chunk, TypedChunk | None]]:
+    """A file's chunks, read ahead; each with its typed columns when the reading thread had the
+    time to type it (`judge` types the others): times and numbers are parsed by whichever thread
+    is free."""
+    return prefetched(read_chunks(path, encoding, chunk_rows, form=form), lambda chunk: type_frame(chunk.frame, spec))
 
 
 def prefetched(items: Iterator[T], prepare: Callable[[T], U]) -> Iterator[tuple[T, U | None]]:

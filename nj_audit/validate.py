@@ -13,11 +13,11 @@ import pandas as pd
 
 from .checks import EXPLAINERS
 from .pii import shown
-from .readahead import prefetched
-from .reading import DEFAULT_CHUNK_ROWS, Chunk, discover, read_chunks, stored_size
+from .readahead import typed_chunks
+from .reading import DEFAULT_CHUNK_ROWS, Chunk, discover, stored_size
 from .report import safe_cell
 from .schemas import FormSchema, load_schema, load_schema_file
-from .validation import ROW, Failure, judge, type_frame
+from .validation import ROW, Failure, judge
 
 EXAMPLES_PER_CHECK = 3
 FAILURE_COLUMNS = ("file", "line", "form", "column", "check", "value")
@@ -110,8 +110,7 @@ def run_validate(
         spec = custom or load_schema(file.form)
         summary = summaries.setdefault(spec.name, FormSummary(spec.name))
         summary.files.append(str(file.path))
-        chunks = read_chunks(file.path, encoding, chunk_rows, form=None if custom else file.form)
-        for chunk, typed in prefetched(chunks, lambda chunk, spec=spec: type_frame(chunk.frame, spec)):
+        for chunk, typed in typed_chunks(file.path, spec, encoding, chunk_rows, form=None if custom else file.form):
             verdict = judge(chunk, spec, typed)
             summary.rows += len(chunk.frame)
             summary.invalid_rows += int((~verdict.valid).sum())

@@ -277,9 +277,9 @@ def test_blocks_cut_inside_quotes_read_the_same(tmp_path: Path, monkeypatch: pyt
 
 def test_long_line_check() -> None:
     short = (b"x" * 100 + b"\n") * 30_000
-    assert not reading._may_hold_long_line(short, len(short))
+    assert not reading._may_hold_long_line(short)
     long = short + b"y" * (MAX_FIELD_CHARS + 1) + b"\n" + short
-    assert reading._may_hold_long_line(long, len(long))
+    assert reading._may_hold_long_line(long)
 
 
 def test_a_long_value_made_of_short_lines_is_still_too_long(tmp_path: Path) -> None:
