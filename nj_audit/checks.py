@@ -36,7 +36,8 @@ def _lookup_table(alphabet: str) -> np.ndarray:
 _GB32100_VALUE = _lookup_table(_GB32100_CHARS)
 
 
-def _result(series: pd.Series, passed: np.ndarray) -> pd.Series:
+def check_result(series: pd.Series, passed: np.ndarray | list[bool]) -> pd.Series:
+    """A check's answer: True where the value passes, on the column's index."""
     return pd.Series(passed, index=series.index, dtype=bool)
 
 
@@ -55,7 +56,7 @@ def gb32100_ok(series: pd.Series) -> pd.Series:
     good &= values[:, 17] == (31 - total % 31) % 31
     passed = np.zeros(len(series), dtype=bool)
     passed[positions] = good
-    return _result(series, passed)
+    return check_result(series, passed)
 
 
 # reads year, month and day from characters 7-14 of an ID number
@@ -115,17 +116,17 @@ def id_card_parts(series: pd.Series) -> IdCardParts:
 
 
 def id_card_format_ok(series: pd.Series) -> pd.Series:
-    return _result(series, id_card_parts(series)[0])
+    return check_result(series, id_card_parts(series)[0])
 
 
 def id_card_checksum_ok(series: pd.Series) -> pd.Series:
     shape, checksum, _, _ = id_card_parts(series)
-    return _result(series, checksum | ~shape)  # a malformed value is id_card_format's failure
+    return check_result(series, checksum | ~shape)  # a malformed value is id_card_format's failure
 
 
 def id_card_birth_date_ok(series: pd.Series) -> pd.Series:
     shape, _, birth, _ = id_card_parts(series)
-    return _result(series, ~np.isnat(birth) | ~shape)
+    return check_result(series, ~np.isnat(birth) | ~shape)
 
 
 def valid_id_card(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -172,7 +173,7 @@ def no_whitespace(pandas_obj: pd.Series) -> pd.Series:
     text = arrow_text(pandas_obj)
     passed = np.ones(len(text), dtype=bool)
     if len(text) == 0:
-        return _result(pandas_obj, passed)
+        return check_result(pandas_obj, passed)
     # One look at every byte finds the rows that may hold a space: an ASCII one (RE2's \s: tab,
     # LF, FF, CR, space) fails its row at once; a non-ASCII byte sends its row to the regex, whose
     # \p{Z} knows the Unicode spaces (U+3000 ideographic, U+00A0, ...).
@@ -181,7 +182,7 @@ def no_whitespace(pandas_obj: pd.Series) -> pd.Series:
     ascii_space = (data == 32) | ((data >= 9) & (data <= 13) & (data != 11))
     suspect = ascii_space | (data >= 0x80)
     if not suspect.any():
-        return _result(pandas_obj, passed)
+        return check_result(pandas_obj, passed)
     hits = np.flatnonzero(suspect)
     rows = np.searchsorted(offsets, hits + offsets[0], side="right") - 1
     passed[rows[ascii_space[hits]]] = False
@@ -190,7 +191,7 @@ def no_whitespace(pandas_obj: pd.Series) -> pd.Series:
     if len(unicode_rows):
         has_space = pc.match_substring_regex(text.take(pa.array(unicode_rows)), r"[\s\p{Z}]")
         passed[unicode_rows] = ~pc.fill_null(has_space, False).to_numpy(zero_copy_only=False).astype(bool)
-    return _result(pandas_obj, passed)
+    return check_result(pandas_obj, passed)
 
 
 @register_check_method(statistics=["min_date"])

@@ -134,11 +134,11 @@ def progress_bar(enabled: bool) -> Iterator[Callable[[int, int, int], None] | No
         yield advance
 
 
-def write_output(text: str, output: Path | None, inputs: list[Path]) -> None:
+def write_output(text: str, output: Path | None) -> None:
+    """The report on stdout, or in `output` (its callers have refused to overwrite an input)."""
     if output is None:
         sys.stdout.write(text)
         return
-    refuse_overwriting_inputs(output, inputs)
     try:
         output.write_text(text, encoding="utf-8")
     except OSError as exc:
@@ -300,11 +300,11 @@ def audit(
                 result = run_audit(paths, **common, progress=hook)  # type: ignore[arg-type]
         else:
             raise UsageError(f"unknown --engine {engine!r}: pandas or dask")
-        render_audit(result, output_format, output, sort, lang, inputs)
+        render_audit(result, output_format, output, sort, lang)
     raise typer.Exit(int(ExitCode.PASSED if result.passed else ExitCode.FAILED))
 
 
-def render_audit(result, output_format: Format, output: Path | None, sort: str, lang: Lang, inputs: list[Path]) -> None:  # type: ignore[no-untyped-def]
+def render_audit(result, output_format: Format, output: Path | None, sort: str, lang: Lang) -> None:  # type: ignore[no-untyped-def]
     """Shared by `audit` and `rank`."""
     from . import report
 
@@ -314,7 +314,7 @@ def render_audit(result, output_format: Format, output: Path | None, sort: str, 
             return
         console = Console(record=True, width=160, file=open(os.devnull, "w"), highlight=False)  # noqa: SIM115
         report.render_table(result, console, sort)
-        write_output(console.export_text(), output, inputs)
+        write_output(console.export_text(), output)
         return
     text = {
         Format.json: lambda: report.render_json(result),
@@ -322,7 +322,7 @@ def render_audit(result, output_format: Format, output: Path | None, sort: str, 
         Format.markdown: lambda: report.render_markdown(result, sort),
         Format.junit: lambda: report.render_junit(result),
     }[output_format]()
-    write_output(text, output, inputs)
+    write_output(text, output)
     if output is not None:
         stderr.print(report.verdict_line(result), style="green" if result.passed else "bold red")
 

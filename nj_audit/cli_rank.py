@@ -76,5 +76,5 @@ def rank(
         ranking = rank_table(path, policy=chosen, period_days=period_days, encoding=encoding)
         if not ranking.table.valid:
             report.render_validate_table(ranking.table, stderr)
-        render_audit(ranking.result, output_format, output, sort, lang, inputs)
+        render_audit(ranking.result, output_format, output, sort, lang)
     raise typer.Exit(int(ExitCode.PASSED if ranking.result.passed else ExitCode.FAILED))

@@ -30,6 +30,7 @@ FORMS: tuple[Form, ...] = (
     Form("diabetes_followup", "糖尿病随访", False),
 )
 FORM_IDS: tuple[str, ...] = tuple(f.id for f in FORMS)
+_LONGEST_FIRST = sorted(FORM_IDS, key=len, reverse=True)  # a name matches the longest form id it starts with
 REALTIME_FORM_IDS: tuple[str, ...] = tuple(f.id for f in FORMS if f.realtime)
 FORM_BY_ID = {f.id: f for f in FORMS}
 OUTPATIENT_FORM = "outpatient_visit"
@@ -51,7 +52,7 @@ def form_from_filename(path: str | PurePath) -> str | None:
     """The form a file holds, from its name: the form id, then the end of the stem, `_`, `-` or `.`."""
     name = PurePath(path).name
     stem = stem_of(name) or name
-    for form_id in sorted(FORM_IDS, key=len, reverse=True):
+    for form_id in _LONGEST_FIRST:
         if stem == form_id or (stem.startswith(form_id) and stem[len(form_id)] in "_-."):
             return form_id
     return None

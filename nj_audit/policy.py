@@ -149,10 +149,10 @@ def evaluate_flags(
     if forms_covered is not None:
         shown = f"forms covered {forms_covered}/{forms_required}"
         flags.append(_below(forms_covered, policy.coverage, "coverage", shown))
-    flags.append(_below(outpatient_rate, policy.outpatient_rate, "outpatient_rate", f"outpatient rate {_pct(outpatient_rate)}"))
-    flags.append(_below(discharge_rate, policy.discharge_rate, "discharge_rate", f"discharge rate {_pct(discharge_rate)}"))
-    flags.append(_below(upload_day_ratio, policy.upload_days, "upload_days", f"upload day ratio {_pct(upload_day_ratio)}"))
-    flags.append(_below(valid_ratio, policy.validity, "validity", f"valid ratio {_pct(valid_ratio)}"))
+    flags.append(_below(outpatient_rate, policy.outpatient_rate, "outpatient_rate", f"outpatient rate {pct(outpatient_rate)}"))
+    flags.append(_below(discharge_rate, policy.discharge_rate, "discharge_rate", f"discharge rate {pct(discharge_rate)}"))
+    flags.append(_below(upload_day_ratio, policy.upload_days, "upload_days", f"upload day ratio {pct(upload_day_ratio)}"))
+    flags.append(_below(valid_ratio, policy.validity, "validity", f"valid ratio {pct(valid_ratio)}"))
     if has_rates and (outpatient_rate is None or discharge_rate is None):
         missing = [n for n, v in (("outpatient", outpatient_rate), ("discharge", discharge_rate)) if v is None]
         flags.append(Flag("no_data", WARN, f"no {' or '.join(missing)} real-time data (rate is /)"))
@@ -161,7 +161,7 @@ def evaluate_flags(
     return [f for f in flags if f is not None]
 
 
-def _pct(value: float | None) -> str:
+def pct(value: float | None) -> str:
     return "/" if value is None else f"{value * 100:.2f}%"
 
 

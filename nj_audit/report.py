@@ -14,7 +14,7 @@ from rich.text import Text
 
 from .audit import AuditResult, InstitutionResult
 from .forms import FORM_IDS
-from .policy import FAIL, OK, SEVERITY_RANK, WARN, gate_passes
+from .policy import FAIL, OK, SEVERITY_RANK, WARN, gate_passes, pct
 
 if TYPE_CHECKING:
     from .validate import ValidateResult
@@ -57,10 +57,6 @@ def safe_cell(value: object) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-def pct(value: float | None) -> str:
-    return "/" if value is None else f"{value * 100:.2f}%"
-
-
 def forms_text(inst: InstitutionResult) -> str:
     if inst.forms_covered is None:
         return "/"
@@ -69,8 +65,6 @@ def forms_text(inst: InstitutionResult) -> str:
 
 def ranked(result: AuditResult, sort: str = "rows_uploaded") -> list[InstitutionResult]:
     """Institutions best-first by `sort` (descending for numbers; ascending for names and codes)."""
-    if sort not in SORT_KEYS:
-        sort = "rows_uploaded"
     if sort in ("org_code", "name"):
         return sorted(result.institutions, key=lambda i: str(getattr(i, sort) or i.label))
     if sort == "status":

@@ -44,7 +44,6 @@ FIELDS = (
     "district",
     "valid_ratio",
 )
-PERIOD_COLUMN = ("period_days", "统计天数")  # optional: the period the table covers, in days
 RATE_FIELDS = (("outpatient_rate", "outpatient"), ("discharge_rate", "discharge"))
 XLSX_SUFFIXES = (".xlsx", ".xlsm")
 HEADER_SEARCH_ROWS = 20  # an xlsx sheet may have a title above its header row
@@ -54,7 +53,7 @@ def _key(header: str) -> str:
     return re.sub(r"\s+", "", header).lower()
 
 
-ALIASES = {_key(name): en for en, zh in (*CSV_COLUMNS, PERIOD_COLUMN) for name in (en, zh) if en in (*FIELDS, "period_days")}
+ALIASES = {_key(name): en for en, zh in CSV_COLUMNS for name in (en, zh) if en in (*FIELDS, "period_days")}
 
 
 @dataclass(frozen=True)

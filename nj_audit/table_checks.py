@@ -9,7 +9,6 @@ that defect is already reported by the column's own check (one defect, one repor
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -17,7 +16,7 @@ import numpy as np
 import pandas as pd
 from pandera.extensions import register_check_method
 
-from .checks import explains
+from .checks import check_result, explains
 from .values import parse_numbers
 
 NOT_APPLICABLE = "/"
@@ -49,45 +48,41 @@ def parse_fraction(text: object) -> tuple[int, int] | None:
     return int(match.group(1)), int(match.group(2))
 
 
-def _result(series: pd.Series, passed: Iterable[bool]) -> pd.Series:
-    return pd.Series(list(passed), index=series.index, dtype=bool)
-
-
 # -- column checks -------------------------------------------------------------------------------
 
 
 @register_check_method(statistics=[])
 def rate_format(pandas_obj: pd.Series) -> pd.Series:
     """A rate as a percentage (`95.40%`), a ratio (`0.954`) or `/` (not applicable)."""
-    return _result(pandas_obj, (RATE_PATTERN.match(v) is not None for v in pandas_obj.astype(str)))
+    return check_result(pandas_obj, [RATE_PATTERN.match(v) is not None for v in pandas_obj.astype(str)])
 
 
 @register_check_method(statistics=[])
 def rate_in_range(pandas_obj: pd.Series) -> pd.Series:
     """A readable rate is between 0 and 100% (0 and 1)."""
     rates = (parse_rate(v) for v in pandas_obj.astype(str))
-    return _result(pandas_obj, (r is None or 0 <= r <= 1 for r in rates))
+    return check_result(pandas_obj, [r is None or 0 <= r <= 1 for r in rates])
 
 
 @register_check_method(statistics=[])
 def fraction_format(pandas_obj: pd.Series) -> pd.Series:
     """Forms as `k/n` (whole numbers, n >= 1) or `/`."""
     parts = (FRACTION_PATTERN.match(v) for v in pandas_obj.astype(str))
-    return _result(pandas_obj, (m is not None and (m.group(2) is None or int(m.group(2)) >= 1) for m in parts))
+    return check_result(pandas_obj, [m is not None and (m.group(2) is None or int(m.group(2)) >= 1) for m in parts])
 
 
 @register_check_method(statistics=[])
 def fraction_not_above(pandas_obj: pd.Series) -> pd.Series:
     """In `k/n`, k <= n."""
     fractions = (parse_fraction(v) for v in pandas_obj.astype(str))
-    return _result(pandas_obj, (f is None or f[0] <= f[1] for f in fractions))
+    return check_result(pandas_obj, [f is None or f[0] <= f[1] for f in fractions])
 
 
 @register_check_method(statistics=[])
 def whole_number(pandas_obj: pd.Series) -> pd.Series:
     """A whole number (a count)."""
     values = pandas_obj.to_numpy(dtype=np.float64)
-    return _result(pandas_obj, np.isfinite(values) & (values == np.floor(values)))
+    return check_result(pandas_obj, np.isfinite(values) & (values == np.floor(values)))
 
 
 @register_check_method(statistics=["period_days"])
@@ -165,30 +160,24 @@ def number_text(value: float) -> str:
     return f"{value:.0f}" if float(value).is_integer() else f"{value:g}"
 
 
-def _join(found: dict[str, str]) -> str:
-    if len(found) == 1:
-        return next(iter(found.values()))
-    return "; ".join(f"{column}: {text}" for column, text in found.items())
-
-
 @explains("row_sum")
 def explain_row_sum(frame: pd.DataFrame, rows: np.ndarray, **stats: Any) -> list[str]:
     """Per failing row: `expected 1922697, found 1922698` (the sum of the parts, the subtotal)."""
-    texts: list[dict[str, str]] = [{} for _ in rows]
+    texts = [""] * len(rows)
     found, expected, known = _row_sums(frame, stats["column"], list(stats["parts"]))
     for n, row in enumerate(rows):
         if known.iloc[row] and found.iloc[row] != expected.iloc[row]:
-            texts[n][stats["column"]] = f"expected {number_text(expected.iloc[row])}, found {number_text(found.iloc[row])}"
-    return [_join(t) for t in texts]
+            texts[n] = f"expected {number_text(expected.iloc[row])}, found {number_text(found.iloc[row])}"
+    return texts
 
 
 @explains("column_total")
 def explain_column_total(frame: pd.DataFrame, rows: np.ndarray, **stats: Any) -> list[str]:
     """Per failing row: `expected 505272, found 505273` (the column's sum, the total row's value)."""
-    texts: list[dict[str, str]] = [{} for _ in rows]
+    texts = [""] * len(rows)
     found, expected, is_total = _column_totals(frame, stats["column"], stats["label_column"], stats["label"])
     for n, row in enumerate(rows):
         value = found.iloc[row]
         if expected is not None and is_total.iloc[row] and not np.isnan(value) and value != expected:
-            texts[n][stats["column"]] = f"expected {number_text(expected)}, found {number_text(value)}"
-    return [_join(t) for t in texts]
+            texts[n] = f"expected {number_text(expected)}, found {number_text(value)}"
+    return texts

@@ -87,6 +87,7 @@ def generate_batch(
         missing_form_share,
         unregistered,
     )
+    born_before = (np.datetime64(period.start, "D") - 15).item()
     all_days = np.arange(np.datetime64(period.start, "D"), np.datetime64(period.end, "D") + 1).astype(np.int64)
     files: list[Path] = []
     invalid = corrections = 0
@@ -94,7 +95,6 @@ def generate_batch(
         rng = np.random.default_rng([seed, 1, i])
         missed = np.array([np.datetime64(d, "D") for d in plan.missed_days], dtype="datetime64[D]").astype(np.int64)
         days = np.setdiff1d(all_days, missed)
-        born_before = (np.datetime64(period.start, "D") - 15).item()
         pool = make_patients(rng, max(plan.rows // 3, 50), born_before)
         style = Style("T" if rng.random() < 0.1 else " ", 0.02 if rng.random() < 0.3 else 0.0)
         region = DISTRICTS[plan.district][1]
