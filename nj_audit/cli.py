@@ -7,15 +7,19 @@ import sys
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
+from dataclasses import replace
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
 from .errors import AuditError, ExitCode, UsageError
+
+if TYPE_CHECKING:
+    from .policy import Policy
 
 app = typer.Typer(
     help="Audit uploads to a municipal health information platform: validate every row, measure real-time "
@@ -256,22 +260,13 @@ def audit(
 
         nj-audit audit uploads/ --by district --format markdown --fail-on warn
     """
-    from dataclasses import replace
 
-    from . import report
     from .audit import run_audit
-    from .policy import load_policy
     from .registry import load_registry
-    from .values import parse_period, parse_window
+    from .values import parse_period
 
     with errors_handled(debug):
-        chosen = load_policy(policy)
-        if window is not None:
-            chosen = replace(chosen, window_seconds=parse_window(window))
-        if fail_on is not None:
-            chosen = replace(chosen, fail_on=fail_on.value)
-        if sort not in report.SORT_KEYS:
-            raise UsageError(f"unknown --sort {sort!r}; choose from {', '.join(report.SORT_KEYS)}")
+        chosen = chosen_policy(policy, fail_on, sort, window)
         if form is not None:
             _known_form(form)
         chosen_period = parse_period(period) if period else None
@@ -302,6 +297,22 @@ def audit(
             raise UsageError(f"unknown --engine {engine!r}: pandas or dask")
         render_audit(result, output_format, output, sort, lang)
     raise typer.Exit(int(ExitCode.PASSED if result.passed else ExitCode.FAILED))
+
+
+def chosen_policy(policy: Path | None, fail_on: FailOn | None, sort: str, window: str | None = None) -> Policy:
+    """`audit`'s and `rank`'s policy with their options applied, once `--sort` is known good."""
+    from . import report
+    from .policy import load_policy
+    from .values import parse_window
+
+    chosen = load_policy(policy)
+    if window is not None:
+        chosen = replace(chosen, window_seconds=parse_window(window))
+    if fail_on is not None:
+        chosen = replace(chosen, fail_on=fail_on.value)
+    if sort not in report.SORT_KEYS:
+        raise UsageError(f"unknown --sort {sort!r}; choose from {', '.join(report.SORT_KEYS)}")
+    return chosen
 
 
 def render_audit(result, output_format: Format, output: Path | None, sort: str, lang: Lang) -> None:  # type: ignore[no-untyped-def]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -19,12 +18,13 @@ from .cli import (
     PolicyOption,
     SortOption,
     app,
+    chosen_policy,
     errors_handled,
     refuse_overwriting_inputs,
     render_audit,
     stderr,
 )
-from .errors import ExitCode, UsageError
+from .errors import ExitCode
 
 
 @app.command()
@@ -61,16 +61,11 @@ def rank(
         nj-audit audit uploads/ --period 2022 --format csv --output audit.csv && nj-audit rank audit.csv
     """
     from . import report
-    from .policy import load_policy
     from .summary import rank_table
 
     inputs = [path, *(p for p in (policy,) if p)]
     with errors_handled(debug):
-        chosen = load_policy(policy)
-        if fail_on is not None:
-            chosen = replace(chosen, fail_on=fail_on.value)
-        if sort not in report.SORT_KEYS:
-            raise UsageError(f"unknown --sort {sort!r}; choose from {', '.join(report.SORT_KEYS)}")
+        chosen = chosen_policy(policy, fail_on, sort)
         if output is not None:
             refuse_overwriting_inputs(output, inputs)
         ranking = rank_table(path, policy=chosen, period_days=period_days, encoding=encoding)

@@ -196,10 +196,7 @@ def _institution(
     damaged = ROW in failed
 
     def text(column: str) -> str | None:
-        if damaged or column in failed or column not in chunk.frame.columns:
-            return None
-        value = chunk.frame[column].iloc[row]
-        return None if pd.isna(value) else str(value)
+        return None if damaged or column in failed else _raw(chunk, column, row)
 
     def count(column: str) -> int | None:
         if text(column) is None:
@@ -208,16 +205,19 @@ def _institution(
         return None if pd.isna(value) else int(value)
 
     forms = parse_fraction(text("forms"))
+    forms_covered, forms_required = forms if forms else (None, None)
     upload_days = count("upload_days")
+    day_ratio = None if upload_days is None else upload_days / period_days
     outpatient, discharge = parse_rate(text("outpatient_rate")), parse_rate(text("discharge_rate"))
+    valid_ratio = parse_rate(text("valid_ratio"))
     flags = evaluate_flags(
         policy,
-        forms_covered=forms[0] if forms else None,
-        forms_required=forms[1] if forms else None,
+        forms_covered=forms_covered,
+        forms_required=forms_required,
         outpatient_rate=outpatient,
         discharge_rate=discharge,
-        upload_day_ratio=None if upload_days is None else upload_days / period_days,
-        valid_ratio=parse_rate(text("valid_ratio")),
+        upload_day_ratio=day_ratio,
+        valid_ratio=valid_ratio,
         has_rates=False,  # no_data comes from a `/` in the table, below
     )
     missing = [kind for column, kind in RATE_FIELDS if text(column) == NOT_APPLICABLE]
@@ -234,12 +234,12 @@ def _institution(
         rows_uploaded=count("rows_uploaded"),
         records=None,
         valid_records=None,
-        valid_ratio=parse_rate(text("valid_ratio")),
+        valid_ratio=valid_ratio,
         upload_days=upload_days,
         period_days=period_days,
-        upload_day_ratio=None if upload_days is None else upload_days / period_days,
-        forms_covered=forms[0] if forms else None,
-        forms_required=forms[1] if forms else None,
+        upload_day_ratio=day_ratio,
+        forms_covered=forms_covered,
+        forms_required=forms_required,
         outpatient_rate=outpatient,
         discharge_rate=discharge,
         status=status_of(flags),
