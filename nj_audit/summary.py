@@ -10,7 +10,7 @@ fail, naming the checks. A broken row therefore fails the gate like a weak insti
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
@@ -26,7 +26,7 @@ from .reading import Chunk, read_chunks
 from .report import CSV_COLUMNS
 from .schemas import FormSchema, build_form_schema, load_schema_file, schema_path
 from .table_checks import NOT_APPLICABLE, parse_fraction, parse_rate
-from .validate import EXAMPLES_PER_CHECK, CheckSummary, Example, FormSummary, ValidateResult, failure_values
+from .validate import FormSummary, ValidateResult, record_failure
 from .validation import ROW, Failure, judge
 
 SCHEMA = "summary"
@@ -180,13 +180,10 @@ def rank_table(path: Path, *, policy: Policy, period_days: int | None = None, en
         for row in failure.rows.tolist():
             bad.setdefault(row, []).append(failure)
     institutions = [_institution(chunk, verdict.typed, row, bad.get(row, []), days, policy) for row in range(len(chunk.frame))]
-    counts: dict[tuple[str, str], int] = {}
-    for failure in verdict.failures:
-        counts[(failure.column, failure.check)] = counts.get((failure.column, failure.check), 0) + len(failure.rows)
-    checks = [CheckCount(SCHEMA, column, check, n) for (column, check), n in sorted(counts.items())]
+    table = _table_report(path, chunk, spec, verdict.failures, int((~verdict.valid).sum()))
+    checks = [CheckCount(SCHEMA, c.column, c.check, c.rows) for _, c in sorted(table.forms[0].checks.items())]
     passed = gate_passes([i.status for i in institutions], policy.fail_on)
-    result = AuditResult(None, policy.window_seconds, passed, policy.fail_on, institutions, checks)
-    return Ranking(result, _table_report(path, chunk, spec, verdict.failures, int((~verdict.valid).sum())))
+    return Ranking(AuditResult(None, policy.window_seconds, passed, policy.fail_on, institutions, checks), table)
 
 
 def _institution(
@@ -260,10 +257,5 @@ def _table_report(path: Path, chunk: Chunk, spec: FormSchema, failures: list[Fai
     """The schema failures as `validate` reports them (examples with their lines)."""
     summary = FormSummary(SCHEMA, [str(path)], len(chunk.frame), invalid)
     for failure in failures:
-        shown = replace(failure, rows=failure.rows[:EXAMPLES_PER_CHECK])
-        values = failure_values(chunk, shown, spec, show_pii=False)
-        examples = [Example(str(path), int(chunk.lines[r]), v) for r, v in zip(shown.rows, values)]
-        summary.checks[(failure.column, failure.check)] = CheckSummary(
-            failure.column, failure.check, failure.message, len(failure.rows), examples
-        )
+        record_failure(summary, path, chunk, failure, spec, show_pii=False, writer=None)
     return ValidateResult([summary], [])

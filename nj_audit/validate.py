@@ -115,14 +115,14 @@ def run_validate(
             summary.rows += len(chunk.frame)
             summary.invalid_rows += int((~verdict.valid).sum())
             for failure in verdict.failures:
-                _record(summary, file.path, chunk, failure, spec, show_pii, writer)
+                record_failure(summary, file.path, chunk, failure, spec, show_pii, writer)
             if progress:
                 progress(len(chunk.frame), sum(sizes[:number]) + min(chunk.consumed, sizes[number]), sum(sizes))
     ordered = [summaries[name] for name in sorted(summaries)]
     return ValidateResult(ordered, found.skipped)
 
 
-def _record(
+def record_failure(
     summary: FormSummary,
     path: Path,
     chunk: Chunk,
