@@ -141,10 +141,11 @@ def evaluate_flags(
     discharge_rate: float | None,
     upload_day_ratio: float | None,
     valid_ratio: float | None,
-    has_rates: bool = True,
+    no_data: list[str] | None = None,
     registered: bool | None = None,
 ) -> list[Flag]:
-    """The flags of one institution. A metric passed as None raises nothing but `no_data` (rates)."""
+    """The flags of one institution. A metric passed as None raises nothing but `no_data` (rates):
+    for the rate kinds named in `no_data`, by default those whose rate is None."""
     flags: list[Flag | None] = []
     if forms_covered is not None:
         shown = f"forms covered {forms_covered}/{forms_required}"
@@ -153,9 +154,10 @@ def evaluate_flags(
     flags.append(_below(discharge_rate, policy.discharge_rate, "discharge_rate", f"discharge rate {pct(discharge_rate)}"))
     flags.append(_below(upload_day_ratio, policy.upload_days, "upload_days", f"upload day ratio {pct(upload_day_ratio)}"))
     flags.append(_below(valid_ratio, policy.validity, "validity", f"valid ratio {pct(valid_ratio)}"))
-    if has_rates and (outpatient_rate is None or discharge_rate is None):
-        missing = [n for n, v in (("outpatient", outpatient_rate), ("discharge", discharge_rate)) if v is None]
-        flags.append(Flag("no_data", WARN, f"no {' or '.join(missing)} real-time data (rate is /)"))
+    if no_data is None:
+        no_data = [n for n, v in (("outpatient", outpatient_rate), ("discharge", discharge_rate)) if v is None]
+    if no_data:
+        flags.append(Flag("no_data", WARN, f"no {' or '.join(no_data)} real-time data (rate is /)"))
     if registered is False:
         flags.append(Flag("unregistered", WARN, "org_code is not in the registry"))
     return [f for f in flags if f is not None]

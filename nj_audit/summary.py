@@ -21,7 +21,7 @@ import pandera.pandas as pa
 from . import table_checks  # noqa: F401 - registers the table checks before the schema loads
 from .audit import AuditResult, CheckCount, InstitutionResult
 from .errors import InputError
-from .policy import FAIL, WARN, Flag, Policy, evaluate_flags, gate_passes, status_of
+from .policy import FAIL, Flag, Policy, evaluate_flags, gate_passes, status_of
 from .reading import Chunk, read_chunks
 from .report import CSV_COLUMNS
 from .schemas import FormSchema, build_form_schema, load_schema_file, schema_path
@@ -215,11 +215,8 @@ def _institution(
         discharge_rate=discharge,
         upload_day_ratio=day_ratio,
         valid_ratio=valid_ratio,
-        has_rates=False,  # no_data comes from a `/` in the table, below
+        no_data=[kind for column, kind in RATE_FIELDS if text(column) == NOT_APPLICABLE],  # a `/`, not a failing cell
     )
-    missing = [kind for column, kind in RATE_FIELDS if text(column) == NOT_APPLICABLE]
-    if missing:
-        flags.append(Flag("no_data", WARN, f"no {' or '.join(missing)} real-time data (rate is /)"))
     if failures:
         names = ", ".join(sorted({f.check if f.column == ROW else f"{f.check} ({f.column})" for f in failures}))
         flags.append(Flag("invalid_row", FAIL, f"line {int(chunk.lines[row])} fails the summary schema: {names}"))
