@@ -85,13 +85,7 @@ def discover(paths: list[Path], form: str | None = None) -> Discovery:
                 raise InputError(f"cannot list folder: {exc.strerror or exc}", path) from None
         else:
             found.append(path)
-    files, skipped = [], []
-    for path in sorted(set(found)):
-        form_id = form or form_from_filename(path)
-        if form_id is None:
-            skipped.append(path)
-        else:
-            files.append(InputFile(path, form_id))
+    files, skipped = by_form(found, form)
     if not files:
         where = paths[0] if len(paths) == 1 else None
         what = "no input file" if not found else f"none of the {len(found)} files found"
@@ -99,6 +93,19 @@ def discover(paths: list[Path], form: str | None = None) -> Discovery:
             f"{what} matches a form (*.csv, *.csv.gz or *.parquet named like outpatient_visit.csv, or pass --form)", where
         )
     return Discovery(files, skipped)
+
+
+def by_form(paths: list[Path], form: str | None) -> tuple[list[InputFile], list[Path]]:
+    """The paths sorted, each with its form (`form`, else the one its name names), and apart the
+    paths whose name names no form."""
+    files, skipped = [], []
+    for path in sorted(set(paths)):
+        form_id = form or form_from_filename(path)
+        if form_id is None:
+            skipped.append(path)
+        else:
+            files.append(InputFile(path, form_id))
+    return files, skipped
 
 
 @dataclass

@@ -32,10 +32,10 @@ import numpy as np
 from ..allocator import keep_memory_on_the_heap
 from ..audit import AuditResult, Collector, summarise
 from ..errors import AuditError, InputError, UsageError
-from ..forms import form_from_filename, stem_of
+from ..forms import stem_of
 from ..metrics import DAY_BITS, Partial
 from ..policy import Policy
-from ..reading import DEFAULT_CHUNK_ROWS, InputFile, discover, read_chunks
+from ..reading import DEFAULT_CHUNK_ROWS, InputFile, by_form, discover, read_chunks
 from ..registry import Registry
 from ..values import Period
 
@@ -134,13 +134,7 @@ def discover_sources(inputs: list[str], form: str | None) -> tuple[list[InputFil
             urls.append(fs.unstrip_protocol(root))
         else:
             raise InputError("no such file or folder", text)
-    files, skipped = [], []
-    for url in sorted(set(urls), key=PurePosixPath):
-        form_id = form or form_from_filename(PurePosixPath(url))
-        if form_id is None:
-            skipped.append(Path(url))
-        else:
-            files.append(InputFile(Path(url), form_id))
+    files, skipped = by_form([Path(url) for url in urls], form)
     if not files:
         raise InputError("no input file matches a form (name files like outpatient_visit.csv, or pass --form)")
     return files, skipped
