@@ -112,15 +112,7 @@ def render_table(result: AuditResult, console: Console, sort: str = "rows_upload
         cells: list[str | Text] = [str(rank), inst.label]
         if with_district:
             cells.append(inst.district or "")
-        cells += [
-            _int(inst.rows_uploaded),
-            _int(inst.upload_days),
-            forms_text(inst),
-            pct(inst.outpatient_rate),
-            pct(inst.discharge_rate),
-        ]
-        if with_validity:
-            cells.append(pct(inst.valid_ratio))
+        cells += metric_cells(inst)[: None if with_validity else -1]
         cells += [Text(inst.status, style=SEVERITY_STYLE[inst.status]), flags]
         table.add_row(*cells)
     console.print(table)
@@ -133,13 +125,30 @@ def _int(value: int | None) -> str:
     return "/" if value is None else str(value)
 
 
+def metric_cells(inst: InstitutionResult) -> list[str]:
+    """rows, upload days, forms, outpatient, discharge and validity, as the table and Markdown show them."""
+    return [
+        _int(inst.rows_uploaded),
+        _int(inst.upload_days),
+        forms_text(inst),
+        pct(inst.outpatient_rate),
+        pct(inst.discharge_rate),
+        pct(inst.valid_ratio),
+    ]
+
+
+def by_code(inst: InstitutionResult) -> tuple[str, str]:
+    """The order of the JSON and JUnit documents: by org_code, then name."""
+    return inst.org_code or "", inst.name or ""
+
+
 def to_document(result: AuditResult) -> dict[str, Any]:
     """The JSON document of SPEC section 6."""
     period = None
     if result.period is not None:
         period = {"start": result.period.start.isoformat(), "end": result.period.end.isoformat(), "days": result.period.days}
     institutions = []
-    for inst in sorted(result.institutions, key=lambda i: (i.org_code or "", i.name or "")):
+    for inst in sorted(result.institutions, key=by_code):
         item: dict[str, Any] = {
             "org_code": inst.org_code,
             "name": inst.name,
@@ -223,12 +232,7 @@ def render_markdown(result: AuditResult, sort: str = "rows_uploaded") -> str:
             rank,
             inst.label,
             inst.district or "",
-            _int(inst.rows_uploaded),
-            _int(inst.upload_days),
-            forms_text(inst),
-            pct(inst.outpatient_rate),
-            pct(inst.discharge_rate),
-            pct(inst.valid_ratio),
+            *metric_cells(inst),
             icon[inst.status],
             ", ".join(f"{f.flag} ({f.severity})" for f in inst.flags),
         ]
@@ -242,7 +246,7 @@ def render_junit(result: AuditResult) -> str:
 
     cases = []
     failures = 0
-    for inst in sorted(result.institutions, key=lambda i: (i.org_code or "", i.name or "")):
+    for inst in sorted(result.institutions, key=by_code):
         name = inst.label if inst.org_code is None or inst.name is None else f"{inst.name} ({inst.org_code})"
         body = ""
         if not gate_passes([inst.status], result.fail_on):
