@@ -44,7 +44,9 @@ def measure(command: list[str]) -> tuple[float, float]:
     seconds = time.perf_counter() - start
     code = os.waitstatus_to_exitcode(status)
     if code not in (0, 1):
-        raise SystemExit(f"{' '.join(command)} exited {code}: {process.stderr.read().decode() if process.stderr else ''}")
+        raise SystemExit(
+            f"{' '.join(command)} exited {code}: {process.stderr.read().decode() if process.stderr else ''}"
+        )
     return seconds, usage.ru_maxrss / 1024
 
 
@@ -55,23 +57,36 @@ def medians(runs: int, *commands: list[str]) -> list[tuple[float, float]]:
     for _ in range(max(runs, 1)):
         for command, measured in zip(commands, results):
             measured.append(measure(command))
-    return [(statistics.median(r[0] for r in measured), max(r[1] for r in measured)) for measured in results]
+    return [
+        (statistics.median(r[0] for r in measured), max(r[1] for r in measured))
+        for measured in results
+    ]
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--rows", type=int, nargs="+", default=[1_000_000])
-    parser.add_argument("--dirty", type=float, default=0.5, help="share of invalid rows in the dirty variant")
-    parser.add_argument("--keep", type=Path, help="folder to write the files into (kept and reused)")
+    parser.add_argument(
+        "--dirty", type=float, default=0.5, help="share of invalid rows in the dirty variant"
+    )
+    parser.add_argument(
+        "--keep", type=Path, help="folder to write the files into (kept and reused)"
+    )
     parser.add_argument("--chunk-size", type=int, default=None)
-    parser.add_argument("--repeat", type=int, default=3, help="runs of each measurement; the median is shown")
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="runs of each measurement; the median is shown"
+    )
     args = parser.parse_args()
     folder = args.keep or Path(tempfile.mkdtemp(prefix="nj-audit-bench-"))
     folder.mkdir(parents=True, exist_ok=True)
     cli = [sys.executable, "-m", "nj_audit", "audit", "--format", "json", "--quiet"]
     if args.chunk_size:
         cli += ["--chunk-size", str(args.chunk_size)]
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    )
     header = (
         f"{'rows':>11} {'variant':<7} {'MB':>6} | {'read s':>7} {'read MiB':>8} | "
         f"{'audit s':>7} {'rows/s':>10} {'MiB':>6} | ratio"

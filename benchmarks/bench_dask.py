@@ -49,7 +49,11 @@ print(json.dumps({"seconds": seconds, "rows": rows, "client_peak": usage.ru_maxr
 
 
 def measure(engine: str, batch: Path, workers: int) -> dict[str, float]:
-    process = subprocess.Popen([sys.executable, "-c", RUN, engine, str(batch), str(workers)], stdout=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-c", RUN, engine, str(batch), str(workers)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     peaks: dict[int, int] = {}
     cpu: dict[int, float] = {}
     done = threading.Event()
@@ -84,7 +88,9 @@ def measure(engine: str, batch: Path, workers: int) -> dict[str, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--rows", type=int, default=2_000_000)
     parser.add_argument("--institutions", type=int, default=40)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
@@ -97,21 +103,31 @@ def main() -> None:
         if not batch.exists():
             made = generate_batch(batch, institutions=args.institutions, rows=args.rows, seed=1)
             print(f"generated {len(made.files)} files, {made.rows} rows", file=sys.stderr)
-        files = [p for p in batch.rglob("*") if p.suffix in (".csv", ".gz", ".parquet") and p.name != "registry.csv"]
+        files = [
+            p
+            for p in batch.rglob("*")
+            if p.suffix in (".csv", ".gz", ".parquet") and p.name != "registry.csv"
+        ]
         size = sum(p.stat().st_size for p in files)
         print(
             f"batch: {len(files)} files, {size / 2**20:.0f} MiB; {platform.processor() or platform.machine()}, "
             f"{os.cpu_count()} cores, {psutil.virtual_memory().total / 2**30:.0f} GiB"
         )
-        print(f"{'engine':<8} {'rows':>10} {'seconds':>8} {'rows/s':>10} {'CPU s':>7} {'rows/CPU-s':>10} {'peak RSS':>20}")
+        print(
+            f"{'engine':<8} {'rows':>10} {'seconds':>8} {'rows/s':>10} {'CPU s':>7} {'rows/CPU-s':>10} {'peak RSS':>20}"
+        )
         for engine in ("pandas", "dask"):
             r = measure(engine, batch, args.workers)
             memory = f"{r['client_peak'] / 2**20:.0f} MiB"
             if engine == "dask":
                 memory = f"{r['client_peak'] / 2**20:.0f} + {r['workers_peak'] / 2**20:.0f} MiB"
-                print(f"  (dask: cluster start {r['cluster_seconds']:.1f} s; {args.workers} workers)")
+                print(
+                    f"  (dask: cluster start {r['cluster_seconds']:.1f} s; {args.workers} workers)"
+                )
             per_cpu = r["rows"] / r["cpu"]
-            speed = f"{r['seconds']:>8.1f} {r['rows_per_s']:>10,.0f} {r['cpu']:>7.1f} {per_cpu:>10,.0f}"
+            speed = (
+                f"{r['seconds']:>8.1f} {r['rows_per_s']:>10,.0f} {r['cpu']:>7.1f} {per_cpu:>10,.0f}"
+            )
             print(f"{engine:<8} {r['rows']:>10,} {speed} {memory:>20}")
 
 

@@ -68,10 +68,14 @@ def write_outpatient(
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("out", type=Path, help="the CSV file to write")
     parser.add_argument("--rows", type=int, required=True)
-    parser.add_argument("--dirty", type=float, default=0.0, help="share of rows with one defect (0-1)")
+    parser.add_argument(
+        "--dirty", type=float, default=0.0, help="share of rows with one defect (0-1)"
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--institutions", type=int, default=190)
     args = parser.parse_args()
@@ -81,7 +85,9 @@ def main() -> None:
     invalid = write_outpatient(args.out, args.rows, args.dirty, args.seed, args.institutions)
     seconds = time.perf_counter() - started
     size = args.out.stat().st_size / 1e6
-    print(f"{args.out}: {args.rows:,} rows ({invalid:,} invalid), {size:,.0f} MB in {seconds:.1f} s")
+    print(
+        f"{args.out}: {args.rows:,} rows ({invalid:,} invalid), {size:,.0f} MB in {seconds:.1f} s"
+    )
 
 
 if __name__ == "__main__":

@@ -127,10 +127,14 @@ class Collector:
         upload = _times(verdict.typed, "upload_time")
         keep = self._in_period(upload)
         codes, uniques = _org_codes(chunk, typed)
-        lookup = np.array([self.org_index.setdefault(u, len(self.org_index)) for u in uniques], dtype=np.int32)
+        lookup = np.array(
+            [self.org_index.setdefault(u, len(self.org_index)) for u in uniques], dtype=np.int32
+        )
         org = lookup[codes] if len(codes) else np.zeros(0, dtype=np.int32)
         record_id = (
-            chunk.frame["record_id"] if "record_id" in chunk.frame.columns else pd.Series([None] * len(chunk.frame), dtype="str")
+            chunk.frame["record_id"]
+            if "record_id" in chunk.frame.columns
+            else pd.Series([None] * len(chunk.frame), dtype="str")
         )
         event = _times(verdict.typed, "event_time")
         index = np.flatnonzero(keep) if not keep.all() else None
@@ -138,7 +142,9 @@ class Collector:
         partial = row_partial(
             org=pick(org),
             form=FORM_IDS.index(file.form),
-            record_id=record_id.iloc[index].reset_index(drop=True) if index is not None else record_id,
+            record_id=record_id.iloc[index].reset_index(drop=True)
+            if index is not None
+            else record_id,
             event=pick(event),
             upload=pick(upload),
             valid=pick(verdict.valid),
@@ -182,7 +188,9 @@ def run_audit(
         for chunk, typed in typed_chunks(file.path, spec, encoding, chunk_rows, form=file.form):
             judged = collector.add(file, chunk, typed)
             if progress:
-                progress(judged, sum(sizes[:number]) + min(chunk.consumed, sizes[number]), sum(sizes))
+                progress(
+                    judged, sum(sizes[:number]) + min(chunk.consumed, sizes[number]), sum(sizes)
+                )
     return summarise(collector, policy, period, registry, by, found.skipped)
 
 
@@ -196,7 +204,9 @@ def summarise(
 ) -> AuditResult:
     partial = collector.partial
     if period is None and partial.min_day is not None and partial.max_day is not None:
-        period = Period(EPOCH + timedelta(days=partial.min_day), EPOCH + timedelta(days=partial.max_day))
+        period = Period(
+            EPOCH + timedelta(days=partial.min_day), EPOCH + timedelta(days=partial.max_day)
+        )
     counts = form_counts(partial)
     days = upload_days_by_org(partial)
     names = {index: code for code, index in collector.org_index.items()}
@@ -207,12 +217,15 @@ def summarise(
             group = (registry.district_of(code) if registry else None) or "(unknown district)"
         members.setdefault(group, []).append(index)
     institutions = [
-        _institution(group, indexes, counts, days, period, policy, registry, by, names) for group, indexes in members.items()
+        _institution(group, indexes, counts, days, period, policy, registry, by, names)
+        for group, indexes in members.items()
     ]
     institutions.sort(key=lambda i: i.org_code or i.name or "")
     checks = [CheckCount(f, c, k, n) for (f, c, k), n in sorted(partial.check_failures.items())]
     passed = gate_passes([i.status for i in institutions], policy.fail_on)
-    return AuditResult(period, policy.window_seconds, passed, policy.fail_on, institutions, checks, skipped, by)
+    return AuditResult(
+        period, policy.window_seconds, passed, policy.fail_on, institutions, checks, skipped, by
+    )
 
 
 def _institution(
@@ -236,7 +249,9 @@ def _institution(
             per_form[form] = per_form.get(form, FormCounts()) + c
             if form in REALTIME_FORM_IDS and c.realtime_records >= policy.coverage_min_records:
                 covered.add(form)
-    all_days = np.unique(np.concatenate([days.get(i, np.zeros(0, dtype=np.int64)) for i in indexes]))
+    all_days = np.unique(
+        np.concatenate([days.get(i, np.zeros(0, dtype=np.int64)) for i in indexes])
+    )
     total = sum(per_form.values(), FormCounts())
     period_days = period.days if period else 0
     upload_days = len(all_days)
@@ -281,7 +296,10 @@ def _institution(
         discharge_rate=discharge.rate,
         status=status_of(flags),
         flags=tuple(flags),
-        forms={f: FormResult(c.rows, c.records, c.valid_records, c.realtime_records, c.rate) for f, c in per_form.items()},
+        forms={
+            f: FormResult(c.rows, c.records, c.valid_records, c.realtime_records, c.rate)
+            for f, c in per_form.items()
+        },
         outpatient_visits=outpatient.records,
         discharges=discharge.records,
     )

@@ -60,7 +60,9 @@ def gb32100_ok(series: pd.Series) -> pd.Series:
 
 
 # reads year, month and day from characters 7-14 of an ID number
-_BIRTH_WEIGHTS = np.array([[1000, 0, 0], [100, 0, 0], [10, 0, 0], [1, 0, 0], [0, 10, 0], [0, 1, 0], [0, 0, 10], [0, 0, 1]])
+_BIRTH_WEIGHTS = np.array(
+    [[1000, 0, 0], [100, 0, 0], [10, 0, 0], [1, 0, 0], [0, 10, 0], [0, 1, 0], [0, 0, 10], [0, 0, 1]]
+)
 _ID_CACHE = threading.local()  # per thread: the last column asked about, and the answer
 
 
@@ -71,7 +73,11 @@ class IdCardParts(NamedTuple):
     odd: np.ndarray  # the 17th digit is odd (a man's number)
 
 
-_HIGH_NIBBLES, _ZEROS, _SIXES = np.uint64(0xF0F0F0F0F0F0F0F0), np.uint64(0x3030303030303030), np.uint64(0x0606060606060606)
+_HIGH_NIBBLES, _ZEROS, _SIXES = (
+    np.uint64(0xF0F0F0F0F0F0F0F0),
+    np.uint64(0x3030303030303030),
+    np.uint64(0x0606060606060606),
+)
 
 
 def _eight_digits(chars: np.ndarray, start: int) -> np.ndarray:
@@ -79,7 +85,9 @@ def _eight_digits(chars: np.ndarray, start: int) -> np.ndarray:
     and stays 0x3_ when 6 is added (a carry out of a non-digit byte cannot make its row pass)."""
     if len(chars) == 0:
         return np.zeros(0, dtype=bool)
-    words = np.ndarray(shape=(len(chars),), dtype="<u8", buffer=chars, offset=start, strides=(chars.strides[0],))
+    words = np.ndarray(
+        shape=(len(chars),), dtype="<u8", buffer=chars, offset=start, strides=(chars.strides[0],)
+    )
     return ((words & _HIGH_NIBBLES) == _ZEROS) & (((words + _SIXES) & _HIGH_NIBBLES) == _ZEROS)
 
 
@@ -94,7 +102,12 @@ def id_card_parts(series: pd.Series) -> IdCardParts:
     chars = np.ascontiguousarray(chars)
     digits = chars[:, :17] - np.uint8(48)  # garbage where the shape is wrong; masked by `shape`
     last = chars[:, 17]
-    shape = _eight_digits(chars, 0) & _eight_digits(chars, 8) & (digits[:, 16] <= 9) & ((last - np.uint8(48) <= 9) | (last == 88))
+    shape = (
+        _eight_digits(chars, 0)
+        & _eight_digits(chars, 8)
+        & (digits[:, 16] <= 9)
+        & ((last - np.uint8(48) <= 9) | (last == 88))
+    )
     expected = (12 - _weighted_sum(digits, _GB11643_WEIGHTS) % 11) % 11
     found = np.where(last == 88, 10, last.astype(np.int64) - 48)  # X is 10
     year_month_day = _weighted_sum(digits[:, 6:14], _BIRTH_WEIGHTS)
@@ -108,7 +121,9 @@ def id_card_parts(series: pd.Series) -> IdCardParts:
     parts = IdCardParts(
         shape=spread(shape, False, bool),
         checksum=spread(shape & (found == expected), False, bool),
-        birth=spread(np.where(shape, birth, np.datetime64("NaT")), np.datetime64("NaT"), "datetime64[ns]"),
+        birth=spread(
+            np.where(shape, birth, np.datetime64("NaT")), np.datetime64("NaT"), "datetime64[ns]"
+        ),
         odd=spread((chars[:, 16] & 1) == 1, False, bool),  # ASCII digits: odd code, odd digit
     )
     _ID_CACHE.last = (series.array, parts)
@@ -139,7 +154,14 @@ def valid_id_card(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 # -- column checks ---------------------------------------------------------------------------
 # These take a whole column, missing values included (their answer there is ignored).
 MISSING_SAFE_CHECKS = frozenset(
-    {"gb32100", "id_card_format", "id_card_checksum", "id_card_birth_date", "no_whitespace", "not_before_date"}
+    {
+        "gb32100",
+        "id_card_format",
+        "id_card_checksum",
+        "id_card_birth_date",
+        "no_whitespace",
+        "not_before_date",
+    }
 )
 
 
@@ -190,7 +212,9 @@ def no_whitespace(pandas_obj: pd.Series) -> pd.Series:
     unicode_rows = unicode_rows[passed[unicode_rows]]
     if len(unicode_rows):
         has_space = pc.match_substring_regex(text.take(pa.array(unicode_rows)), r"[\s\p{Z}]")
-        passed[unicode_rows] = ~pc.fill_null(has_space, False).to_numpy(zero_copy_only=False).astype(bool)
+        passed[unicode_rows] = ~pc.fill_null(has_space, False).to_numpy(
+            zero_copy_only=False
+        ).astype(bool)
     return check_result(pandas_obj, passed)
 
 
@@ -230,7 +254,9 @@ def greater_than_column(pandas_obj: pd.DataFrame, *, column: str, other: str) ->
 
 
 @register_check_method(statistics=["column", "other", "max_seconds"], supported_types=pd.DataFrame)
-def at_most_before(pandas_obj: pd.DataFrame, *, column: str, other: str, max_seconds: int) -> pd.Series:
+def at_most_before(
+    pandas_obj: pd.DataFrame, *, column: str, other: str, max_seconds: int
+) -> pd.Series:
     """The time in `column` is at most `max_seconds` before the time in `other`."""
     left, right, skip = _both(pandas_obj, column, other)
     return skip | ((right - left) <= pd.Timedelta(seconds=max_seconds))

@@ -29,7 +29,9 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,  # locals would print patient rows into CI logs
     add_completion=False,
 )
-schemas_app = typer.Typer(help="Read the upload contract: forms, columns, labels and rules.", no_args_is_help=True)
+schemas_app = typer.Typer(
+    help="Read the upload contract: forms, columns, labels and rules.", no_args_is_help=True
+)
 samples_app = typer.Typer(help="Make realistic sample batches.", no_args_is_help=True)
 app.add_typer(schemas_app, name="schemas")
 app.add_typer(samples_app, name="samples")
@@ -67,17 +69,27 @@ class Lang(str, Enum):
 
 
 # Options that `audit` and `rank` share
-PolicyOption = Annotated[Path | None, typer.Option(help="Policy TOML (default: \\[tool.nj-audit] in ./pyproject.toml).")]
-FailOnOption = Annotated[FailOn | None, typer.Option(help="What fails the gate: fail, warn or never.")]
-FormatOption = Annotated[Format, typer.Option("--format", help="table, json, csv, markdown or junit.")]
+PolicyOption = Annotated[
+    Path | None, typer.Option(help="Policy TOML (default: \\[tool.nj-audit] in ./pyproject.toml).")
+]
+FailOnOption = Annotated[
+    FailOn | None, typer.Option(help="What fails the gate: fail, warn or never.")
+]
+FormatOption = Annotated[
+    Format, typer.Option("--format", help="table, json, csv, markdown or junit.")
+]
 OutputOption = Annotated[Path | None, typer.Option(help="Write the report here instead of stdout.")]
-SortOption = Annotated[str, typer.Option(help="Rank by this metric (rows_uploaded, outpatient_rate, ...).")]
+SortOption = Annotated[
+    str, typer.Option(help="Rank by this metric (rows_uploaded, outpatient_rate, ...).")
+]
 LangOption = Annotated[Lang, typer.Option(help="CSV headers in English or Chinese.")]
 DebugOption = Annotated[bool, typer.Option(help="Show a traceback on errors.")]
 
 
 def fail(error: AuditError | str, code: ExitCode = ExitCode.ERROR) -> NoReturn:
-    stderr.print(f"[bold red]error:[/] {escape(str(error))}", markup=True, soft_wrap=True, highlight=False)
+    stderr.print(
+        f"[bold red]error:[/] {escape(str(error))}", markup=True, soft_wrap=True, highlight=False
+    )
     raise typer.Exit(int(code))
 
 
@@ -116,7 +128,14 @@ def progress_bar(enabled: bool) -> Iterator[Callable[[int, int, int], None] | No
     if not enabled:
         yield None
         return
-    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+        TransferSpeedColumn,
+    )
 
     with Progress(
         TextColumn("{task.fields[rows]:>12,} rows"),
@@ -162,13 +181,28 @@ def refuse_overwriting_inputs(output: Path, inputs: list[Path]) -> None:
 
 @app.command()
 def validate(
-    paths: Annotated[list[Path], typer.Argument(help="Files or folders (searched for *.csv, *.csv.gz, *.parquet).")],
-    form: Annotated[str | None, typer.Option(help="The form of every file (default: from each file's name).")] = None,
-    schema: Annotated[Path | None, typer.Option(help="Validate against this pandera YAML schema instead.")] = None,
-    failures: Annotated[Path | None, typer.Option(help="Write every failure to this CSV file.")] = None,
-    output_format: Annotated[ValidateFormat, typer.Option("--format", help="table or json.")] = ValidateFormat.table,
-    encoding: Annotated[str | None, typer.Option(help="Force the CSV encoding (default: detect UTF-8/GB18030).")] = None,
-    show_pii: Annotated[bool, typer.Option("--show-pii", help="Show id_card and name values unmasked.")] = False,
+    paths: Annotated[
+        list[Path],
+        typer.Argument(help="Files or folders (searched for *.csv, *.csv.gz, *.parquet)."),
+    ],
+    form: Annotated[
+        str | None, typer.Option(help="The form of every file (default: from each file's name).")
+    ] = None,
+    schema: Annotated[
+        Path | None, typer.Option(help="Validate against this pandera YAML schema instead.")
+    ] = None,
+    failures: Annotated[
+        Path | None, typer.Option(help="Write every failure to this CSV file.")
+    ] = None,
+    output_format: Annotated[
+        ValidateFormat, typer.Option("--format", help="table or json.")
+    ] = ValidateFormat.table,
+    encoding: Annotated[
+        str | None, typer.Option(help="Force the CSV encoding (default: detect UTF-8/GB18030).")
+    ] = None,
+    show_pii: Annotated[
+        bool, typer.Option("--show-pii", help="Show id_card and name values unmasked.")
+    ] = False,
     chunk_size: Annotated[int, typer.Option(help="Rows per chunk.", min=1)] = 1_000_000,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     debug: DebugOption = False,
@@ -194,7 +228,11 @@ def validate(
         if failures is not None:
             refuse_overwriting_inputs(failures, [*paths, *([schema] if schema else [])])
         json_out = output_format == ValidateFormat.json
-        sink = open(failures, "w", encoding="utf-8", newline="") if failures is not None else nullcontext()  # noqa: SIM115
+        sink = (
+            open(failures, "w", encoding="utf-8", newline="")
+            if failures is not None
+            else nullcontext()
+        )  # noqa: SIM115
         with progress_bar(show_progress(quiet, json_out)) as hook, sink as failures_out:
             result = run_validate(
                 paths,
@@ -209,7 +247,9 @@ def validate(
         if json_out:
             import json
 
-            sys.stdout.write(json.dumps(report.validate_document(result), ensure_ascii=False, indent=2) + "\n")
+            sys.stdout.write(
+                json.dumps(report.validate_document(result), ensure_ascii=False, indent=2) + "\n"
+            )
         else:
             report.render_validate_table(result, Console(highlight=False))
     raise typer.Exit(int(ExitCode.PASSED if result.valid else ExitCode.FAILED))
@@ -228,8 +268,12 @@ def _known_form(form: str) -> None:
 @app.command()
 def audit(
     paths: Annotated[list[Path], typer.Argument(help="Upload files or folders.")],
-    period: Annotated[str | None, typer.Option(help="2022, 2022-03 or 2022-01-01:2022-06-30 (upload dates).")] = None,
-    window: Annotated[str | None, typer.Option(help="Real-time window: 24h, 90m, 1d, 3600s (default 24h).")] = None,
+    period: Annotated[
+        str | None, typer.Option(help="2022, 2022-03 or 2022-01-01:2022-06-30 (upload dates).")
+    ] = None,
+    window: Annotated[
+        str | None, typer.Option(help="Real-time window: 24h, 90m, 1d, 3600s (default 24h).")
+    ] = None,
     registry: Annotated[Path | None, typer.Option(help="CSV of org_code, name, district.")] = None,
     by: Annotated[By, typer.Option(help="Rows per institution or per district.")] = By.institution,
     policy: PolicyOption = None,
@@ -238,12 +282,20 @@ def audit(
     output: OutputOption = None,
     sort: SortOption = "rows_uploaded",
     lang: LangOption = Lang.en,
-    form: Annotated[str | None, typer.Option(help="The form of every file (default: from each file's name).")] = None,
+    form: Annotated[
+        str | None, typer.Option(help="The form of every file (default: from each file's name).")
+    ] = None,
     encoding: Annotated[str | None, typer.Option(help="Force the CSV encoding.")] = None,
-    show_pii: Annotated[bool, typer.Option("--show-pii", help="Allow id_card and name values in output.")] = False,
-    chunk_size: Annotated[int, typer.Option(help="Rows per chunk (memory is bounded by it).", min=1)] = 1_000_000,
+    show_pii: Annotated[
+        bool, typer.Option("--show-pii", help="Allow id_card and name values in output.")
+    ] = False,
+    chunk_size: Annotated[
+        int, typer.Option(help="Rows per chunk (memory is bounded by it).", min=1)
+    ] = 1_000_000,
     engine: Annotated[str, typer.Option(help="pandas (default) or dask.")] = "pandas",
-    scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address (default: a local cluster).")] = None,
+    scheduler: Annotated[
+        str | None, typer.Option(help="Dask scheduler address (default: a local cluster).")
+    ] = None,
     partitions: Annotated[int | None, typer.Option(help="Dask partitions per file.", min=1)] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     debug: DebugOption = False,
@@ -299,7 +351,9 @@ def audit(
     raise typer.Exit(int(ExitCode.PASSED if result.passed else ExitCode.FAILED))
 
 
-def chosen_policy(policy: Path | None, fail_on: FailOn | None, sort: str, window: str | None = None) -> Policy:
+def chosen_policy(
+    policy: Path | None, fail_on: FailOn | None, sort: str, window: str | None = None
+) -> Policy:
     """`audit`'s and `rank`'s policy with their options applied, once `--sort` is known good."""
     from . import report
     from .policy import load_policy
@@ -360,7 +414,13 @@ def schemas_list() -> None:
     for form in FORMS:
         spec = load_schema(form.id)
         rules = sum(len(c.checks) for c in spec.schema.columns.values()) + len(spec.schema.checks)
-        table.add_row(form.id, form.label, "real-time" if form.realtime else "archive", str(len(spec.columns)), str(rules))
+        table.add_row(
+            form.id,
+            form.label,
+            "real-time" if form.realtime else "archive",
+            str(len(spec.columns)),
+            str(rules),
+        )
     Console(highlight=False).print(table)
 
 
@@ -383,7 +443,9 @@ def schemas_show(
     with errors_handled(debug):
         _known_form(form)
         spec = load_schema(form)
-    table = Table(title=f"{form} ({spec.schema.title}) - {schema_path(form).name}", title_justify="left")
+    table = Table(
+        title=f"{form} ({spec.schema.title}) - {schema_path(form).name}", title_justify="left"
+    )
     for header in ("column", "中文", "description", "type", "required", "rules"):
         table.add_column(header, overflow="fold")
     for column in spec.columns:
@@ -411,13 +473,23 @@ def samples_generate(
     outdir: Annotated[Path, typer.Argument(help="Folder to write the batch into.")],
     institutions: Annotated[int, typer.Option(help="Number of institutions.", min=1)] = 12,
     rows: Annotated[int, typer.Option(help="Rows in all (about).", min=1)] = 20_000,
-    period: Annotated[str, typer.Option(help="Period of the events: 2022, 2022-03, ...")] = "2022-03",
+    period: Annotated[
+        str, typer.Option(help="Period of the events: 2022, 2022-03, ...")
+    ] = "2022-03",
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same batch).")] = 0,
-    realtime_share: Annotated[float | None, typer.Option(help="Share of real-time uploads for every institution.")] = None,
-    correction_share: Annotated[float, typer.Option(help="Share of records uploaded twice.")] = 0.02,
+    realtime_share: Annotated[
+        float | None, typer.Option(help="Share of real-time uploads for every institution.")
+    ] = None,
+    correction_share: Annotated[
+        float, typer.Option(help="Share of records uploaded twice.")
+    ] = 0.02,
     invalid_share: Annotated[float, typer.Option(help="Share of rows with one defect.")] = 0.01,
-    missed_day_share: Annotated[float | None, typer.Option(help="Share of days without upload.")] = None,
-    missing_form_share: Annotated[float | None, typer.Option(help="Share of real-time forms not uploaded.")] = None,
+    missed_day_share: Annotated[
+        float | None, typer.Option(help="Share of days without upload.")
+    ] = None,
+    missing_form_share: Annotated[
+        float | None, typer.Option(help="Share of real-time forms not uploaded.")
+    ] = None,
     debug: DebugOption = False,
 ) -> None:
     """Write a realistic batch of all 14 forms and a registry, calibrated on the 2022 Nanjing table.

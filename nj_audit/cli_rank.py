@@ -29,9 +29,17 @@ from .errors import ExitCode
 
 @app.command()
 def rank(
-    path: Annotated[Path, typer.Argument(help="Summary table: CSV (UTF-8 or GB18030) or xlsx, English or Chinese headers.")],
+    path: Annotated[
+        Path,
+        typer.Argument(
+            help="Summary table: CSV (UTF-8 or GB18030) or xlsx, English or Chinese headers."
+        ),
+    ],
     period_days: Annotated[
-        int | None, typer.Option(help="Days in the table's period (default: its period_days column, else 365).", min=1)
+        int | None,
+        typer.Option(
+            help="Days in the table's period (default: its period_days column, else 365).", min=1
+        ),
     ] = None,
     policy: PolicyOption = None,
     fail_on: FailOnOption = None,
@@ -39,7 +47,9 @@ def rank(
     output: OutputOption = None,
     sort: SortOption = "rows_uploaded",
     lang: LangOption = Lang.en,
-    encoding: Annotated[str | None, typer.Option(help="Force the CSV encoding (default: detect UTF-8/GB18030).")] = None,
+    encoding: Annotated[
+        str | None, typer.Option(help="Force the CSV encoding (default: detect UTF-8/GB18030).")
+    ] = None,
     debug: DebugOption = False,
 ) -> None:
     """Rank and flag the institutions of a published summary table with the audit's policy.

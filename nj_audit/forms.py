@@ -30,7 +30,9 @@ FORMS: tuple[Form, ...] = (
     Form("diabetes_followup", "糖尿病随访", False),
 )
 FORM_IDS: tuple[str, ...] = tuple(f.id for f in FORMS)
-_LONGEST_FIRST = sorted(FORM_IDS, key=len, reverse=True)  # a name matches the longest form id it starts with
+_LONGEST_FIRST = sorted(
+    FORM_IDS, key=len, reverse=True
+)  # a name matches the longest form id it starts with
 REALTIME_FORM_IDS: tuple[str, ...] = tuple(f.id for f in FORMS if f.realtime)
 FORM_BY_ID = {f.id: f for f in FORMS}
 OUTPATIENT_FORM = "outpatient_visit"

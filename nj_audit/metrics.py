@@ -66,7 +66,11 @@ class RecordState:
     def mixed_keys(self) -> np.ndarray:
         """One uint64 per entry, equal for entries of the same record (and, rarely, for others:
         it only picks the candidates that `_reduce_sorted` then compares exactly)."""
-        return self.key ^ (self.org.astype(np.uint64) << np.uint64(40)) ^ (self.form.astype(np.uint64) << np.uint64(20))
+        return (
+            self.key
+            ^ (self.org.astype(np.uint64) << np.uint64(40))
+            ^ (self.form.astype(np.uint64) << np.uint64(20))
+        )
 
     def reduce(self) -> RecordState:
         """One entry per record. Only entries whose record appears more than once are sorted."""
@@ -83,7 +87,9 @@ class RecordState:
         order = np.lexsort((self.last_order, self.last_upload, self.key, self.form, self.org))
         s = self.take(order)
         new_group = np.ones(len(s), dtype=bool)
-        new_group[1:] = (s.org[1:] != s.org[:-1]) | (s.form[1:] != s.form[:-1]) | (s.key[1:] != s.key[:-1])
+        new_group[1:] = (
+            (s.org[1:] != s.org[:-1]) | (s.form[1:] != s.form[:-1]) | (s.key[1:] != s.key[:-1])
+        )
         starts = np.flatnonzero(new_group)
         ends = np.append(starts[1:], len(s)) - 1
         group = np.cumsum(new_group) - 1
@@ -119,9 +125,13 @@ class Partial:
     """Everything the audit keeps from some rows; merges with `merge`."""
 
     rows: dict[tuple[int, int], int] = field(default_factory=dict)  # (org, form) -> rows
-    days: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # org << DAY_BITS | day
+    days: np.ndarray = field(
+        default_factory=lambda: np.zeros(0, dtype=np.int64)
+    )  # org << DAY_BITS | day
     states: list[RecordState] = field(default_factory=list)
-    check_failures: dict[tuple[str, str, str], int] = field(default_factory=dict)  # (form, column, check)
+    check_failures: dict[tuple[str, str, str], int] = field(
+        default_factory=dict
+    )  # (form, column, check)
     min_day: int | None = None
     max_day: int | None = None
 
@@ -130,11 +140,17 @@ class Partial:
             self.rows[key] = self.rows.get(key, 0) + count
         for key, count in other.check_failures.items():
             self.check_failures[key] = self.check_failures.get(key, 0) + count
-        self.days = pd.unique(np.concatenate([self.days, other.days]))  # unsorted; a hash is cheaper than a sort
+        self.days = pd.unique(
+            np.concatenate([self.days, other.days])
+        )  # unsorted; a hash is cheaper than a sort
         self.states.extend(other.states)
         for attr, pick in (("min_day", min), ("max_day", max)):
             ours, theirs = getattr(self, attr), getattr(other, attr)
-            setattr(self, attr, theirs if ours is None else ours if theirs is None else pick(ours, theirs))
+            setattr(
+                self,
+                attr,
+                theirs if ours is None else ours if theirs is None else pick(ours, theirs),
+            )
 
     def compact(self) -> None:
         """Fold corrections now, to keep memory in step with records rather than rows."""
@@ -182,7 +198,9 @@ def row_partial(
     counts = np.bincount(org, minlength=0) if n else np.zeros(0, dtype=np.int64)
     rows = {(int(o), form): int(c) for o, c in enumerate(counts) if c}
     day = upload[known] // NS_PER_DAY
-    codes = pd.unique((org[known].astype(np.int64) << DAY_BITS) | (day + DAY_SHIFT))  # hashing: a sort costs more
+    codes = pd.unique(
+        (org[known].astype(np.int64) << DAY_BITS) | (day + DAY_SHIFT)
+    )  # hashing: a sort costs more
     partial = Partial(rows=rows, days=codes, states=[state])
     if len(day):
         partial.min_day, partial.max_day = int(day.min()), int(day.max())
@@ -240,7 +258,9 @@ def form_counts(partial: Partial) -> dict[tuple[int, str], FormCounts]:
     result: dict[tuple[int, str], FormCounts] = {}
     for code in np.flatnonzero(sums[0]):
         org, form = divmod(int(code), width)
-        result[(org, FORM_IDS[form])] = FormCounts(0, int(sums[0, code]), int(sums[1, code]), int(sums[2, code]))
+        result[(org, FORM_IDS[form])] = FormCounts(
+            0, int(sums[0, code]), int(sums[1, code]), int(sums[2, code])
+        )
     for (org, form), rows in partial.rows.items():
         key = (org, FORM_IDS[form])
         result[key] = FormCounts(rows, 0, 0, 0) + result.get(key, FormCounts())

@@ -68,7 +68,9 @@ def policy_from_mapping(data: dict[str, Any], source: Path) -> Policy:
             changes[key] = Threshold(warn, fail)
         elif key == "coverage_min_records":
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise PolicyError(f"coverage_min_records must be a whole number >= 0, not {value!r}", source)
+                raise PolicyError(
+                    f"coverage_min_records must be a whole number >= 0, not {value!r}", source
+                )
             changes[key] = value
         elif key == "window":
             changes["window_seconds"] = _window(value, "window", source)
@@ -78,10 +80,14 @@ def policy_from_mapping(data: dict[str, Any], source: Path) -> Policy:
             unknown = sorted(set(value) - set(FORM_IDS))
             if unknown:
                 raise PolicyError(f"[windows] names unknown forms: {', '.join(unknown)}", source)
-            changes["form_windows"] = {form: _window(w, f"windows.{form}", source) for form, w in value.items()}
+            changes["form_windows"] = {
+                form: _window(w, f"windows.{form}", source) for form, w in value.items()
+            }
         elif key == "fail_on":
             if value not in FAIL_ON_CHOICES:
-                raise PolicyError(f"fail_on must be one of {', '.join(FAIL_ON_CHOICES)}, not {value!r}", source)
+                raise PolicyError(
+                    f"fail_on must be one of {', '.join(FAIL_ON_CHOICES)}, not {value!r}", source
+                )
             changes[key] = value
         else:
             raise PolicyError(f"unknown policy key {key!r}", source)
@@ -150,12 +156,39 @@ def evaluate_flags(
     if forms_covered is not None:
         shown = f"forms covered {forms_covered}/{forms_required}"
         flags.append(_below(forms_covered, policy.coverage, "coverage", shown))
-    flags.append(_below(outpatient_rate, policy.outpatient_rate, "outpatient_rate", f"outpatient rate {pct(outpatient_rate)}"))
-    flags.append(_below(discharge_rate, policy.discharge_rate, "discharge_rate", f"discharge rate {pct(discharge_rate)}"))
-    flags.append(_below(upload_day_ratio, policy.upload_days, "upload_days", f"upload day ratio {pct(upload_day_ratio)}"))
-    flags.append(_below(valid_ratio, policy.validity, "validity", f"valid ratio {pct(valid_ratio)}"))
+    flags.append(
+        _below(
+            outpatient_rate,
+            policy.outpatient_rate,
+            "outpatient_rate",
+            f"outpatient rate {pct(outpatient_rate)}",
+        )
+    )
+    flags.append(
+        _below(
+            discharge_rate,
+            policy.discharge_rate,
+            "discharge_rate",
+            f"discharge rate {pct(discharge_rate)}",
+        )
+    )
+    flags.append(
+        _below(
+            upload_day_ratio,
+            policy.upload_days,
+            "upload_days",
+            f"upload day ratio {pct(upload_day_ratio)}",
+        )
+    )
+    flags.append(
+        _below(valid_ratio, policy.validity, "validity", f"valid ratio {pct(valid_ratio)}")
+    )
     if no_data is None:
-        no_data = [n for n, v in (("outpatient", outpatient_rate), ("discharge", discharge_rate)) if v is None]
+        no_data = [
+            n
+            for n, v in (("outpatient", outpatient_rate), ("discharge", discharge_rate))
+            if v is None
+        ]
     if no_data:
         flags.append(Flag("no_data", WARN, f"no {' or '.join(no_data)} real-time data (rate is /)"))
     if registered is False:

@@ -23,7 +23,10 @@ def typed_chunks(
     """A file's chunks, read ahead; each with its typed columns when the reading thread had the
     time to type it (`judge` types the others): times and numbers are parsed by whichever thread
     is free."""
-    return prefetched(read_chunks(path, encoding, chunk_rows, form=form), lambda chunk: type_frame(chunk.frame, spec))
+    return prefetched(
+        read_chunks(path, encoding, chunk_rows, form=form),
+        lambda chunk: type_frame(chunk.frame, spec),
+    )
 
 
 def prefetched(items: Iterator[T], prepare: Callable[[T], U]) -> Iterator[tuple[T, U | None]]:

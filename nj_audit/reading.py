@@ -80,7 +80,9 @@ def discover(paths: list[Path], form: str | None = None) -> Discovery:
             raise InputError("no such file or folder", path)
         if path.is_dir():
             try:
-                found.extend(p for p in path.rglob("*") if stem_of(p.name) is not None and p.is_file())
+                found.extend(
+                    p for p in path.rglob("*") if stem_of(p.name) is not None and p.is_file()
+                )
             except OSError as exc:
                 raise InputError(f"cannot list folder: {exc.strerror or exc}", path) from None
         else:
@@ -90,7 +92,8 @@ def discover(paths: list[Path], form: str | None = None) -> Discovery:
         where = paths[0] if len(paths) == 1 else None
         what = "no input file" if not found else f"none of the {len(found)} files found"
         raise InputError(
-            f"{what} matches a form (*.csv, *.csv.gz or *.parquet named like outpatient_visit.csv, or pass --form)", where
+            f"{what} matches a form (*.csv, *.csv.gz or *.parquet named like outpatient_visit.csv, or pass --form)",
+            where,
         )
     return Discovery(files, skipped)
 
@@ -114,7 +117,9 @@ class Chunk:
 
     frame: pd.DataFrame
     lines: np.ndarray
-    damage: dict[int, tuple[str, str]] = field(default_factory=dict)  # row -> (check, what is wrong)
+    damage: dict[int, tuple[str, str]] = field(
+        default_factory=dict
+    )  # row -> (check, what is wrong)
     consumed: int = 0  # bytes of the file as stored (compressed, for .gz) read so far: for progress
 
 
@@ -135,7 +140,9 @@ def _read(stream: BinaryIO, size: int, path: Path) -> bytes:
     try:
         return stream.read(size)
     except (OSError, EOFError, zlib.error) as exc:
-        raise InputError(f"cannot read (truncated or corrupt compressed file?): {exc}", path) from None
+        raise InputError(
+            f"cannot read (truncated or corrupt compressed file?): {exc}", path
+        ) from None
 
 
 def detect_encoding(sample: bytes, path: Path) -> str:
@@ -162,7 +169,9 @@ def _check_encoding(encoding: str, path: Path) -> str:
     except LookupError:
         raise InputError(f"unknown encoding {encoding!r} (try utf-8 or gb18030)", path) from None
     if codecs.decode(b'\n,"a', name, errors="replace") != '\n,"a':
-        raise InputError(f"encoding {encoding!r} is not supported (save the file as UTF-8 or GB18030)", path)
+        raise InputError(
+            f"encoding {encoding!r} is not supported (save the file as UTF-8 or GB18030)", path
+        )
     return encoding
 
 
@@ -181,7 +190,9 @@ def _sniff(sample: bytes, path: Path) -> None:
 def _is_utf8(data: bytes | memoryview) -> bool:
     offsets = pa.py_buffer(np.array([0, len(data)], dtype=np.int64))
     try:
-        pa.Array.from_buffers(pa.large_binary(), 1, [None, offsets, pa.py_buffer(data)]).cast(pa.large_string())
+        pa.Array.from_buffers(pa.large_binary(), 1, [None, offsets, pa.py_buffer(data)]).cast(
+            pa.large_string()
+        )
     except pa.ArrowInvalid:
         return False
     return True
@@ -206,7 +217,9 @@ def _header(text: str, path: Path) -> list[str]:
     if not first_line.strip() or not first_line.replace(",", "").strip():
         raise InputError("no header row (the first line is empty)", path, 1)
     if any(ord(char) < 32 and char != "\t" for char in first_line):
-        raise InputError("the header holds control characters (binary data, not a CSV file)", path, 1)
+        raise InputError(
+            "the header holds control characters (binary data, not a CSV file)", path, 1
+        )
     return _unique_names(next(csv.reader([first_line])), path)
 
 
@@ -227,7 +240,11 @@ def _check_names(names: list[str], form: str | None, path: Path) -> None:
     if expected is not None and names and not expected & set(names):
         whose = form if form in FORM_IDS else "any form"
         shown = ", ".join(n[:40] for n in names[:5]) + (", ..." if len(names) > 5 else "")
-        raise InputError(f"the header ({shown}) names no column of {whose}: wrong file, or wrong --form?", path, 1)
+        raise InputError(
+            f"the header ({shown}) names no column of {whose}: wrong file, or wrong --form?",
+            path,
+            1,
+        )
 
 
 class _Utf8Blocks:
@@ -237,11 +254,24 @@ class _Utf8Blocks:
     UTF-8 only because its first megabyte is ASCII switches to GB18030 when that decodes the rest.
     """
 
-    def __init__(self, stream: BinaryIO, encoding: str, path: Path, block_bytes: int, *, forced: bool, ascii_so_far: bool):
+    def __init__(
+        self,
+        stream: BinaryIO,
+        encoding: str,
+        path: Path,
+        block_bytes: int,
+        *,
+        forced: bool,
+        ascii_so_far: bool,
+    ):
         self.stream, self.path, self.block_bytes = stream, path, block_bytes
         self.encoding = codecs.lookup(encoding).name
         self.forced, self.ascii_so_far = forced, ascii_so_far
-        self.decoder = None if self.encoding in ("utf-8", "utf-8-sig") else codecs.getincrementaldecoder(encoding)()
+        self.decoder = (
+            None
+            if self.encoding in ("utf-8", "utf-8-sig")
+            else codecs.getincrementaldecoder(encoding)()
+        )
         self.utf8_carry = b""  # bytes after the last newline, checked with the next block
         self.lines_yielded = 0  # newlines in the blocks given out so far
         self.pending = b""  # read, not yet given out
@@ -249,7 +279,11 @@ class _Utf8Blocks:
     def _fail(self, data: bytes, error: UnicodeDecodeError) -> InputError:
         line = _decode_line(data, error, 2 + self.lines_yielded + self.pending.count(b"\n"))
         hint = "pass the right --encoding" if self.forced else "mixed encodings? pass --encoding"
-        return InputError(f"bytes that are not valid {self.encoding} text ({error.reason}): {hint}", self.path, line)
+        return InputError(
+            f"bytes that are not valid {self.encoding} text ({error.reason}): {hint}",
+            self.path,
+            line,
+        )
 
     def _check_utf8(self, data: bytes) -> None:
         """Raise UnicodeDecodeError (positions in `data`) unless the bytes read so far are UTF-8.
@@ -265,7 +299,10 @@ class _Utf8Blocks:
         elif not last:  # no newline yet: carry on
             pieces, self.utf8_carry = [], carry + data
         else:
-            pieces, self.utf8_carry = [carry + data[:first], memoryview(data)[first:last]], data[last:]
+            pieces, self.utf8_carry = (
+                [carry + data[:first], memoryview(data)[first:last]],
+                data[last:],
+            )
         if all(_is_utf8(piece) for piece in pieces):
             return
         whole = carry + data
@@ -300,13 +337,20 @@ class _Utf8Blocks:
             data = self._next_raw()
             if not data:
                 if self.pending:
-                    yield self.pending, _count_newlines(self.pending), _may_hold_long_line(self.pending)
+                    yield (
+                        self.pending,
+                        _count_newlines(self.pending),
+                        _may_hold_long_line(self.pending),
+                    )
                 return
             cut = _last_row_boundary(self.pending, data)
             if cut is None:  # no row ends in this block yet (a huge field): read more
                 self.pending += data
                 continue
-            block, self.pending = b"".join((self.pending, memoryview(data)[: cut + 1])), data[cut + 1 :]  # one copy
+            block, self.pending = (
+                b"".join((self.pending, memoryview(data)[: cut + 1])),
+                data[cut + 1 :],
+            )  # one copy
             newlines = _count_newlines(block)
             self.lines_yielded += newlines
             yield block, newlines, _may_hold_long_line(block)
@@ -345,7 +389,10 @@ def _count_newlines(block: bytes) -> int:
     """Twice as fast as bytes.count, counted 1 MB at a time so that the comparison's temporary
     stays in the CPU's cache (one the size of the block would be fresh memory each time)."""
     buffer = np.frombuffer(block, dtype=np.uint8)
-    return sum(int(np.count_nonzero(buffer[start : start + (1 << 20)] == 10)) for start in range(0, len(buffer), 1 << 20))
+    return sum(
+        int(np.count_nonzero(buffer[start : start + (1 << 20)] == 10))
+        for start in range(0, len(buffer), 1 << 20)
+    )
 
 
 def _may_hold_long_line(block: bytes) -> bool:
@@ -353,7 +400,10 @@ def _may_hold_long_line(block: bytes) -> bool:
     whole aligned window of half that size, so it is enough that every such window holds a newline
     (a few finds per block, each stopping at the first newline)."""
     half = MAX_FIELD_CHARS // 2
-    return any(block.find(b"\n", start, start + half) < 0 for start in range(0, len(block) - half + 1, half))
+    return any(
+        block.find(b"\n", start, start + half) < 0
+        for start in range(0, len(block) - half + 1, half)
+    )
 
 
 # -- parsing CSV blocks ---------------------------------------------------------------------
@@ -389,7 +439,10 @@ def _parse_fast(block: bytes, names: list[str], physical_rows: int = -1) -> pa.T
             table = _arrow_parse(block, names, PARSE_BLOCK_BYTES)
         except pa.ArrowInvalid:  # e.g. a row longer than a piece: parse the block whole
             table = _arrow_parse(block, names, max(len(block), 1 << 20) + 1)
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # the message quotes the row: never shown
+    except (
+        pa.ArrowInvalid,
+        pa.ArrowNotImplementedError,
+    ):  # the message quotes the row: never shown
         raise _ShapeError from None
     if b'"' in block and block.count(b'"') % 2:  # a quote left open somewhere
         raise _ShapeError
@@ -409,7 +462,9 @@ def _fast_lines(table: pa.Table, first_line: int) -> np.ndarray:
     n = table.num_rows
     extra = np.zeros(n, dtype=np.int64)
     for column in table.columns:
-        extra += np.asarray(pc.count_substring(column, "\n").to_numpy(zero_copy_only=False), dtype=np.int64)
+        extra += np.asarray(
+            pc.count_substring(column, "\n").to_numpy(zero_copy_only=False), dtype=np.int64
+        )
     starts = np.arange(n, dtype=np.int64) + first_line
     starts[1:] += np.cumsum(extra)[:-1]
     return starts
@@ -447,7 +502,9 @@ def _org_code_plausible(value: str) -> bool:
         return False
 
 
-def _parse_slow(block: bytes, names: list[str], first_line: int) -> tuple[pa.Table, np.ndarray, dict[int, tuple[str, str]]]:
+def _parse_slow(
+    block: bytes, names: list[str], first_line: int
+) -> tuple[pa.Table, np.ndarray, dict[int, tuple[str, str]]]:
     """Row by row with the csv module: every row's line, and the damaged ones kept and named.
 
     A row that has the wrong number of fields and spans several lines, or whose later lines are
@@ -464,7 +521,9 @@ def _parse_slow(block: bytes, names: list[str], first_line: int) -> tuple[pa.Tab
     def damaged(fields: list[str], start: int, check: str, what: str) -> None:
         damage[len(rows)] = (check, what)
         fields = (fields + [""] * width)[:width]
-        if "org_code" in names:  # a shifted row's org_code may be any other value: keep only a real one
+        if (
+            "org_code" in names
+        ):  # a shifted row's org_code may be any other value: keep only a real one
             at = names.index("org_code")
             if not _org_code_plausible(fields[at].strip()):
                 fields[at] = ""
@@ -483,7 +542,9 @@ def _parse_slow(block: bytes, names: list[str], first_line: int) -> tuple[pa.Tab
             except StopIteration:
                 break
             except csv.Error as exc:
-                damaged(_fields(physical[start]), start, UNPARSEABLE_ROW, f"unparseable row ({exc})")
+                damaged(
+                    _fields(physical[start]), start, UNPARSEABLE_ROW, f"unparseable row ({exc})"
+                )
                 position = start + 1
                 break
             used = feed.position - start
@@ -493,19 +554,33 @@ def _parse_slow(block: bytes, names: list[str], first_line: int) -> tuple[pa.Tab
                 continue
             misshapen = len(fields) != width
             spanned = range(start + 1, feed.position)
-            swallowed = used > 1 and (misshapen or any(len(_fields(physical[j])) >= width for j in spanned))
+            swallowed = used > 1 and (
+                misshapen or any(len(_fields(physical[j])) >= width for j in spanned)
+            )
             odd_quotes = sum(physical[j].count('"') for j in range(start, feed.position)) % 2 == 1
             if swallowed or (odd_quotes and (misshapen or feed.position == len(physical))):
-                damaged(_fields(physical[start]), start, UNTERMINATED_QUOTE, "a quoted value is not closed (unterminated quote)")
+                damaged(
+                    _fields(physical[start]),
+                    start,
+                    UNTERMINATED_QUOTE,
+                    "a quoted value is not closed (unterminated quote)",
+                )
                 position = start + 1
                 break
             if misshapen:
-                damaged(fields, start, FIELD_COUNT, f"row has {len(fields)} fields, the header has {width}")
+                damaged(
+                    fields,
+                    start,
+                    FIELD_COUNT,
+                    f"row has {len(fields)} fields, the header has {width}",
+                )
                 continue
             rows.append(fields)
             lines.append(first_line + start)
     columns = list(zip(*rows)) if rows else [() for _ in names]
-    table = pa.table({name: pa.array(list(col), pa.large_string()) for name, col in zip(names, columns)})
+    table = pa.table(
+        {name: pa.array(list(col), pa.large_string()) for name, col in zip(names, columns)}
+    )
     return table, np.asarray(lines, dtype=np.int64), damage
 
 
@@ -513,13 +588,19 @@ def _clean(table: pa.Table, long_values: bool = True) -> pd.DataFrame:
     """Trim every value; empty (and over-long) -> missing; as a pandas frame of `str` columns."""
     columns = {}
     for name, column in zip(table.column_names, table.columns):
-        text = column if column.type in (pa.string(), pa.large_string()) else pc.cast(column, pa.large_string())
+        text = (
+            column
+            if column.type in (pa.string(), pa.large_string())
+            else pc.cast(column, pa.large_string())
+        )
         columns[name] = _clean_values(text, long_values)
     frame = pa.table(columns).to_pandas()
     return frame.astype({name: "str" for name in frame.columns}) if len(frame.columns) else frame
 
 
-def _clean_values(text: pa.Array | pa.ChunkedArray, long_values: bool) -> pa.Array | pa.ChunkedArray:
+def _clean_values(
+    text: pa.Array | pa.ChunkedArray, long_values: bool
+) -> pa.Array | pa.ChunkedArray:
     """One column of `_clean`. Most values are neither empty nor too long: then the trimmed array is
     the answer, without copying it again to mark missing values."""
     trimmed = pc.utf8_trim_whitespace(text)
@@ -538,7 +619,9 @@ def _blank_rows(frame: pd.DataFrame) -> np.ndarray:
     return frame.isna().all(axis=1).to_numpy()
 
 
-def _long_or_nul(table: pa.Table, nul: bool = True, long: bool = True) -> dict[int, tuple[str, str]]:
+def _long_or_nul(
+    table: pa.Table, nul: bool = True, long: bool = True
+) -> dict[int, tuple[str, str]]:
     """Rows with a value over MAX_FIELD_CHARS or a NUL byte (`nul`/`long`: whether to look)."""
     damage: dict[int, tuple[str, str]] = {}
     for name, column in zip(table.column_names, table.columns):
@@ -547,14 +630,21 @@ def _long_or_nul(table: pa.Table, nul: bool = True, long: bool = True) -> dict[i
         if long:
             too_long = pc.greater(pc.binary_length(column), MAX_FIELD_CHARS)
             for position in np.flatnonzero(too_long.to_numpy(zero_copy_only=False)):
-                damage.setdefault(int(position), (VALUE_TOO_LONG, f"{name} is longer than {MAX_FIELD_CHARS} characters"))
+                damage.setdefault(
+                    int(position),
+                    (VALUE_TOO_LONG, f"{name} is longer than {MAX_FIELD_CHARS} characters"),
+                )
         if nul:
-            for position in np.flatnonzero(pc.match_substring(column, "\x00").to_numpy(zero_copy_only=False)):
+            for position in np.flatnonzero(
+                pc.match_substring(column, "\x00").to_numpy(zero_copy_only=False)
+            ):
                 damage.setdefault(int(position), (NUL_BYTE, f"{name} holds a NUL byte"))
     return damage
 
 
-def _read_csv(path: Path, encoding: str | None, chunk_rows: int, form: str | None) -> Iterator[Chunk]:
+def _read_csv(
+    path: Path, encoding: str | None, chunk_rows: int, form: str | None
+) -> Iterator[Chunk]:
     stream = _open_binary(path)
     try:
         sample = _read(stream, SAMPLE_BYTES, path)
@@ -566,21 +656,36 @@ def _read_csv(path: Path, encoding: str | None, chunk_rows: int, form: str | Non
             _sniff(sample, path)
         chosen = encoding or detect_encoding(sample, path)
         try:
-            decoded_sample = codecs.getincrementaldecoder(chosen)(errors="strict").decode(sample, final=False)
+            decoded_sample = codecs.getincrementaldecoder(chosen)(errors="strict").decode(
+                sample, final=False
+            )
         except UnicodeDecodeError as exc:
-            what = f"bytes that are not valid {chosen} text ({exc.reason}): pass the right --encoding"
+            what = (
+                f"bytes that are not valid {chosen} text ({exc.reason}): pass the right --encoding"
+            )
             raise InputError(what, path, _decode_line(sample, exc, 1)) from None
         names = _header(decoded_sample.lstrip("\ufeff"), path)
         _check_names(names, form, path)
         rest = _skip_header(stream, sample)
-        blocks = _Utf8Blocks(rest, chosen, path, BLOCK_BYTES, forced=encoding is not None, ascii_so_far=sample.isascii())
+        blocks = _Utf8Blocks(
+            rest,
+            chosen,
+            path,
+            BLOCK_BYTES,
+            forced=encoding is not None,
+            ascii_so_far=sample.isascii(),
+        )
         line = 2
         for block, newlines, may_be_long in blocks:
             physical_rows = newlines + (0 if block.endswith(b"\n") else 1)
             try:
                 table = _parse_fast(block, names, physical_rows)
                 # every row on one line (no newline inside a value): no need to count per value
-                lines = np.arange(line, line + table.num_rows) if table.num_rows == physical_rows else _fast_lines(table, line)
+                lines = (
+                    np.arange(line, line + table.num_rows)
+                    if table.num_rows == physical_rows
+                    else _fast_lines(table, line)
+                )
                 damage: dict[int, tuple[str, str]] = {}
             except _ShapeError:
                 table, lines, damage = _parse_slow(block, names, line)
@@ -588,7 +693,9 @@ def _read_csv(path: Path, encoding: str | None, chunk_rows: int, form: str | Non
             # a value with newlines inside may be longer than any of its lines
             long_values = may_be_long or bool(damage) or table.num_rows != physical_rows
             damage = {**_long_or_nul(table, nul=b"\x00" in block, long=long_values), **damage}
-            yield from _chunks(table, lines, damage, chunk_rows, long_values, _stored_position(stream))
+            yield from _chunks(
+                table, lines, damage, chunk_rows, long_values, _stored_position(stream)
+            )
     finally:
         stream.close()
 
@@ -607,7 +714,11 @@ class _Concat(io.RawIOBase):
 
     def read(self, size: int = -1) -> bytes:  # type: ignore[override]
         if self.head:
-            out, self.head = (self.head, b"") if size < 0 or size >= len(self.head) else (self.head[:size], self.head[size:])
+            out, self.head = (
+                (self.head, b"")
+                if size < 0 or size >= len(self.head)
+                else (self.head[:size], self.head[size:])
+            )
             return out
         return self.tail.read(size)
 
@@ -669,13 +780,19 @@ def _read_parquet(path: Path, chunk_rows: int, form: str | None) -> Iterator[Chu
             consumed = int(path.stat().st_size * row / max(source.metadata.num_rows, 1))
             yield Chunk(_clean(table), lines, _long_or_nul(table), consumed)
         if row == 0:
-            yield Chunk(pd.DataFrame({n: pd.Series([], dtype="str") for n in names}), np.zeros(0, dtype=np.int64))
+            yield Chunk(
+                pd.DataFrame({n: pd.Series([], dtype="str") for n in names}),
+                np.zeros(0, dtype=np.int64),
+            )
     except (pa.ArrowException, OSError) as exc:
         raise InputError(f"cannot read Parquet file: {one_line(exc, 200)}", path) from None
 
 
 def read_chunks(
-    path: Path, encoding: str | None = None, chunk_rows: int = DEFAULT_CHUNK_ROWS, form: str | None = None
+    path: Path,
+    encoding: str | None = None,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    form: str | None = None,
 ) -> Iterator[Chunk]:
     """The rows of one file, in order, as chunks of at most `chunk_rows` rows.
 

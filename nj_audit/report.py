@@ -92,16 +92,27 @@ def verdict_line(result: AuditResult) -> str:
     )
 
 
-def render_table(result: AuditResult, console: Console, sort: str = "rows_uploaded", title: str | None = None) -> None:
+def render_table(
+    result: AuditResult, console: Console, sort: str = "rows_uploaded", title: str | None = None
+) -> None:
     institutions = ranked(result, sort)
     with_district = any(i.district for i in institutions)
     with_validity = any(i.valid_ratio is not None for i in institutions)
-    table = Table(title=title or f"Real-time upload audit, {_period_text(result)}", title_justify="left")
+    table = Table(
+        title=title or f"Real-time upload audit, {_period_text(result)}", title_justify="left"
+    )
     table.add_column("#", justify="right", no_wrap=True)
     table.add_column("institution", overflow="fold", min_width=10)
     if with_district:
         table.add_column("district", overflow="fold")
-    for header in ("rows", "days", "forms", "outpatient", "discharge", *(("validity",) if with_validity else ())):
+    for header in (
+        "rows",
+        "days",
+        "forms",
+        "outpatient",
+        "discharge",
+        *(("validity",) if with_validity else ()),
+    ):
         table.add_column(header, justify="right", no_wrap=True)
     table.add_column("status", no_wrap=True)
     table.add_column("flags", overflow="fold")
@@ -146,7 +157,11 @@ def to_document(result: AuditResult) -> dict[str, Any]:
     """The JSON document of SPEC section 6."""
     period = None
     if result.period is not None:
-        period = {"start": result.period.start.isoformat(), "end": result.period.end.isoformat(), "days": result.period.days}
+        period = {
+            "start": result.period.start.isoformat(),
+            "end": result.period.end.isoformat(),
+            "days": result.period.days,
+        }
     institutions = []
     for inst in sorted(result.institutions, key=by_code):
         item: dict[str, Any] = {
@@ -165,7 +180,9 @@ def to_document(result: AuditResult) -> dict[str, Any]:
             "outpatient_rate": inst.outpatient_rate,
             "discharge_rate": inst.discharge_rate,
             "status": inst.status,
-            "flags": [{"flag": f.flag, "severity": f.severity, "message": f.message} for f in inst.flags],
+            "flags": [
+                {"flag": f.flag, "severity": f.severity, "message": f.message} for f in inst.flags
+            ],
             "forms": {
                 form: {
                     "rows": c.rows,
@@ -174,7 +191,10 @@ def to_document(result: AuditResult) -> dict[str, Any]:
                     "realtime_records": c.realtime_records,
                     "rate": c.rate,
                 }
-                for form, c in sorted(inst.forms.items(), key=lambda kv: FORM_IDS.index(kv[0]) if kv[0] in FORM_IDS else 99)
+                for form, c in sorted(
+                    inst.forms.items(),
+                    key=lambda kv: FORM_IDS.index(kv[0]) if kv[0] in FORM_IDS else 99,
+                )
             },
         }
         institutions.append(item)
@@ -183,7 +203,10 @@ def to_document(result: AuditResult) -> dict[str, Any]:
         "window_seconds": result.window_seconds,
         "passed": result.passed,
         "institutions": institutions,
-        "checks": [{"form": c.form, "column": c.column, "check": c.check, "failures": c.failures} for c in result.checks],
+        "checks": [
+            {"form": c.form, "column": c.column, "check": c.check, "failures": c.failures}
+            for c in result.checks
+        ],
     }
 
 
@@ -242,12 +265,19 @@ def render_markdown(result: AuditResult, sort: str = "rows_uploaded") -> str:
 
 def render_junit(result: AuditResult) -> str:
     """One test case per institution; it fails when its status fails the gate."""
-    from xml.sax.saxutils import escape, quoteattr  # here: it imports urllib, a fiftieth of the start-up
+    from xml.sax.saxutils import (
+        escape,
+        quoteattr,
+    )  # here: it imports urllib, a fiftieth of the start-up
 
     cases = []
     failures = 0
     for inst in sorted(result.institutions, key=by_code):
-        name = inst.label if inst.org_code is None or inst.name is None else f"{inst.name} ({inst.org_code})"
+        name = (
+            inst.label
+            if inst.org_code is None or inst.name is None
+            else f"{inst.name} ({inst.org_code})"
+        )
         body = ""
         if not gate_passes([inst.status], result.fail_on):
             failures += 1
@@ -270,7 +300,9 @@ def validate_verdict(result: ValidateResult) -> str:
     if result.valid:
         return f"valid: all {result.rows} rows pass every rule"
     share = result.invalid_rows / result.rows if result.rows else 0
-    return f"invalid: {result.invalid_rows} of {result.rows} rows ({share:.2%}) fail at least one rule"
+    return (
+        f"invalid: {result.invalid_rows} of {result.rows} rows ({share:.2%}) fail at least one rule"
+    )
 
 
 def render_validate_table(result: ValidateResult, console: Console) -> None:
@@ -278,7 +310,10 @@ def render_validate_table(result: ValidateResult, console: Console) -> None:
         if not form.checks:
             console.print(f"[green]{form.form}[/]: {form.rows} rows, all valid")
             continue
-        table = Table(title=f"{form.form}: {form.invalid_rows} of {form.rows} rows invalid", title_justify="left")
+        table = Table(
+            title=f"{form.form}: {form.invalid_rows} of {form.rows} rows invalid",
+            title_justify="left",
+        )
         for header, justify in (
             ("check", "left"),
             ("column", "left"),
@@ -288,7 +323,10 @@ def render_validate_table(result: ValidateResult, console: Console) -> None:
         ):
             table.add_column(header, justify=justify, overflow="fold")  # type: ignore[arg-type]
         for check in sorted(form.checks.values(), key=lambda c: (-c.rows, c.column, c.check)):
-            examples = "\n".join(f"{e.file}:{e.line} {e.value!r}" if e.value else f"{e.file}:{e.line}" for e in check.examples)
+            examples = "\n".join(
+                f"{e.file}:{e.line} {e.value!r}" if e.value else f"{e.file}:{e.line}"
+                for e in check.examples
+            )
             share = check.rows / form.rows if form.rows else 0
             table.add_row(check.label, check.column, str(check.rows), f"{share:.2%}", examples)
         console.print(table)
@@ -315,7 +353,9 @@ def validate_document(result: ValidateResult) -> dict[str, Any]:
                         "message": c.message,
                         "rows": c.rows,
                         "share": c.rows / f.rows if f.rows else None,
-                        "examples": [{"file": e.file, "line": e.line, "value": e.value} for e in c.examples],
+                        "examples": [
+                            {"file": e.file, "line": e.line, "value": e.value} for e in c.examples
+                        ],
                     }
                     for c in sorted(f.checks.values(), key=lambda c: (c.column, c.check))
                 ],

@@ -76,18 +76,25 @@ def build_form_schema(schema: pa.DataFrameSchema, source: str) -> FormSchema:
     return FormSchema(schema.name or source, schema, columns, source)
 
 
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's, when PyYAML has it: 10x faster
+_YAML_LOADER = getattr(
+    yaml, "CSafeLoader", yaml.SafeLoader
+)  # libyaml's, when PyYAML has it: 10x faster
 
 
 def load_schema_file(path: Path) -> FormSchema:
     """Any pandera YAML schema file (the `validate --schema` path)."""
     try:
         document = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)
-        schema = deserialize_schema(document)  # what DataFrameSchema.from_yaml does after its own (slower) parse
+        schema = deserialize_schema(
+            document
+        )  # what DataFrameSchema.from_yaml does after its own (slower) parse
     except OSError as exc:
         raise SchemaError(f"cannot read schema: {exc.strerror or exc}", path) from None
     except Exception as exc:  # pandera raises many kinds for a bad schema document
-        raise SchemaError(f"not a valid pandera YAML schema: {str(exc).splitlines()[0] if str(exc) else exc!r}", path) from None
+        raise SchemaError(
+            f"not a valid pandera YAML schema: {str(exc).splitlines()[0] if str(exc) else exc!r}",
+            path,
+        ) from None
     return build_form_schema(schema, str(path))
 
 

@@ -53,7 +53,9 @@ def _key(header: str) -> str:
     return re.sub(r"\s+", "", header).lower()
 
 
-ALIASES = {_key(name): en for en, zh in CSV_COLUMNS for name in (en, zh) if en in (*FIELDS, "period_days")}
+ALIASES = {
+    _key(name): en for en, zh in CSV_COLUMNS for name in (en, zh) if en in (*FIELDS, "period_days")
+}
 
 
 @dataclass(frozen=True)
@@ -82,21 +84,35 @@ def _read_xlsx(path: Path) -> Chunk:
 
     try:
         book = load_workbook(path, read_only=True, data_only=True)
-        rows = [(n, [_cell_text(v) for v in row]) for n, row in enumerate(book.worksheets[0].iter_rows(values_only=True), 1)]
+        rows = [
+            (n, [_cell_text(v) for v in row])
+            for n, row in enumerate(book.worksheets[0].iter_rows(values_only=True), 1)
+        ]
         book.close()
     except Exception as exc:  # openpyxl raises zipfile, KeyError, XML errors... for a bad workbook
         raise InputError(f"cannot read xlsx workbook: {exc}", path) from None
     rows = [(n, cells) for n, cells in rows if any(cells)]
     if not rows:
         raise InputError("empty workbook (no header row)", path)
-    start = next((i for i, (_, cells) in enumerate(rows[:HEADER_SEARCH_ROWS]) if _names_institution(cells)), 0)
+    start = next(
+        (i for i, (_, cells) in enumerate(rows[:HEADER_SEARCH_ROWS]) if _names_institution(cells)),
+        0,
+    )
     header = [c or f"(column {i})" for i, c in enumerate(rows[start][1], 1)]
     duplicates = sorted({h for h in header if header.count(h) > 1})
     if duplicates:
-        raise InputError(f"duplicate column names in header: {', '.join(duplicates)}", path, rows[start][0])
+        raise InputError(
+            f"duplicate column names in header: {', '.join(duplicates)}", path, rows[start][0]
+        )
     body = rows[start + 1 :]
-    columns = {h: [cells[i] if i < len(cells) else None for _, cells in body] for i, h in enumerate(header)}
-    frame = pd.DataFrame(columns, dtype=object).astype("str") if body else pd.DataFrame({h: [] for h in header}).astype("str")
+    columns = {
+        h: [cells[i] if i < len(cells) else None for _, cells in body] for i, h in enumerate(header)
+    }
+    frame = (
+        pd.DataFrame(columns, dtype=object).astype("str")
+        if body
+        else pd.DataFrame({h: [] for h in header}).astype("str")
+    )
     return Chunk(frame, np.array([n for n, _ in body], dtype=np.int64))
 
 
@@ -107,7 +123,9 @@ def _names_institution(cells: list[str | None]) -> bool:
 def _read_csv(path: Path, encoding: str | None) -> Chunk:
     chunks = list(read_chunks(path, encoding, form=SCHEMA))  # not an upload form: no header check
     offsets = np.cumsum([0] + [len(c.frame) for c in chunks])
-    damage = {int(o) + p: problem for c, o in zip(chunks, offsets) for p, problem in c.damage.items()}
+    damage = {
+        int(o) + p: problem for c, o in zip(chunks, offsets) for p, problem in c.damage.items()
+    }
     frame = pd.concat([c.frame for c in chunks], ignore_index=True)
     return Chunk(frame, np.concatenate([c.lines for c in chunks]), damage)
 
@@ -126,11 +144,19 @@ def read_table(path: Path, encoding: str | None = None) -> Chunk:
         names[header] = field
     if "institution" not in names.values():
         raise InputError(
-            f"no institution column (接入单位 or institution); the header is: {', '.join(map(str, chunk.frame.columns))}", path, 1
+            f"no institution column (接入单位 or institution); the header is: {', '.join(map(str, chunk.frame.columns))}",
+            path,
+            1,
         )
     frame = chunk.frame.rename(columns=names)
-    blank = [c for c in frame.columns if c in names.values() and c != "institution" and frame[c].isna().all()]
-    return Chunk(frame.drop(columns=blank), chunk.lines, chunk.damage)  # an all-blank column counts as absent
+    blank = [
+        c
+        for c in frame.columns
+        if c in names.values() and c != "institution" and frame[c].isna().all()
+    ]
+    return Chunk(
+        frame.drop(columns=blank), chunk.lines, chunk.damage
+    )  # an all-blank column counts as absent
 
 
 # -- the schema ------------------------------------------------------------------------------------
@@ -147,7 +173,9 @@ def summary_schema(period_days: int = DEFAULT_PERIOD_DAYS) -> FormSchema:
     base = _base_schema()
     column = base.schema.columns["upload_days"]
     checks = [
-        pa.Check.within_period_days(period_days=period_days, error=f"upload days within the period ({period_days} days)")
+        pa.Check.within_period_days(
+            period_days=period_days, error=f"upload days within the period ({period_days} days)"
+        )
         if check.name == "within_period_days"
         else check
         for check in column.checks
@@ -162,14 +190,18 @@ def table_period_days(chunk: Chunk, path: Path) -> int | None:
         return None
     values = set(chunk.frame["period_days"].dropna())
     if len(values) != 1 or not next(iter(values)).isdigit() or int(next(iter(values))) < 1:
-        raise InputError("the period_days column must hold one whole number >= 1 (or pass --period-days)", path)
+        raise InputError(
+            "the period_days column must hold one whole number >= 1 (or pass --period-days)", path
+        )
     return int(next(iter(values)))
 
 
 # -- ranking ---------------------------------------------------------------------------------------
 
 
-def rank_table(path: Path, *, policy: Policy, period_days: int | None = None, encoding: str | None = None) -> Ranking:
+def rank_table(
+    path: Path, *, policy: Policy, period_days: int | None = None, encoding: str | None = None
+) -> Ranking:
     """Read, validate, rank and flag a summary table; the gate as `audit` decides it."""
     chunk = read_table(path, encoding)
     days = period_days or table_period_days(chunk, path) or DEFAULT_PERIOD_DAYS
@@ -179,15 +211,29 @@ def rank_table(path: Path, *, policy: Policy, period_days: int | None = None, en
     for failure in verdict.failures:
         for row in failure.rows.tolist():
             bad.setdefault(row, []).append(failure)
-    institutions = [_institution(chunk, verdict.typed, row, bad.get(row, []), days, policy) for row in range(len(chunk.frame))]
+    institutions = [
+        _institution(chunk, verdict.typed, row, bad.get(row, []), days, policy)
+        for row in range(len(chunk.frame))
+    ]
     table = _table_report(path, chunk, spec, verdict.failures, int((~verdict.valid).sum()))
-    checks = [CheckCount(SCHEMA, c.column, c.check, c.rows) for _, c in sorted(table.forms[0].checks.items())]
+    checks = [
+        CheckCount(SCHEMA, c.column, c.check, c.rows)
+        for _, c in sorted(table.forms[0].checks.items())
+    ]
     passed = gate_passes([i.status for i in institutions], policy.fail_on)
-    return Ranking(AuditResult(None, policy.window_seconds, passed, policy.fail_on, institutions, checks), table)
+    return Ranking(
+        AuditResult(None, policy.window_seconds, passed, policy.fail_on, institutions, checks),
+        table,
+    )
 
 
 def _institution(
-    chunk: Chunk, typed: pd.DataFrame, row: int, failures: list[Failure], period_days: int, policy: Policy
+    chunk: Chunk,
+    typed: pd.DataFrame,
+    row: int,
+    failures: list[Failure],
+    period_days: int,
+    policy: Policy,
 ) -> InstitutionResult:
     failed = {f.column for f in failures}
     damaged = ROW in failed
@@ -215,15 +261,27 @@ def _institution(
         discharge_rate=discharge,
         upload_day_ratio=day_ratio,
         valid_ratio=valid_ratio,
-        no_data=[kind for column, kind in RATE_FIELDS if text(column) == NOT_APPLICABLE],  # a `/`, not a failing cell
+        no_data=[
+            kind for column, kind in RATE_FIELDS if text(column) == NOT_APPLICABLE
+        ],  # a `/`, not a failing cell
     )
     if failures:
-        names = ", ".join(sorted({f.check if f.column == ROW else f"{f.check} ({f.column})" for f in failures}))
-        flags.append(Flag("invalid_row", FAIL, f"line {int(chunk.lines[row])} fails the summary schema: {names}"))
+        names = ", ".join(
+            sorted({f.check if f.column == ROW else f"{f.check} ({f.column})" for f in failures})
+        )
+        flags.append(
+            Flag(
+                "invalid_row",
+                FAIL,
+                f"line {int(chunk.lines[row])} fails the summary schema: {names}",
+            )
+        )
     name, org_code = _raw(chunk, "institution", row), _raw(chunk, "org_code", row)
     return InstitutionResult(
         org_code=org_code,
-        name=None if name == org_code else name,  # audit's csv writes the org_code when there is no name
+        name=None
+        if name == org_code
+        else name,  # audit's csv writes the org_code when there is no name
         district=_raw(chunk, "district", row),
         rows_uploaded=count("rows_uploaded"),
         records=None,
@@ -250,7 +308,9 @@ def _raw(chunk: Chunk, column: str, row: int) -> str | None:
     return None if pd.isna(value) else str(value)
 
 
-def _table_report(path: Path, chunk: Chunk, spec: FormSchema, failures: list[Failure], invalid: int) -> ValidateResult:
+def _table_report(
+    path: Path, chunk: Chunk, spec: FormSchema, failures: list[Failure], invalid: int
+) -> ValidateResult:
     """The schema failures as `validate` reports them (examples with their lines)."""
     summary = FormSummary(SCHEMA, [str(path)], len(chunk.frame), invalid)
     for failure in failures:

@@ -54,7 +54,9 @@ def parse_fraction(text: object) -> tuple[int, int] | None:
 @register_check_method(statistics=[])
 def rate_format(pandas_obj: pd.Series) -> pd.Series:
     """A rate as a percentage (`95.40%`), a ratio (`0.954`) or `/` (not applicable)."""
-    return check_result(pandas_obj, [RATE_PATTERN.match(v) is not None for v in pandas_obj.astype(str)])
+    return check_result(
+        pandas_obj, [RATE_PATTERN.match(v) is not None for v in pandas_obj.astype(str)]
+    )
 
 
 @register_check_method(statistics=[])
@@ -68,7 +70,9 @@ def rate_in_range(pandas_obj: pd.Series) -> pd.Series:
 def fraction_format(pandas_obj: pd.Series) -> pd.Series:
     """Forms as `k/n` (whole numbers, n >= 1) or `/`."""
     parts = (FRACTION_PATTERN.match(v) for v in pandas_obj.astype(str))
-    return check_result(pandas_obj, [m is not None and (m.group(2) is None or int(m.group(2)) >= 1) for m in parts])
+    return check_result(
+        pandas_obj, [m is not None and (m.group(2) is None or int(m.group(2)) >= 1) for m in parts]
+    )
 
 
 @register_check_method(statistics=[])
@@ -111,10 +115,16 @@ def _numbers(frame: pd.DataFrame, column: str) -> pd.Series:
     if column not in frame.columns:
         return pd.Series(np.nan, index=frame.index)
     values = frame[column]
-    return values.astype(np.float64) if pd.api.types.is_float_dtype(values) else parse_numbers(values)[0]
+    return (
+        values.astype(np.float64)
+        if pd.api.types.is_float_dtype(values)
+        else parse_numbers(values)[0]
+    )
 
 
-def _row_sums(frame: pd.DataFrame, column: str, parts: list[str]) -> tuple[pd.Series, pd.Series, pd.Series]:
+def _row_sums(
+    frame: pd.DataFrame, column: str, parts: list[str]
+) -> tuple[pd.Series, pd.Series, pd.Series]:
     """Found values, expected sums, and which rows have every operand."""
     found = _numbers(frame, column)
     numbers = pd.concat([_numbers(frame, p) for p in parts], axis=1)
@@ -135,7 +145,9 @@ def _labels(frame: pd.DataFrame, label_column: str, label: str) -> pd.Series:
     return frame[label_column].astype(object).eq(label).fillna(False).astype(bool)
 
 
-def _column_totals(frame: pd.DataFrame, column: str, label_column: str, label: str) -> tuple[pd.Series, float | None, pd.Series]:
+def _column_totals(
+    frame: pd.DataFrame, column: str, label_column: str, label: str
+) -> tuple[pd.Series, float | None, pd.Series]:
     """Found values, the expected total (None when a value above it is missing), total rows."""
     found = _numbers(frame, column)
     is_total = _labels(frame, label_column, label)
@@ -145,7 +157,9 @@ def _column_totals(frame: pd.DataFrame, column: str, label_column: str, label: s
 
 
 @register_check_method(statistics=["column", "label_column", "label"], supported_types=pd.DataFrame)
-def column_total(pandas_obj: pd.DataFrame, *, column: str, label_column: str, label: str) -> pd.Series:
+def column_total(
+    pandas_obj: pd.DataFrame, *, column: str, label_column: str, label: str
+) -> pd.Series:
     """On the row whose `label_column` is `label` (合计), `column` equals the sum of the other rows."""
     found, expected, is_total = _column_totals(pandas_obj, column, label_column, label)
     if expected is None:
@@ -167,7 +181,9 @@ def explain_row_sum(frame: pd.DataFrame, rows: np.ndarray, **stats: Any) -> list
     found, expected, known = _row_sums(frame, stats["column"], list(stats["parts"]))
     for n, row in enumerate(rows):
         if known.iloc[row] and found.iloc[row] != expected.iloc[row]:
-            texts[n] = f"expected {number_text(expected.iloc[row])}, found {number_text(found.iloc[row])}"
+            texts[n] = (
+                f"expected {number_text(expected.iloc[row])}, found {number_text(found.iloc[row])}"
+            )
     return texts
 
 
@@ -175,9 +191,16 @@ def explain_row_sum(frame: pd.DataFrame, rows: np.ndarray, **stats: Any) -> list
 def explain_column_total(frame: pd.DataFrame, rows: np.ndarray, **stats: Any) -> list[str]:
     """Per failing row: `expected 505272, found 505273` (the column's sum, the total row's value)."""
     texts = [""] * len(rows)
-    found, expected, is_total = _column_totals(frame, stats["column"], stats["label_column"], stats["label"])
+    found, expected, is_total = _column_totals(
+        frame, stats["column"], stats["label_column"], stats["label"]
+    )
     for n, row in enumerate(rows):
         value = found.iloc[row]
-        if expected is not None and is_total.iloc[row] and not np.isnan(value) and value != expected:
+        if (
+            expected is not None
+            and is_total.iloc[row]
+            and not np.isnan(value)
+            and value != expected
+        ):
             texts[n] = f"expected {number_text(expected)}, found {number_text(value)}"
     return texts

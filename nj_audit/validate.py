@@ -110,14 +110,20 @@ def run_validate(
         spec = custom or load_schema(file.form)
         summary = summaries.setdefault(spec.name, FormSummary(spec.name))
         summary.files.append(str(file.path))
-        for chunk, typed in typed_chunks(file.path, spec, encoding, chunk_rows, form=None if custom else file.form):
+        for chunk, typed in typed_chunks(
+            file.path, spec, encoding, chunk_rows, form=None if custom else file.form
+        ):
             verdict = judge(chunk, spec, typed)
             summary.rows += len(chunk.frame)
             summary.invalid_rows += int((~verdict.valid).sum())
             for failure in verdict.failures:
                 record_failure(summary, file.path, chunk, failure, spec, show_pii, writer)
             if progress:
-                progress(len(chunk.frame), sum(sizes[:number]) + min(chunk.consumed, sizes[number]), sum(sizes))
+                progress(
+                    len(chunk.frame),
+                    sum(sizes[:number]) + min(chunk.consumed, sizes[number]),
+                    sum(sizes),
+                )
     ordered = [summaries[name] for name in sorted(summaries)]
     return ValidateResult(ordered, found.skipped)
 
@@ -133,14 +139,18 @@ def record_failure(
 ) -> None:
     entry = summary.checks.setdefault(
         (failure.column, failure.check),
-        CheckSummary(failure.column, failure.check, failure.message, other=failure.stats.get("other")),
+        CheckSummary(
+            failure.column, failure.check, failure.message, other=failure.stats.get("other")
+        ),
     )
     if failure.check == "missing_column":
         if entry.rows == 0 and len(failure.rows):
             entry.examples.append(Example(str(path), 1, ""))
         entry.rows += len(failure.rows)
         if writer and len(failure.rows):
-            writer.writerow([safe_cell(v) for v in (path, 1, spec.name, failure.column, failure.check, "")])
+            writer.writerow(
+                [safe_cell(v) for v in (path, 1, spec.name, failure.column, failure.check, "")]
+            )
         return
     entry.rows += len(failure.rows)
     room = EXAMPLES_PER_CHECK - len(entry.examples)
@@ -153,4 +163,9 @@ def record_failure(
         entry.examples.append(Example(str(path), int(line), value))
     if writer:
         for line, value in zip(np.asarray(lines).tolist(), values):
-            writer.writerow([safe_cell(v) for v in (path, line, spec.name, failure.column, failure.check, value)])
+            writer.writerow(
+                [
+                    safe_cell(v)
+                    for v in (path, line, spec.name, failure.column, failure.check, value)
+                ]
+            )

@@ -45,7 +45,9 @@ class TypedChunk:
 
 
 # pandera's own text checks; each judges a value on its own and answers False (or NA) for a missing one
-_TEXT_BUILTINS = frozenset({"isin", "notin", "str_matches", "str_contains", "str_startswith", "str_endswith", "str_length"})
+_TEXT_BUILTINS = frozenset(
+    {"isin", "notin", "str_matches", "str_contains", "str_startswith", "str_endswith", "str_length"}
+)
 # Column checks that judge each value on its own, so may run on a column's distinct values
 PER_VALUE_CHECKS = _TEXT_BUILTINS | {
     "gb32100",
@@ -88,9 +90,15 @@ def check_message(check: Check) -> str:
 
 
 def _as_mask(result: object, length: int) -> np.ndarray:
-    values = np.asarray(result, dtype=object) if not isinstance(result, (pd.Series, np.ndarray)) else result
+    values = (
+        np.asarray(result, dtype=object)
+        if not isinstance(result, (pd.Series, np.ndarray))
+        else result
+    )
     mask = (
-        pd.Series(values).fillna(False).to_numpy(dtype=bool) if isinstance(values, pd.Series) else np.asarray(values, dtype=bool)
+        pd.Series(values).fillna(False).to_numpy(dtype=bool)
+        if isinstance(values, pd.Series)
+        else np.asarray(values, dtype=bool)
     )
     if mask.ndim == 0:
         return np.full(length, bool(mask))
@@ -135,7 +143,9 @@ def _encode_if_repeating(text: pd.Series) -> tuple[np.ndarray, pd.Series] | None
     if pc.count_distinct(sample).as_py() > len(sample) // 4:
         return None
     encoded = pc.dictionary_encode(arrow_text(text))
-    codes = np.asarray(pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
+    codes = np.asarray(
+        pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False), dtype=np.int64
+    )
     return codes, pd.Series(encoded.dictionary.to_pandas(), dtype="str")
 
 
@@ -149,13 +159,21 @@ def judge(chunk: Chunk, spec: FormSchema, typed_chunk: TypedChunk | None = None)
     for column in spec.columns:
         if column.name not in frame.columns:
             if column.required:
-                failures.append(Failure(column.name, "missing_column", "the column is missing", np.arange(n)))
+                failures.append(
+                    Failure(column.name, "missing_column", "the column is missing", np.arange(n))
+                )
             continue
         values = typed[column.name]
-        given = frame[column.name].notna().to_numpy()  # an unreadable value is reported as such, not as missing
+        given = (
+            frame[column.name].notna().to_numpy()
+        )  # an unreadable value is reported as such, not as missing
         if column.required and not given.all():
-            failures.append(Failure(column.name, "required", "a value is required", np.flatnonzero(~given)))
-        present = values.notna().to_numpy() if column.kind in (TIME, DATE, NUMBER) else given  # text is kept as given
+            failures.append(
+                Failure(column.name, "required", "a value is required", np.flatnonzero(~given))
+            )
+        present = (
+            values.notna().to_numpy() if column.kind in (TIME, DATE, NUMBER) else given
+        )  # text is kept as given
         if not present.any():
             continue
         # As in pandera, a check's answer counts for present values only. It is asked the cheapest
@@ -168,16 +186,28 @@ def judge(chunk: Chunk, spec: FormSchema, typed_chunk: TypedChunk | None = None)
             if encoded is not None and check.name in PER_VALUE_CHECKS:
                 codes, uniques = encoded
                 passes = _as_mask(check._check_fn(uniques, **check._check_kwargs), len(uniques))
-                failing = np.flatnonzero(present & ~np.append(passes, True)[codes])  # code -1: missing
+                failing = np.flatnonzero(
+                    present & ~np.append(passes, True)[codes]
+                )  # code -1: missing
             elif check.name in WHOLE_COLUMN_CHECKS:
-                failing = np.flatnonzero(present & ~_as_mask(check._check_fn(values, **check._check_kwargs), n))
+                failing = np.flatnonzero(
+                    present & ~_as_mask(check._check_fn(values, **check._check_kwargs), n)
+                )
             else:
                 if subset is None:
-                    subset, positions = (values, np.arange(n)) if present.all() else (values[present], np.flatnonzero(present))
-                failing = positions[~_as_mask(check._check_fn(subset, **check._check_kwargs), len(subset))]
+                    subset, positions = (
+                        (values, np.arange(n))
+                        if present.all()
+                        else (values[present], np.flatnonzero(present))
+                    )
+                failing = positions[
+                    ~_as_mask(check._check_fn(subset, **check._check_kwargs), len(subset))
+                ]
             if len(failing):
                 stats = dict(check.statistics or {})
-                failures.append(Failure(column.name, check.name, check_message(check), failing, stats))
+                failures.append(
+                    Failure(column.name, check.name, check_message(check), failing, stats)
+                )
     for check in spec.schema.checks:
         stats = check.statistics or {}
         needed = [v for k, v in stats.items() if k in ("column", "other")]
@@ -187,7 +217,11 @@ def judge(chunk: Chunk, spec: FormSchema, typed_chunk: TypedChunk | None = None)
         if not passed.all():
             failures.append(
                 Failure(
-                    str(stats.get("column", "(frame)")), check.name, check_message(check), np.flatnonzero(~passed), dict(stats)
+                    str(stats.get("column", "(frame)")),
+                    check.name,
+                    check_message(check),
+                    np.flatnonzero(~passed),
+                    dict(stats),
                 )
             )
     if chunk.damage:
@@ -208,5 +242,9 @@ def _without_damaged_rows(failures: list[Failure], chunk: Chunk, n: int) -> list
     for position, (check, _detail) in sorted(chunk.damage.items()):
         by_check.setdefault(check, []).append(position)
     for check, positions in by_check.items():
-        kept.append(Failure(ROW, check, "the row could not be read as the header says", np.asarray(positions)))
+        kept.append(
+            Failure(
+                ROW, check, "the row could not be read as the header says", np.asarray(positions)
+            )
+        )
     return kept

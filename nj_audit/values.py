@@ -41,9 +41,13 @@ def text_buffers(text: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     """A string array's value offsets (len + 1 of them) and the whole data buffer, as numpy views;
     value i is data[offsets[i]:offsets[i + 1]]."""
     width = np.int64 if text.type in (pa.large_string(), pa.large_binary()) else np.int32
-    offsets = np.frombuffer(text.buffers()[1], dtype=width)[text.offset : text.offset + len(text) + 1]
+    offsets = np.frombuffer(text.buffers()[1], dtype=width)[
+        text.offset : text.offset + len(text) + 1
+    ]
     data = text.buffers()[2]
-    return offsets, np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, dtype=np.uint8)
+    return offsets, np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(
+        0, dtype=np.uint8
+    )
 
 
 def _numpy(array: pa.Array | pa.ChunkedArray) -> np.ndarray:
@@ -69,8 +73,16 @@ def parse_times(series: pd.Series, date_only: bool = False) -> tuple[pd.Series, 
 
 
 # datetime64[ns] spans 1677-09-21 to 2262-04-11; whole years 1678-2261 are accepted
-_FIRST_SECOND = (np.datetime64("1678-01-01") - np.datetime64("1970-01-01")).astype("timedelta64[s]").astype(np.int64)
-_END_SECOND = (np.datetime64("2262-01-01") - np.datetime64("1970-01-01")).astype("timedelta64[s]").astype(np.int64)
+_FIRST_SECOND = (
+    (np.datetime64("1678-01-01") - np.datetime64("1970-01-01"))
+    .astype("timedelta64[s]")
+    .astype(np.int64)
+)
+_END_SECOND = (
+    (np.datetime64("2262-01-01") - np.datetime64("1970-01-01"))
+    .astype("timedelta64[s]")
+    .astype(np.int64)
+)
 
 
 def _parse_uniform(text: pa.Array, width: int) -> np.ndarray | None:
@@ -83,7 +95,11 @@ def _parse_uniform(text: pa.Array, width: int) -> np.ndarray | None:
         return None
     layout = (chars[:, 4] == 45) & (chars[:, 7] == 45)  # '-'
     if width == 19:
-        layout &= ((chars[:, 10] == 32) | (chars[:, 10] == 84)) & (chars[:, 13] == 58) & (chars[:, 16] == 58)  # ' ' or T, ':'
+        layout &= (
+            ((chars[:, 10] == 32) | (chars[:, 10] == 84))
+            & (chars[:, 13] == 58)
+            & (chars[:, 16] == 58)
+        )  # ' ' or T, ':'
     if not layout.all():
         return None
     try:
@@ -118,7 +134,14 @@ def _parse_plain(text: pa.Array) -> tuple[np.ndarray, np.ndarray]:
             minute, ok5 = _digits(chars, 14, 2)
             second, ok6 = _digits(chars, 17, 2)
             middle = _byte(chars, 10)
-            shape &= ok4 & ok5 & ok6 & ((middle == 32) | (middle == 84)) & (_byte(chars, 13) == 58) & (_byte(chars, 16) == 58)
+            shape &= (
+                ok4
+                & ok5
+                & ok6
+                & ((middle == 32) | (middle == 84))
+                & (_byte(chars, 13) == 58)
+                & (_byte(chars, 16) == 58)
+            )
             shape &= (hour <= 23) & (minute <= 59) & (second <= 59)
             seconds = hour * 3600 + minute * 60 + second
         day = calendar_dates(year, month, day_of_month)
@@ -130,7 +153,9 @@ def _parse_plain(text: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     return values, done
 
 
-def fixed_width_bytes(text: pa.Array | pa.ChunkedArray, width: int) -> tuple[np.ndarray, np.ndarray]:
+def fixed_width_bytes(
+    text: pa.Array | pa.ChunkedArray, width: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Positions of the values that are `width` bytes long, and those values as a (k, width) uint8
     matrix (a view of arrow's buffer when every value qualifies). Bytes are not checked to be
     ASCII: every caller checks each byte against what it expects, so a non-ASCII byte fails there."""
@@ -144,7 +169,9 @@ def fixed_width_bytes(text: pa.Array | pa.ChunkedArray, width: int) -> tuple[np.
         return positions, np.zeros((0, width), dtype=np.uint8)
     chosen = text if len(positions) == len(text) else pc.filter(text, pa.array(fits))
     offsets, data = text_buffers(chosen)
-    return positions, data[offsets[0] : offsets[0] + len(chosen) * width].reshape(len(chosen), width)
+    return positions, data[offsets[0] : offsets[0] + len(chosen) * width].reshape(
+        len(chosen), width
+    )
 
 
 def calendar_dates(year: np.ndarray, month: np.ndarray, day: np.ndarray) -> np.ndarray:
@@ -164,10 +191,14 @@ def calendar_dates(year: np.ndarray, month: np.ndarray, day: np.ndarray) -> np.n
 _FIRST_YEAR, _LAST_YEAR = 1678, 2261  # the whole years datetime64[ns] holds
 _YEARS = np.arange(_FIRST_YEAR, _LAST_YEAR + 1)
 _LEAP = (((_YEARS % 4 == 0) & (_YEARS % 100 != 0)) | (_YEARS % 400 == 0)).astype(np.int64)
-_DAYS_BEFORE_YEAR = np.array([f"{y}-01-01" for y in _YEARS], dtype="datetime64[D]").astype(np.int64)  # since 1970
+_DAYS_BEFORE_YEAR = np.array([f"{y}-01-01" for y in _YEARS], dtype="datetime64[D]").astype(
+    np.int64
+)  # since 1970
 _COMMON = [0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]  # month 0 stands for "no such month"
 _MONTH_LENGTH = np.array(_COMMON + [0, 31, 29] + _COMMON[3:], dtype=np.int64)  # [13 * leap + month]
-_DAYS_BEFORE_MONTH = np.concatenate([np.r_[0, np.cumsum(_MONTH_LENGTH[:13])[:-1]], np.r_[0, np.cumsum(_MONTH_LENGTH[13:])[:-1]]])
+_DAYS_BEFORE_MONTH = np.concatenate(
+    [np.r_[0, np.cumsum(_MONTH_LENGTH[:13])[:-1]], np.r_[0, np.cumsum(_MONTH_LENGTH[13:])[:-1]]]
+)
 
 
 def _byte(chars: np.ndarray, place: int) -> np.ndarray:
@@ -179,7 +210,9 @@ def _digits(chars: np.ndarray, start: int, count: int) -> tuple[np.ndarray, np.n
     digits there. Reads each row's bytes as one big-endian integer through a strided view (fast,
     where slicing the matrix column by column is not)."""
     dtype = {2: ">u2", 4: ">u4"}[count]
-    packed = np.ndarray(shape=(len(chars),), dtype=dtype, buffer=chars, offset=start, strides=(chars.strides[0],))
+    packed = np.ndarray(
+        shape=(len(chars),), dtype=dtype, buffer=chars, offset=start, strides=(chars.strides[0],)
+    )
     packed = packed.astype(np.int64)
     value = np.zeros(len(chars), dtype=np.int64)
     ok = np.ones(len(chars), dtype=bool)
@@ -195,15 +228,23 @@ def _parse_general(text: pa.Array) -> np.ndarray:
     matched = _numpy(pc.is_valid(parts)).astype(bool)
     clock = pc.fill_null(pc.struct_field(parts, "clock"), "")
     clock = pc.if_else(pc.equal(clock, ""), "00:00:00", clock)
-    body = pc.binary_join_element_wise(pc.struct_field(parts, "date"), clock, pa.scalar(" ", pa.large_string()))
-    parsed = pd.to_datetime(pd.Series(_numpy(body), dtype=object), format="%Y-%m-%d %H:%M:%S", errors="coerce")
-    parsed = parsed.where((parsed.dt.year >= 1678) & (parsed.dt.year <= 2261))  # datetime64[ns]'s span
+    body = pc.binary_join_element_wise(
+        pc.struct_field(parts, "date"), clock, pa.scalar(" ", pa.large_string())
+    )
+    parsed = pd.to_datetime(
+        pd.Series(_numpy(body), dtype=object), format="%Y-%m-%d %H:%M:%S", errors="coerce"
+    )
+    parsed = parsed.where(
+        (parsed.dt.year >= 1678) & (parsed.dt.year <= 2261)
+    )  # datetime64[ns]'s span
     values = parsed.to_numpy("datetime64[ns]").copy()
 
     fraction = pc.fill_null(pc.struct_field(parts, "fraction"), "")
     if pc.any(pc.greater(pc.binary_length(fraction), 0)).as_py():
         digits = pc.utf8_rpad(pc.utf8_slice_codeunits(fraction, 1), 9, "0")
-        nanos = pc.fill_null(pc.cast(pc.if_else(pc.equal(digits, "000000000"), "0", digits), pa.int64()), 0)
+        nanos = pc.fill_null(
+            pc.cast(pc.if_else(pc.equal(digits, "000000000"), "0", digits), pa.int64()), 0
+        )
         values = values + _numpy(nanos).astype("timedelta64[ns]")
 
     zone = _numpy(pc.fill_null(pc.struct_field(parts, "zone"), "")).astype(object)
@@ -215,7 +256,9 @@ def _parse_general(text: pa.Array) -> np.ndarray:
         minutes = pd.to_numeric(z.str[3:5], errors="coerce").fillna(0).to_numpy()
         offset = (sign * (hours * 60 + minutes)).astype("int64") * np.int64(60_000_000_000)
         offset[(z == "Z").to_numpy()] = 0
-        values[has_zone] = values[has_zone] - offset.astype("timedelta64[ns]") + LOCAL_OFFSET.to_timedelta64()
+        values[has_zone] = (
+            values[has_zone] - offset.astype("timedelta64[ns]") + LOCAL_OFFSET.to_timedelta64()
+        )
     values[~matched] = np.datetime64("NaT")
     return values
 
@@ -242,7 +285,9 @@ def parse_window(text: str) -> int:
         return int(raw)
     match = _DURATION.match(raw)
     if not match:
-        raise UsageError(f"bad window {text!r}: use a number and a unit, like 24h, 90m, 1d or 3600s")
+        raise UsageError(
+            f"bad window {text!r}: use a number and a unit, like 24h, 90m, 1d or 3600s"
+        )
     seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2).lower()]
     if seconds != int(seconds):
         raise UsageError(f"bad window {text!r}: not a whole number of seconds")
@@ -278,7 +323,9 @@ def parse_period(text: str) -> Period:
             return Period(start, end)
     except ValueError:
         pass
-    raise UsageError(f"bad period {text!r}: use a year (2022), a month (2022-03) or 2022-01-01:2022-06-30")
+    raise UsageError(
+        f"bad period {text!r}: use a year (2022), a month (2022-03) or 2022-01-01:2022-06-30"
+    )
 
 
 # murmur3's 64-bit finaliser: a bijection that spreads every input bit over the whole word
@@ -303,8 +350,12 @@ def text_hashes(text: pa.Array | pa.ChunkedArray) -> np.ndarray:
     text = one_array(text)
     lengths = np.diff(text_buffers(text)[0])
 
-    def seeded(length: int, count: int) -> np.ndarray:  # the hash of the length alone, `count` times
-        return np.full(count, _mix(np.array([length], dtype=np.uint64) ^ np.uint64(0x9E3779B97F4A7C15))[0])
+    def seeded(
+        length: int, count: int
+    ) -> np.ndarray:  # the hash of the length alone, `count` times
+        return np.full(
+            count, _mix(np.array([length], dtype=np.uint64) ^ np.uint64(0x9E3779B97F4A7C15))[0]
+        )
 
     hashes = seeded(0, len(text))
     if len(lengths) == 0 or lengths.min() == lengths.max():

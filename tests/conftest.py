@@ -39,7 +39,9 @@ class Judged:
         return {(column, check) for column, check, r in self.failures if r == row}
 
 
-def judge_file(path: Path, form: str, encoding: str | None = None, chunk_rows: int | None = None) -> Judged:
+def judge_file(
+    path: Path, form: str, encoding: str | None = None, chunk_rows: int | None = None
+) -> Judged:
     spec = load_schema(form)
     valid: list[bool] = []
     lines: list[int] = []
@@ -73,7 +75,9 @@ def check_golden(name: str, text: str) -> None:
         path.write_text(text, encoding="utf-8")
     assert path.exists(), f"{path} is missing: run the tests once with UPDATE_GOLDEN=1"
     expected = path.read_text(encoding="utf-8")
-    assert text == expected, f"{name} differs from the golden file (UPDATE_GOLDEN=1 to accept the new output)"
+    assert text == expected, (
+        f"{name} differs from the golden file (UPDATE_GOLDEN=1 to accept the new output)"
+    )
 
 
 def assert_one_line_error(stderr: str, *needles: str) -> None:

@@ -24,7 +24,9 @@ def make_org_code(first17: str = "91320100MA1234567") -> str:
     return first17 + gb32100_check_char(first17)
 
 
-def make_id_card(birth: str | date = "1985-06-15", sex: str = "1", region: str = "320102", seq: str = "12") -> str:
+def make_id_card(
+    birth: str | date = "1985-06-15", sex: str = "1", region: str = "320102", seq: str = "12"
+) -> str:
     """A resident ID number (GB 11643): region, YYYYMMDD, sequence, sex digit (odd male), check."""
     born = birth if isinstance(birth, str) else birth.isoformat()
     digit = {"1": "3", "2": "4"}.get(sex, sex)
@@ -58,18 +60,41 @@ PATIENT = ("patient_id", "id_card", "name", "sex_code", "birth_date")
 # SPEC section 3, column by column, in the SPEC's order.
 SPEC_COLUMNS: dict[str, tuple[str, ...]] = {
     "outpatient_registration": ENVELOPE + PATIENT + ("dept_code", "visit_type", "channel"),
-    "outpatient_visit": ENVELOPE + PATIENT + ("visit_type", "dept_code", "diagnosis_code", "doctor_id"),
-    "outpatient_prescription": ENVELOPE + ("patient_id", "visit_no", "drug_code", "quantity", "amount"),
-    "outpatient_settlement": ENVELOPE + ("patient_id", "visit_no", "total_fee", "self_pay", "payment_method"),
+    "outpatient_visit": ENVELOPE
+    + PATIENT
+    + ("visit_type", "dept_code", "diagnosis_code", "doctor_id"),
+    "outpatient_prescription": ENVELOPE
+    + ("patient_id", "visit_no", "drug_code", "quantity", "amount"),
+    "outpatient_settlement": ENVELOPE
+    + ("patient_id", "visit_no", "total_fee", "self_pay", "payment_method"),
     "lab_report": ENVELOPE + ("patient_id", "visit_no", "item_code", "result", "sample_time"),
     "exam_report": ENVELOPE + ("patient_id", "visit_no", "exam_type", "exam_time", "conclusion"),
-    "inpatient_admission": ENVELOPE + PATIENT + ("dept_code", "admission_route", "admission_diagnosis"),
-    "inpatient_order": ENVELOPE + ("patient_id", "admission_no", "order_type", "order_item", "stop_time"),
+    "inpatient_admission": ENVELOPE
+    + PATIENT
+    + ("dept_code", "admission_route", "admission_diagnosis"),
+    "inpatient_order": ENVELOPE
+    + ("patient_id", "admission_no", "order_type", "order_item", "stop_time"),
     "inpatient_discharge": ENVELOPE
     + PATIENT
-    + ("admission_no", "admission_time", "dept_code", "primary_diagnosis", "discharge_method", "total_fee"),
-    "inpatient_settlement": ENVELOPE + ("patient_id", "admission_no", "total_fee", "self_pay", "payment_method"),
-    "surgery_record": ENVELOPE + ("patient_id", "admission_no", "procedure_code", "start_time", "surgeon_id", "anesthesia_code"),
+    + (
+        "admission_no",
+        "admission_time",
+        "dept_code",
+        "primary_diagnosis",
+        "discharge_method",
+        "total_fee",
+    ),
+    "inpatient_settlement": ENVELOPE
+    + ("patient_id", "admission_no", "total_fee", "self_pay", "payment_method"),
+    "surgery_record": ENVELOPE
+    + (
+        "patient_id",
+        "admission_no",
+        "procedure_code",
+        "start_time",
+        "surgeon_id",
+        "anesthesia_code",
+    ),
     "health_record": ENVELOPE + ("id_card", "name", "sex_code", "birth_date", "residence_code"),
     "hypertension_followup": ENVELOPE + ("id_card", "sbp", "dbp"),
     "diabetes_followup": ENVELOPE + ("id_card", "fasting_glucose"),
@@ -77,7 +102,12 @@ SPEC_COLUMNS: dict[str, tuple[str, ...]] = {
 FORMS: tuple[str, ...] = tuple(SPEC_COLUMNS)
 REALTIME_FORMS: tuple[str, ...] = FORMS[:11]
 ARCHIVE_FORMS: tuple[str, ...] = FORMS[11:]
-P_FORMS = ("outpatient_registration", "outpatient_visit", "inpatient_admission", "inpatient_discharge")
+P_FORMS = (
+    "outpatient_registration",
+    "outpatient_visit",
+    "inpatient_admission",
+    "inpatient_discharge",
+)
 
 # Optional columns per SPEC: id_card and name of the patient block, stop_time, anesthesia_code.
 # Every column of an archive form is required.
@@ -89,7 +119,15 @@ def is_required(form: str, column: str) -> bool:
 
 
 PII_COLUMNS = ("id_card", "name")
-TIME_COLUMNS = ("event_time", "upload_time", "sample_time", "exam_time", "admission_time", "stop_time", "start_time")
+TIME_COLUMNS = (
+    "event_time",
+    "upload_time",
+    "sample_time",
+    "exam_time",
+    "admission_time",
+    "stop_time",
+    "start_time",
+)
 NUMBER_COLUMNS = ("quantity", "amount", "total_fee", "self_pay", "sbp", "dbp", "fasting_glucose")
 
 _VALUES: dict[str, str] = {
@@ -178,10 +216,17 @@ def visit(n: int, **changes: str) -> dict[str, str]:
 
 def rows_of(form: str, *changes: dict[str, str]) -> list[dict[str, str]]:
     """Valid rows of `form` with distinct record ids, each with its own changes."""
-    return [valid_row(form, **{"record_id": f"R{i + 1:04d}", **change}) for i, change in enumerate(changes)]
+    return [
+        valid_row(form, **{"record_id": f"R{i + 1:04d}", **change})
+        for i, change in enumerate(changes)
+    ]
 
 
-def csv_text(rows: list[dict[str, str]], columns: list[str] | tuple[str, ...] | None = None, newline: str = "\n") -> str:
+def csv_text(
+    rows: list[dict[str, str]],
+    columns: list[str] | tuple[str, ...] | None = None,
+    newline: str = "\n",
+) -> str:
     names = list(columns) if columns is not None else list(rows[0])
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=names, lineterminator=newline, extrasaction="ignore")
@@ -215,7 +260,9 @@ def write_parquet(path: Path, rows: list[dict[str, str]]) -> Path:
     import pyarrow.parquet as pq
 
     names = list(rows[0])
-    table = pa.table({name: pa.array([row.get(name) or None for row in rows], pa.string()) for name in names})
+    table = pa.table(
+        {name: pa.array([row.get(name) or None for row in rows], pa.string()) for name in names}
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
     pq.write_table(table, path)
     return path

@@ -40,7 +40,10 @@ def altered(tmp_path: Path, line: int, column: str, value: str) -> Path:
 
 def failures(stdout: str) -> dict[tuple[str, str], list[tuple[int, str]]]:
     (form,) = json.loads(stdout)["forms"]
-    return {(c["column"], c["check"]): [(e["line"], e["value"]) for e in c["examples"]] for c in form["checks"]}
+    return {
+        (c["column"], c["check"]): [(e["line"], e["value"]) for e in c["examples"]]
+        for c in form["checks"]
+    }
 
 
 def test_schema_loads_with_its_rules() -> None:
@@ -57,10 +60,14 @@ def test_published_table_passes() -> None:
 
 
 def test_altered_subtotal_fails_on_exactly_its_row(tmp_path: Path) -> None:
-    result = run("validate", altered(tmp_path, 2, "小计", "1922698"), "--schema", SCHEMA, "--format", "json")
+    result = run(
+        "validate", altered(tmp_path, 2, "小计", "1922698"), "--schema", SCHEMA, "--format", "json"
+    )
     assert result.exit_code == 1
     assert json.loads(result.stdout)["invalid_rows"] == 1
-    assert failures(result.stdout) == {("小计", "row_sum"): [(2, "expected 1922697, found 1922698")]}
+    assert failures(result.stdout) == {
+        ("小计", "row_sum"): [(2, "expected 1922697, found 1922698")]
+    }
 
 
 @pytest.mark.parametrize("line", [3, 20, 31, 55])
@@ -69,19 +76,37 @@ def test_any_altered_subtotal_is_found_on_its_line(tmp_path: Path, line: int) ->
     path = altered(tmp_path, line, "小计", str(int(found) + 7))
     result = run("validate", path, "--schema", SCHEMA, "--format", "json")
     assert result.exit_code == 1
-    assert failures(result.stdout) == {("小计", "row_sum"): [(line, f"expected {found}, found {int(found) + 7}")]}
+    assert failures(result.stdout) == {
+        ("小计", "row_sum"): [(line, f"expected {found}, found {int(found) + 7}")]
+    }
 
 
 def test_total_as_the_report_text_states_it_fails_on_the_total_row(tmp_path: Path) -> None:
     # The report's text says 3,115,831 bookings; its table's 合计 says 4,139,140.
-    result = run("validate", altered(tmp_path, TOTAL_LINE, "小计", "3115831"), "--schema", SCHEMA, "--format", "json")
+    result = run(
+        "validate",
+        altered(tmp_path, TOTAL_LINE, "小计", "3115831"),
+        "--schema",
+        SCHEMA,
+        "--format",
+        "json",
+    )
     assert result.exit_code == 1
     assert json.loads(result.stdout)["invalid_rows"] == 1
-    assert failures(result.stdout) == {("小计", "row_sum"): [(TOTAL_LINE, "expected 4139140, found 3115831")]}
+    assert failures(result.stdout) == {
+        ("小计", "row_sum"): [(TOTAL_LINE, "expected 4139140, found 3115831")]
+    }
 
 
 def test_altered_total_cell_fails_on_the_total_row(tmp_path: Path) -> None:
-    result = run("validate", altered(tmp_path, TOTAL_LINE, "电话预约", "1379554"), "--schema", SCHEMA, "--format", "json")
+    result = run(
+        "validate",
+        altered(tmp_path, TOTAL_LINE, "电话预约", "1379554"),
+        "--schema",
+        SCHEMA,
+        "--format",
+        "json",
+    )
     assert result.exit_code == 1
     assert failures(result.stdout) == {
         ("电话预约", "column_total"): [(TOTAL_LINE, "expected 1379553, found 1379554")],
@@ -91,7 +116,14 @@ def test_altered_total_cell_fails_on_the_total_row(tmp_path: Path) -> None:
 
 def test_altered_channel_cell_fails_on_its_row_and_the_total(tmp_path: Path) -> None:
     # Its row no longer adds up, nor does its column: both are reported, each with what it expected.
-    result = run("validate", altered(tmp_path, 2, "12320在线预约", "77231"), "--schema", SCHEMA, "--format", "json")
+    result = run(
+        "validate",
+        altered(tmp_path, 2, "12320在线预约", "77231"),
+        "--schema",
+        SCHEMA,
+        "--format",
+        "json",
+    )
     assert result.exit_code == 1
     assert failures(result.stdout) == {
         ("小计", "row_sum"): [(2, "expected 1922698, found 1922697")],
@@ -101,10 +133,17 @@ def test_altered_channel_cell_fails_on_its_row_and_the_total(tmp_path: Path) -> 
 
 @pytest.mark.parametrize(
     ("value", "check"),
-    [("-5", "greater_than_or_equal_to"), ("2.5", "whole_number"), ("", "required"), ("12,000", "number_format")],
+    [
+        ("-5", "greater_than_or_equal_to"),
+        ("2.5", "whole_number"),
+        ("", "required"),
+        ("12,000", "number_format"),
+    ],
 )
 def test_counts_are_whole_and_not_negative(tmp_path: Path, value: str, check: str) -> None:
-    result = run("validate", altered(tmp_path, 10, "诊间预约", value), "--schema", SCHEMA, "--format", "json")
+    result = run(
+        "validate", altered(tmp_path, 10, "诊间预约", value), "--schema", SCHEMA, "--format", "json"
+    )
     assert result.exit_code == 1
     assert ("诊间预约", check) in failures(result.stdout)
 
@@ -119,6 +158,10 @@ def test_failures_file_and_table_name_the_line(tmp_path: Path) -> None:
     with open(out, encoding="utf-8", newline="") as f:
         written = list(csv.DictReader(f))
     (only,) = written
-    assert only == {"file": str(path), "line": "2", "form": "bookings", "column": "小计", "check": "row_sum"} | {
-        "value": "expected 1922697, found 1922698"
-    }
+    assert only == {
+        "file": str(path),
+        "line": "2",
+        "form": "bookings",
+        "column": "小计",
+        "check": "row_sum",
+    } | {"value": "expected 1922697, found 1922698"}

@@ -25,7 +25,9 @@ def test_record_id_whitespace_includes_unicode_spaces(value: str, ok: bool) -> N
 
 def test_published_codes() -> None:
     # GB 32100's own example, and a code whose check character is 0 after the mod-31 wrap
-    assert gb32100_ok(pd.Series(["91350100M000100Y43", "91350100M000100Y44", None], dtype="str")).tolist() == [True, False, False]
+    assert gb32100_ok(
+        pd.Series(["91350100M000100Y43", "91350100M000100Y44", None], dtype="str")
+    ).tolist() == [True, False, False]
     shape, checksum, birth, odd = id_card_parts(
         pd.Series(["11010519491231002X", "11010519491231002x", "110105194902300021"], dtype="str")
     )
@@ -36,6 +38,12 @@ def test_published_codes() -> None:
 
 
 def test_id_card_parts_of_no_id_numbers() -> None:
-    parts = id_card_parts(pd.Series(["123", None, "一二三四五六"], dtype="str"))  # 18 bytes, not digits
-    assert parts.shape.tolist() == [False, False, False] and parts.checksum.tolist() == [False, False, False]
+    parts = id_card_parts(
+        pd.Series(["123", None, "一二三四五六"], dtype="str")
+    )  # 18 bytes, not digits
+    assert parts.shape.tolist() == [False, False, False] and parts.checksum.tolist() == [
+        False,
+        False,
+        False,
+    ]
     assert id_card_parts(pd.Series([], dtype="str")).shape.tolist() == []

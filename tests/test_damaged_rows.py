@@ -34,7 +34,10 @@ EXPECTED_DAMAGE = {
     15: "unterminated_quote",  # a quote opened on the last line
 }
 ROWS, VALID_ROWS = 13, 8
-FIXTURES = ["outpatient_visit_damaged.csv", "outpatient_visit_damaged_crlf.csv"]  # the second: GB18030, CRLF
+FIXTURES = [
+    "outpatient_visit_damaged.csv",
+    "outpatient_visit_damaged_crlf.csv",
+]  # the second: GB18030, CRLF
 
 
 def visit(n: int, **changes: str) -> list[str]:
@@ -86,7 +89,9 @@ def test_damaged_corpus_validate(name: str, tmp_path: Path) -> None:
     checks = {c["check"]: c for f in document["forms"] for c in f["checks"]}
     assert checks["field_count"]["rows"] == 2 and checks["unterminated_quote"]["rows"] == 2
     details = " ".join(e["value"] for c in checks.values() for e in c["examples"])
-    assert "14 fields" in details and "9 fields" in details and "NUL" in details and "quote" in details
+    assert (
+        "14 fields" in details and "9 fields" in details and "NUL" in details and "quote" in details
+    )
 
 
 @pytest.mark.parametrize("name", FIXTURES)
@@ -100,7 +105,11 @@ def test_damaged_corpus_audit(name: str) -> None:
     assert institution["records"] == ROWS
     assert institution["valid_records"] == VALID_ROWS
     checks = {(c["column"], c["check"]): c["failures"] for c in document["checks"]}
-    assert checks == {("(row)", "field_count"): 2, ("(row)", "nul_byte"): 1, ("(row)", "unterminated_quote"): 2}
+    assert checks == {
+        ("(row)", "field_count"): 2,
+        ("(row)", "nul_byte"): 1,
+        ("(row)", "unterminated_quote"): 2,
+    }
 
 
 def test_damaged_corpus_table_names_file_and_line(monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -122,7 +131,13 @@ def test_damaged_rows_read_directly() -> None:
 @pytest.mark.parametrize("chunk_size", [1, 2, 5])
 def test_damaged_corpus_chunked(chunk_size: int, tmp_path: Path) -> None:
     _, whole = validate_json(str(DAMAGED / FIXTURES[0]), "--failures", str(tmp_path / "a.csv"))
-    _, chunked = validate_json(str(DAMAGED / FIXTURES[0]), "--chunk-size", str(chunk_size), "--failures", str(tmp_path / "b.csv"))
+    _, chunked = validate_json(
+        str(DAMAGED / FIXTURES[0]),
+        "--chunk-size",
+        str(chunk_size),
+        "--failures",
+        str(tmp_path / "b.csv"),
+    )
     assert (chunked["rows"], chunked["invalid_rows"]) == (whole["rows"], whole["invalid_rows"])
     assert failures_by_line(tmp_path / "a.csv") == failures_by_line(tmp_path / "b.csv")
 
@@ -142,9 +157,13 @@ def test_ten_megabyte_field(tmp_path: Path) -> None:
     path = tmp_path / "outpatient_visit_huge.csv"
     path.write_text(csv_text(rows), encoding="utf-8")
     failures = tmp_path / "failures.csv"
-    result = runner.invoke(app, ["validate", str(path), "--format", "json", "--failures", str(failures)])
+    result = runner.invoke(
+        app, ["validate", str(path), "--format", "json", "--failures", str(failures)]
+    )
     assert result.exit_code == 1, result.stderr
-    assert len(result.stdout) < 100_000 and failures.stat().st_size < 100_000  # the value is never echoed
+    assert (
+        len(result.stdout) < 100_000 and failures.stat().st_size < 100_000
+    )  # the value is never echoed
     document = json.loads(result.stdout)
     assert (document["rows"], document["invalid_rows"]) == (20, 1)
     assert failures_by_line(failures) == {9: {"(row)/value_too_long"}}
@@ -157,7 +176,9 @@ def test_ten_megabyte_field(tmp_path: Path) -> None:
 def test_ten_megabyte_unquoted_line_without_newline(tmp_path: Path) -> None:
     rows = [visit(n) for n in range(3)]
     path = tmp_path / "outpatient_visit.csv"
-    path.write_text(csv_text(rows) + ",".join(visit(3)) + "Y" * (10 * 1024 * 1024), encoding="utf-8")
+    path.write_text(
+        csv_text(rows) + ",".join(visit(3)) + "Y" * (10 * 1024 * 1024), encoding="utf-8"
+    )
     code, document = validate_json(str(path), "--failures", str(tmp_path / "f.csv"))
     assert code == 1 and (document["rows"], document["invalid_rows"]) == (4, 1)
     assert failures_by_line(tmp_path / "f.csv") == {5: {"(row)/value_too_long"}}
@@ -176,7 +197,9 @@ def test_unterminated_quote_on_the_first_row_hides_nothing(tmp_path: Path) -> No
 
 def test_every_row_damaged_is_still_judged(tmp_path: Path) -> None:
     path = tmp_path / "outpatient_visit.csv"
-    path.write_text(",".join(COLUMNS) + "\n" + "".join(f"a,b,c{n}\n" for n in range(30)), encoding="utf-8")
+    path.write_text(
+        ",".join(COLUMNS) + "\n" + "".join(f"a,b,c{n}\n" for n in range(30)), encoding="utf-8"
+    )
     code, document = validate_json(str(path), "--failures", str(tmp_path / "f.csv"))
     assert code == 1 and (document["rows"], document["invalid_rows"]) == (30, 30)
     assert set(failures_by_line(tmp_path / "f.csv")) == set(range(2, 32))
@@ -192,9 +215,14 @@ def test_blank_lines_are_not_rows(tmp_path: Path) -> None:
 
 def test_damaged_rows_in_a_folder_with_good_files(tmp_path: Path) -> None:
     shutil.copy(DAMAGED / FIXTURES[0], tmp_path / "outpatient_visit_1.csv")
-    (tmp_path / "outpatient_visit_2.csv").write_text(csv_text([visit(n + 100) for n in range(5)]), encoding="utf-8")
+    (tmp_path / "outpatient_visit_2.csv").write_text(
+        csv_text([visit(n + 100) for n in range(5)]), encoding="utf-8"
+    )
     code, document = validate_json(str(tmp_path))
-    assert code == 1 and (document["rows"], document["invalid_rows"]) == (ROWS + 5, ROWS - VALID_ROWS)
+    assert code == 1 and (document["rows"], document["invalid_rows"]) == (
+        ROWS + 5,
+        ROWS - VALID_ROWS,
+    )
 
 
 def test_a_shifted_row_never_makes_up_an_institution(tmp_path: Path) -> None:
@@ -205,7 +233,10 @@ def test_a_shifted_row_never_makes_up_an_institution(tmp_path: Path) -> None:
     row = dict(zip(COLUMNS, good))
     line = ",".join(["王", "芳", *[row[c] for c in header[1:]]])
     path = tmp_path / "outpatient_visit.csv"
-    path.write_text(",".join(header) + "\n" + ",".join(row[c] for c in header) + "\n" + line + "\n", encoding="utf-8")
+    path.write_text(
+        ",".join(header) + "\n" + ",".join(row[c] for c in header) + "\n" + line + "\n",
+        encoding="utf-8",
+    )
     result = runner.invoke(app, ["audit", str(path), "--format", "json"])
     codes = sorted(i["org_code"] for i in json.loads(result.stdout)["institutions"])
     assert codes == sorted([ORG, "(missing)"])

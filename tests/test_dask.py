@@ -54,9 +54,15 @@ def _corrections(rows: list[dict[str, str]], rng: random.Random, tie: bool) -> l
     """Re-uploads of some records: later, or at the very same upload_time (a tie), valid or not."""
     again = []
     for row in rng.sample(rows, len(rows) // 10):
-        fixed = dict(row, sex_code=rng.choice(["1", "7"])) if "sex_code" in row else dict(row, patient_id=rng.choice(["P1", ""]))
+        fixed = (
+            dict(row, sex_code=rng.choice(["1", "7"]))
+            if "sex_code" in row
+            else dict(row, patient_id=rng.choice(["P1", ""]))
+        )
         if not tie:
-            fixed["upload_time"] = (datetime(2022, 4, 3) + timedelta(minutes=rng.randrange(600))).strftime(TIME_FORMAT)
+            fixed["upload_time"] = (
+                datetime(2022, 4, 3) + timedelta(minutes=rng.randrange(600))
+            ).strftime(TIME_FORMAT)
         again.append(fixed)
     return again
 
@@ -66,15 +72,24 @@ def batch(tmp_path_factory: pytest.TempPathFactory) -> Path:
     rng = random.Random(7)
     root = tmp_path_factory.mktemp("batch")
     visits = _rows("outpatient_visit", 3000, rng, "V")
-    write_csv(root / "outpatient_visit-part1.csv", visits[:2000] + _corrections(visits[:2000], rng, tie=True))
-    write_csv(root / "outpatient_visit-part2.csv.gz", visits[2000:] + _corrections(visits, rng, tie=True))
+    write_csv(
+        root / "outpatient_visit-part1.csv",
+        visits[:2000] + _corrections(visits[:2000], rng, tie=True),
+    )
+    write_csv(
+        root / "outpatient_visit-part2.csv.gz", visits[2000:] + _corrections(visits, rng, tie=True)
+    )
     # one big file (cut in byte ranges with --partitions): corrections far from their first upload
     labs = _rows("lab_report", 6000, rng, "L")
     labs += _corrections(labs, rng, tie=True) + _corrections(labs, rng, tie=False)
     text = csv_text(labs, newline="\r\n") + ",,,,,,,,\r\n \r\n" + "damaged,row\r\n"
     (root / "lab_report.csv").write_text(text, encoding="utf-8")
     discharges = _rows("inpatient_discharge", 800, rng, "D")
-    write_csv(root / "sub" / "inpatient_discharge.csv", discharges + _corrections(discharges, rng, False), encoding="gb18030")
+    write_csv(
+        root / "sub" / "inpatient_discharge.csv",
+        discharges + _corrections(discharges, rng, False),
+        encoding="gb18030",
+    )
     write_parquet(root / "inpatient_admission.parquet", _rows("inpatient_admission", 700, rng, "A"))
     write_csv(root / "health_record_2022.csv", _rows("health_record", 500, rng, "H"))
     (root / "notes.csv").write_text("a,b\n1,2\n", encoding="utf-8")
@@ -89,12 +104,16 @@ def batch(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def scheduler() -> Iterator[str]:
     pytest.importorskip("dask.dataframe")
     distributed = pytest.importorskip("distributed")
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
         yield cluster.scheduler_address
 
 
 def _audit(*args: str) -> dict:
-    result = CliRunner().invoke(app, ["audit", *args, "--format", "json", "--fail-on", "never"], env=CLI_ENV)
+    result = CliRunner().invoke(
+        app, ["audit", *args, "--format", "json", "--fail-on", "never"], env=CLI_ENV
+    )
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout)
 
@@ -108,16 +127,20 @@ def _audit(*args: str) -> dict:
     ],
     ids=["plain", "period-window", "district"],
 )
-def test_dask_engine_equals_pandas_engine(batch: Path, scheduler: str, options: list[str], monkeypatch) -> None:
+def test_dask_engine_equals_pandas_engine(
+    batch: Path, scheduler: str, options: list[str], monkeypatch
+) -> None:
     from nj_audit.engines import dask_engine
 
-    monkeypatch.setattr(dask_engine, "MIN_PIECE_BYTES", 16 * 1024)  # cut the 0.8 MB lab_report.csv in 5
+    monkeypatch.setattr(
+        dask_engine, "MIN_PIECE_BYTES", 16 * 1024
+    )  # cut the 0.8 MB lab_report.csv in 5
     registry = batch.parent / f"{batch.name}-registry.csv"
     common = [str(batch), "--registry", str(registry), *options]
     expected = _audit(*common)
-    assert {"outpatient_visit", "lab_report", "inpatient_discharge"} <= set(expected["institutions"][0]["forms"]) or (
-        "--by" in options
-    )
+    assert {"outpatient_visit", "lab_report", "inpatient_discharge"} <= set(
+        expected["institutions"][0]["forms"]
+    ) or ("--by" in options)
     for extra in ([], ["--partitions", "5"]):
         assert _audit(*common, "--engine", "dask", "--scheduler", scheduler, *extra) == expected
 
@@ -151,7 +174,9 @@ def test_missing_dask_is_a_usage_error(batch: Path, monkeypatch) -> None:
 
     monkeypatch.setitem(sys.modules, "dask", None)
     monkeypatch.setitem(sys.modules, "dask.bag", None)
-    with pytest.raises(UsageError, match=re.escape("install the dask extra: pip install 'nj-audit[dask]'")):
+    with pytest.raises(
+        UsageError, match=re.escape("install the dask extra: pip install 'nj-audit[dask]'")
+    ):
         run_audit_dask([batch], policy=Policy())
     result = CliRunner().invoke(app, ["audit", str(batch), "--engine", "dask"], env=CLI_ENV)
     assert result.exit_code == 2

@@ -10,7 +10,14 @@ from typer.testing import CliRunner
 from nj_audit.cli import app
 
 README = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
-COMMANDS = [["validate"], ["audit"], ["rank"], ["schemas", "list"], ["schemas", "show"], ["samples", "generate"]]
+COMMANDS = [
+    ["validate"],
+    ["audit"],
+    ["rank"],
+    ["schemas", "list"],
+    ["schemas", "show"],
+    ["samples", "generate"],
+]
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=" ".join)

@@ -36,11 +36,24 @@ from rows import ID_CARD, ORG_CODE, SPEC_COLUMNS, valid_row, write_csv
 
 
 def test_same_text_same_hash_wherever_it_is() -> None:
-    texts = ["MZ1", "", None, "MZ1", "长字符串😀", "x" * 100, "abcdefgh", "abcdefgh\x00", "MZ10", "MZ1 "]
+    texts = [
+        "MZ1",
+        "",
+        None,
+        "MZ1",
+        "长字符串😀",
+        "x" * 100,
+        "abcdefgh",
+        "abcdefgh\x00",
+        "MZ10",
+        "MZ1 ",
+    ]
     hashes = text_hashes(pa.array(texts))
     assert hashes[0] == hashes[3] and hashes[1] == hashes[2]  # missing hashes as ""
     assert len(set(hashes.tolist())) == len(texts) - 2
-    assert (text_hashes(pa.array(texts).slice(3)) == hashes[3:]).all()  # a slice (offset into buffers)
+    assert (
+        text_hashes(pa.array(texts).slice(3)) == hashes[3:]
+    ).all()  # a slice (offset into buffers)
     assert (text_hashes(pa.chunked_array([texts[:4], texts[4:]])) == hashes).all()
     assert (text_hashes(pa.array(texts, pa.large_string())) == hashes).all()
     assert len(text_hashes(pa.array([], pa.string()))) == 0
@@ -50,13 +63,17 @@ def test_same_text_same_hash_wherever_it_is() -> None:
 @given(st.lists(st.text(max_size=40), min_size=1, max_size=60))
 def test_hash_depends_on_the_text_alone(texts: list[str]) -> None:
     hashes = text_hashes(pa.array(texts)).tolist()
-    alone = [int(text_hashes(pa.array([t]))[0]) for t in texts]  # one length per call: the other grouping
+    alone = [
+        int(text_hashes(pa.array([t]))[0]) for t in texts
+    ]  # one length per call: the other grouping
     assert hashes == alone
     assert len(set(hashes)) == len(set(texts))
 
 
 def test_a_million_record_ids_do_not_collide() -> None:
-    ids = pa.array([f"MZ2022{n:012d}" for n in range(1_000_000)] + [f"R{n}" for n in range(100_000)])
+    ids = pa.array(
+        [f"MZ2022{n:012d}" for n in range(1_000_000)] + [f"R{n}" for n in range(100_000)]
+    )
     assert len(np.unique(text_hashes(ids))) == len(ids)
 
 
@@ -71,7 +88,9 @@ def test_repeated_keys_is_duplicated_keep_false(keys: list[int]) -> None:
 # -- times ---------------------------------------------------------------------------------------------
 
 
-def _value_by_value(series: pd.Series, date_only: bool, monkeypatch: pytest.MonkeyPatch) -> tuple[pd.Series, np.ndarray]:
+def _value_by_value(
+    series: pd.Series, date_only: bool, monkeypatch: pytest.MonkeyPatch
+) -> tuple[pd.Series, np.ndarray]:
     with monkeypatch.context() as patch:
         patch.setattr(values, "_parse_uniform", lambda text, width: None)
         return parse_times(series, date_only)
@@ -88,7 +107,13 @@ TIMES = st.builds(
     st.integers(0, 60),
 )
 ODD_TIMES = st.sampled_from(
-    ["2022-01-01 00:00", "2022-01-01 000000.1", "2022-01-01 00+08:00", "+022-01-01 00:00:00", "2022/01/01 00:00:00"]
+    [
+        "2022-01-01 00:00",
+        "2022-01-01 000000.1",
+        "2022-01-01 00+08:00",
+        "+022-01-01 00:00:00",
+        "2022/01/01 00:00:00",
+    ]
 )
 
 
@@ -115,7 +140,12 @@ def test_dates_in_one_pass_equal_value_by_value(texts: list[str | None]) -> None
 def test_the_one_pass_is_taken_for_the_common_layout() -> None:
     text = pa.array(["2022-03-01 10:00:00", None, "2024-02-29T23:59:59"])
     assert values._parse_uniform(text, 19) is not None
-    for odd in ("2022-02-29 00:00:00", "2022-03-01 10:00", "1600-01-01 00:00:00", "2022-03-01 10:00:00+08:00"):
+    for odd in (
+        "2022-02-29 00:00:00",
+        "2022-03-01 10:00",
+        "1600-01-01 00:00:00",
+        "2022-03-01 10:00:00+08:00",
+    ):
         assert values._parse_uniform(pa.array(["2022-03-01 10:00:00", odd]), 19) is None
 
 
@@ -132,13 +162,20 @@ def _outpatient_chunk(rows: int) -> Chunk:
         "visit_type": ["1", "2", "9"],
         "dept_code": ["0101", "X" * 21, None],
         "diagnosis_code": ["J06.900", "j06", "I10.x00x002", None],
-        "record_id": ["R1", "R 1", None, "R" * 65],  # encoded for no_whitespace; str_length runs on the distinct values too
+        "record_id": [
+            "R1",
+            "R 1",
+            None,
+            "R" * 65,
+        ],  # encoded for no_whitespace; str_length runs on the distinct values too
         "id_card": [ID_CARD, ID_CARD[:-1] + "0", None, "123"],
     }
     columns = {}
     for name in SPEC_COLUMNS["outpatient_visit"]:
         options = variants.get(name, [base[name]])
-        pick = [0 if n % 4 == 0 else (n * 7 + len(name)) % len(options) for n in range(rows)]  # every 4th row valid
+        pick = [
+            0 if n % 4 == 0 else (n * 7 + len(name)) % len(options) for n in range(rows)
+        ]  # every 4th row valid
         columns[name] = pd.Series([options[k] for k in pick], dtype="str")
     return Chunk(pd.DataFrame(columns), np.arange(rows, dtype=np.int64) + 2)
 
@@ -147,7 +184,11 @@ def test_checks_on_distinct_values_equal_checks_on_every_row() -> None:
     spec = load_schema("outpatient_visit")
     chunk = _outpatient_chunk(20_000)
     typed = type_frame(chunk.frame, spec)
-    assert set(typed.distinct) == {"org_code", "diagnosis_code", "record_id"}  # repeating, with costly checks
+    assert set(typed.distinct) == {
+        "org_code",
+        "diagnosis_code",
+        "record_id",
+    }  # repeating, with costly checks
     fast = judge(chunk, spec, typed)
     plain = judge(chunk, spec, TypedChunk(typed.frame, typed.failures))  # no encodings: every row
 
@@ -164,22 +205,31 @@ def test_distinct_values_of_columns_in_several_arrow_chunks() -> None:
     spec = load_schema("outpatient_visit")
     frame = _outpatient_chunk(30_000).frame
     table = pa.Table.from_pandas(frame, preserve_index=False)
-    pieces = pa.Table.from_batches([b for k in range(3) for b in table.slice(k * 10_000, 10_000).to_batches()])
+    pieces = pa.Table.from_batches(
+        [b for k in range(3) for b in table.slice(k * 10_000, 10_000).to_batches()]
+    )
     chunked = pieces.to_pandas().astype(dict.fromkeys(frame.columns, "str"))
     assert chunked["org_code"].array._pa_array.num_chunks == 3
     chunk = Chunk(chunked, np.arange(len(chunked)) + 2)
     typed = type_frame(chunked, spec)
     assert "org_code" in typed.distinct
-    fast, plain = judge(chunk, spec, typed), judge(chunk, spec, TypedChunk(typed.frame, typed.failures))
+    fast, plain = (
+        judge(chunk, spec, typed),
+        judge(chunk, spec, TypedChunk(typed.frame, typed.failures)),
+    )
     assert {(f.column, f.check): f.rows.tolist() for f in fast.failures} == {
         (f.column, f.check): f.rows.tolist() for f in plain.failures
     }
 
 
-def test_builtin_checks_on_whole_columns_equal_checks_on_present_values(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_builtin_checks_on_whole_columns_equal_checks_on_present_values(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     spec = load_schema("outpatient_visit")
     chunk = _outpatient_chunk(2_000)
-    chunk.frame["name"] = pd.Series([None, "王芳", "X" * 31, ""] * 500, dtype="str")  # str_length, missing values
+    chunk.frame["name"] = pd.Series(
+        [None, "王芳", "X" * 31, ""] * 500, dtype="str"
+    )  # str_length, missing values
     chunk.frame["visit_type"] = pd.Series([None, "1", "7", "2"] * 500, dtype="str")  # isin
     whole = judge(chunk, spec)
     monkeypatch.setattr(validation, "NA_TOLERANT_BUILTINS", frozenset())
@@ -191,7 +241,9 @@ def test_builtin_checks_on_whole_columns_equal_checks_on_present_values(monkeypa
 
 
 @pytest.mark.parametrize("with_missing", [True, False])
-def test_institutions_from_the_encoding_equal_institutions_counted_plainly(with_missing: bool) -> None:
+def test_institutions_from_the_encoding_equal_institutions_counted_plainly(
+    with_missing: bool,
+) -> None:
     spec = load_schema("outpatient_visit")
     chunk = _outpatient_chunk(20_000)
     if not with_missing:
@@ -219,12 +271,24 @@ def test_a_column_of_ids_is_not_encoded() -> None:
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.lists(st.one_of(st.none(), st.text(alphabet="aZ9_-王\t\n\x0b\x0c\r \u3000\u00a0\u2003\u200b\u2028é", max_size=6))))
+@given(
+    st.lists(
+        st.one_of(
+            st.none(),
+            st.text(alphabet="aZ9_-王\t\n\x0b\x0c\r \u3000\u00a0\u2003\u200b\u2028é", max_size=6),
+        )
+    )
+)
 def test_whitespace_check_equals_the_regex(texts: list[str | None]) -> None:
     series = pd.Series(texts, dtype="str")
     present = series.notna().to_numpy()
-    regex = ~series.str.contains(r"[\t\n\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]", regex=True)
-    assert (no_whitespace(series).to_numpy()[present] == regex.to_numpy(dtype=bool, na_value=True)[present]).all()
+    regex = ~series.str.contains(
+        r"[\t\n\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]", regex=True
+    )
+    assert (
+        no_whitespace(series).to_numpy()[present]
+        == regex.to_numpy(dtype=bool, na_value=True)[present]
+    ).all()
 
 
 # -- cutting blocks ------------------------------------------------------------------------------------
@@ -240,7 +304,9 @@ def _read_all(path: Path) -> tuple[pd.DataFrame, list[int], dict[int, tuple[str,
     return pd.concat(frames, ignore_index=True), lines, damage
 
 
-def test_small_blocks_with_and_without_quotes_read_the_same(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_small_blocks_with_and_without_quotes_read_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     rows = [valid_row("outpatient_visit", record_id=f"R{n}") for n in range(400)]
     rows[150]["name"] = "王\n芳"  # a quoted newline well after the first blocks
     rows[151]["dept_code"] = '01,"02"'
@@ -257,15 +323,21 @@ def test_small_blocks_with_and_without_quotes_read_the_same(tmp_path: Path, monk
 
 
 @pytest.mark.parametrize("damage", ["stray_quote", "long_quoted_value"])
-def test_blocks_cut_inside_quotes_read_the_same(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, damage: str) -> None:
+def test_blocks_cut_inside_quotes_read_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, damage: str
+) -> None:
     rows = [valid_row("outpatient_visit", record_id=f"R{n}") for n in range(300)]
     if damage == "long_quoted_value":
-        rows[120]["name"] = "\n".join(["王"] * 150)  # more lines inside quotes than the cut steps back over
+        rows[120]["name"] = "\n".join(
+            ["王"] * 150
+        )  # more lines inside quotes than the cut steps back over
     path = tmp_path / "outpatient_visit.csv"
     write_csv(path, rows)
     if damage == "stray_quote":
         lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
-        lines[3] = lines[3].replace("张三", '"张三')  # never closed: every later newline counts as quoted
+        lines[3] = lines[3].replace(
+            "张三", '"张三'
+        )  # never closed: every later newline counts as quoted
         path.write_text("".join(lines), encoding="utf-8")
     whole = _read_all(path)
     monkeypatch.setattr(reading, "BLOCK_BYTES", 1000)

@@ -24,12 +24,16 @@ COLUMNS = list(SPEC_COLUMNS["outpatient_visit"])
 HEADER = (",".join(COLUMNS) + "\n").encode()
 ORGS = [f"1232010046600000{n}" + gb32100_check_char(f"1232010046600000{n}") for n in range(3)]
 GOOD = visit(0, org_code=ORGS[0], record_id="R1", patient_id="P1")
-SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
+SETTINGS = settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True
+)
 
 
 def check_run(result, allowed: tuple[int, ...] = (0, 1, 2)) -> None:  # type: ignore[no-untyped-def]
     assert result.exit_code in allowed, (result.exit_code, result.stderr, repr(result.exception))
-    assert isinstance(result.exception, SystemExit) or result.exception is None, repr(result.exception)
+    assert isinstance(result.exception, SystemExit) or result.exception is None, repr(
+        result.exception
+    )
     assert "Traceback" not in result.stderr
     if result.exit_code == 2:
         lines = result.stderr.strip().splitlines()
@@ -46,20 +50,41 @@ def run_both(path: Path) -> None:
 
 junk = st.binary(max_size=600)
 csvish = st.lists(
-    st.sampled_from([b",", b'"', b"\n", b"\r\n", b"\r", b"\x00", b" ", b"\xef\xbb\xbf", b"\xd5\xc5", b"\xff", b"x", b"1"]),
+    st.sampled_from(
+        [
+            b",",
+            b'"',
+            b"\n",
+            b"\r\n",
+            b"\r",
+            b"\x00",
+            b" ",
+            b"\xef\xbb\xbf",
+            b"\xd5\xc5",
+            b"\xff",
+            b"x",
+            b"1",
+        ]
+    ),
     max_size=80,
 ).map(b"".join)
 
 
 @SETTINGS
-@given(body=st.one_of(junk, csvish), with_header=st.booleans(), suffix=st.sampled_from([".csv", ".csv.gz", ".parquet"]))
+@given(
+    body=st.one_of(junk, csvish),
+    with_header=st.booleans(),
+    suffix=st.sampled_from([".csv", ".csv.gz", ".parquet"]),
+)
 def test_arbitrary_bytes(body: bytes, with_header: bool, suffix: str) -> None:
     import gzip
 
     data = (HEADER + body) if with_header else body
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / f"outpatient_visit{suffix}"
-        path.write_bytes(gzip.compress(data, mtime=0) if suffix == ".csv.gz" and with_header else data)
+        path.write_bytes(
+            gzip.compress(data, mtime=0) if suffix == ".csv.gz" and with_header else data
+        )
         run_both(path)
 
 
@@ -107,8 +132,14 @@ def visit_rows(draw) -> list[list[str]]:  # type: ignore[no-untyped-def]
         row = [draw(cells(column)) for column in COLUMNS]
         org = draw(st.sampled_from([*ORGS, "", "bad-org"]))
         row[0] = row[0] if row[0] else org
-        row[1] = row[1] if row[1] else draw(st.sampled_from([f"R{n}", f"R{n % 3}", ""]))  # some corrections
-        row[3] = draw(st.sampled_from([row[3], "2022-03-01 09:00:00", "2022-03-05 09:00:00", "2022-03-01 07:00:00"]))
+        row[1] = (
+            row[1] if row[1] else draw(st.sampled_from([f"R{n}", f"R{n % 3}", ""]))
+        )  # some corrections
+        row[3] = draw(
+            st.sampled_from(
+                [row[3], "2022-03-01 09:00:00", "2022-03-05 09:00:00", "2022-03-01 07:00:00"]
+            )
+        )
         rows.append(row)
     return rows
 
@@ -122,13 +153,19 @@ def write_csv(path: Path, rows: list[list[str]], encoding: str, newline: str) ->
 
 
 def audit_document(path: Path, *extra: str) -> dict:
-    result = runner.invoke(app, ["audit", str(path), "--format", "json", "--fail-on", "never", "--quiet", *extra])
+    result = runner.invoke(
+        app, ["audit", str(path), "--format", "json", "--fail-on", "never", "--quiet", *extra]
+    )
     check_run(result, (0,))
     return json.loads(result.stdout)
 
 
 @SETTINGS
-@given(rows=visit_rows(), encoding=st.sampled_from(["utf-8", "utf-8-sig", "gb18030"]), newline=st.sampled_from(["\n", "\r\n"]))
+@given(
+    rows=visit_rows(),
+    encoding=st.sampled_from(["utf-8", "utf-8-sig", "gb18030"]),
+    newline=st.sampled_from(["\n", "\r\n"]),
+)
 def test_valid_shaped_files(rows: list[list[str]], encoding: str, newline: str) -> None:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "outpatient_visit.csv"
@@ -144,13 +181,24 @@ def test_valid_shaped_files(rows: list[list[str]], encoding: str, newline: str) 
         whole = audit_document(path)
         rows_seen = 0
         for institution in whole["institutions"]:
-            assert 0 <= institution["valid_records"] <= institution["records"] <= institution["rows_uploaded"]
+            assert (
+                0
+                <= institution["valid_records"]
+                <= institution["records"]
+                <= institution["rows_uploaded"]
+            )
             rows_seen += institution["rows_uploaded"]
             for key in ("valid_ratio", "upload_day_ratio", "outpatient_rate", "discharge_rate"):
                 value = institution[key]
                 assert value is None or 0.0 <= value <= 1.0, (key, value)
             for form in institution["forms"].values():
-                assert 0 <= form["realtime_records"] <= form["valid_records"] <= form["records"] <= form["rows"]
+                assert (
+                    0
+                    <= form["realtime_records"]
+                    <= form["valid_records"]
+                    <= form["records"]
+                    <= form["rows"]
+                )
                 assert form["rate"] is None or 0.0 <= form["rate"] <= 1.0
         assert rows_seen == not_blank
 
@@ -179,7 +227,9 @@ def test_one_damaged_line_hides_nothing(count: int, data: st.DataObject, damage:
         path = Path(folder) / "outpatient_visit.csv"
         path.write_text(",".join(COLUMNS) + "\n" + "\n".join(lines) + "\n", encoding="utf-8")
         failures = Path(folder) / "failures.csv"
-        result = runner.invoke(app, ["validate", str(path), "--format", "json", "--failures", str(failures)])
+        result = runner.invoke(
+            app, ["validate", str(path), "--format", "json", "--failures", str(failures)]
+        )
         check_run(result, (0, 1))
         report = json.loads(result.stdout)
         assert report["rows"] == count

@@ -52,12 +52,19 @@ def judged(path: Path) -> tuple[np.ndarray, list[str]]:
         valid.append(verdict.valid)
         for failure in verdict.failures:
             rows = chunk.frame.iloc[failure.rows[:2]].to_dict("records")
-            problems.append(f"{path.name}: {failure.column} {failure.check} ({failure.message}) x{len(failure.rows)}: {rows}")
+            problems.append(
+                f"{path.name}: {failure.column} {failure.check} ({failure.message}) x{len(failure.rows)}: {rows}"
+            )
     return np.concatenate(valid), problems
 
 
 def frame(batch: GeneratedBatch, form: str) -> pd.DataFrame:
-    parts = [chunk.frame for path in batch.files if form_from_filename(path) == form for chunk in read_chunks(path)]
+    parts = [
+        chunk.frame
+        for path in batch.files
+        if form_from_filename(path) == form
+        for chunk in read_chunks(path)
+    ]
     return pd.concat(parts, ignore_index=True)
 
 
@@ -68,13 +75,17 @@ def batch(tmp_path_factory: pytest.TempPathFactory) -> GeneratedBatch:
 
 @pytest.fixture(scope="module")
 def clean(tmp_path_factory: pytest.TempPathFactory) -> GeneratedBatch:
-    return generate_batch(tmp_path_factory.mktemp("clean"), institutions=40, rows=40_000, seed=3, invalid_share=0)
+    return generate_batch(
+        tmp_path_factory.mktemp("clean"), institutions=40, rows=40_000, seed=3, invalid_share=0
+    )
 
 
 def test_same_seed_same_bytes_other_seed_other_bytes(tmp_path: Path) -> None:
     def contents(folder: Path, seed: int) -> dict[str, bytes]:
         made = generate_batch(folder, institutions=5, rows=3_000, seed=seed)
-        return {str(p.relative_to(folder)): p.read_bytes() for p in sorted([*made.files, made.registry])}
+        return {
+            str(p.relative_to(folder)): p.read_bytes() for p in sorted([*made.files, made.registry])
+        }
 
     first = contents(tmp_path / "a", 1)
     assert first == contents(tmp_path / "b", 1)
@@ -111,7 +122,9 @@ def test_org_codes_and_registry(batch: GeneratedBatch) -> None:
     codes = pd.Series([p.org_code for p in batch.institutions], dtype="str")
     assert gb32100_ok(codes).all()
     assert codes.is_unique
-    in_files = pd.concat([frame(batch, form).org_code for form in ("outpatient_visit", "health_record")])
+    in_files = pd.concat(
+        [frame(batch, form).org_code for form in ("outpatient_visit", "health_record")]
+    )
     assert set(in_files) <= set(codes)
     with open(batch.registry, encoding="utf-8", newline="") as handle:
         registry = list(csv.DictReader(handle))
@@ -120,7 +133,9 @@ def test_org_codes_and_registry(batch: GeneratedBatch) -> None:
     assert registered == {p.org_code for p in batch.institutions if p.registered}
     assert len(registered) == len(batch.institutions) - 1
     names = [row["name"] for row in registry]
-    assert all(name.endswith(("医院", "研究所", "服务中心", "防治院", "保健院")) for name in names), names
+    assert all(
+        name.endswith(("医院", "研究所", "服务中心", "防治院", "保健院")) for name in names
+    ), names
 
 
 def test_id_numbers_agree_with_birth_date_and_sex(clean: GeneratedBatch) -> None:

@@ -63,9 +63,21 @@ def assert_one_error_line(result, *names: str) -> str:  # type: ignore[no-untype
 CORPUS = [
     # (id, arguments after the command, text the one line must hold)
     ("empty file", ["outpatient_visit_empty.csv"], ["outpatient_visit_empty.csv", "empty"]),
-    ("binary junk", ["outpatient_visit_binary_junk.csv"], ["outpatient_visit_binary_junk.csv", "binary"]),
-    ("truncated gz", ["outpatient_visit_truncated.csv.gz"], ["outpatient_visit_truncated.csv.gz", "truncated"]),
-    ("corrupt parquet", ["outpatient_visit_corrupt.parquet"], ["outpatient_visit_corrupt.parquet", "Parquet"]),
+    (
+        "binary junk",
+        ["outpatient_visit_binary_junk.csv"],
+        ["outpatient_visit_binary_junk.csv", "binary"],
+    ),
+    (
+        "truncated gz",
+        ["outpatient_visit_truncated.csv.gz"],
+        ["outpatient_visit_truncated.csv.gz", "truncated"],
+    ),
+    (
+        "corrupt parquet",
+        ["outpatient_visit_corrupt.parquet"],
+        ["outpatient_visit_corrupt.parquet", "Parquet"],
+    ),
     (
         "undecodable under --encoding",
         ["outpatient_visit_gb18030.csv", "--encoding", "utf-8"],
@@ -81,8 +93,16 @@ CORPUS = [
         ["outpatient_visit_duplicate_header.csv"],
         ["outpatient_visit_duplicate_header.csv:1:", "duplicate", "record_id"],
     ),
-    ("header of no column", ["outpatient_visit_foreign_header.csv"], ["outpatient_visit_foreign_header.csv:1:", "no column"]),
-    ("blank first line", ["outpatient_visit_blank_first_line.csv"], ["outpatient_visit_blank_first_line.csv:1:", "header"]),
+    (
+        "header of no column",
+        ["outpatient_visit_foreign_header.csv"],
+        ["outpatient_visit_foreign_header.csv:1:", "no column"],
+    ),
+    (
+        "blank first line",
+        ["outpatient_visit_blank_first_line.csv"],
+        ["outpatient_visit_blank_first_line.csv:1:", "header"],
+    ),
     ("folder with no matching file", ["no_form_folder"], ["no_form_folder", "matches a form"]),
     ("missing path", ["no_such_upload.csv"], ["no_such_upload.csv", "no such file"]),
 ]
@@ -90,7 +110,9 @@ CORPUS = [
 
 @pytest.mark.parametrize("command", ["validate", "audit"])
 @pytest.mark.parametrize(("case", "args", "expected"), CORPUS, ids=[c[0] for c in CORPUS])
-def test_could_not_run_corpus(command: str, case: str, args: list[str], expected: list[str], monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_could_not_run_corpus(
+    command: str, case: str, args: list[str], expected: list[str], monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.chdir(HOSTILE)
     result = runner.invoke(app, [command, *args, "--quiet"])
     assert_one_error_line(result, *expected)
@@ -168,7 +190,9 @@ def test_bad_arguments(option: str, value: str, expected: str, tmp_path: Path) -
 
 def test_ill_typed_policy_keys_in_pyproject(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     path = write_visits(tmp_path / "outpatient_visit.csv", [visit_row(1)])
-    (tmp_path / "pyproject.toml").write_text('[tool.nj-audit]\ncoverage_min_records = "many"\n', encoding="utf-8")
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.nj-audit]\ncoverage_min_records = "many"\n', encoding="utf-8"
+    )
     monkeypatch.chdir(tmp_path)
     result = runner.invoke(app, ["audit", str(path)])
     assert_one_error_line(result, "pyproject.toml", "coverage_min_records")
@@ -176,7 +200,9 @@ def test_ill_typed_policy_keys_in_pyproject(tmp_path: Path, monkeypatch) -> None
 
 def test_header_only_file_is_zero_rows_not_an_error(monkeypatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.chdir(HOSTILE)
-    validated = runner.invoke(app, ["validate", "outpatient_visit_header_only.csv", "--format", "json"])
+    validated = runner.invoke(
+        app, ["validate", "outpatient_visit_header_only.csv", "--format", "json"]
+    )
     assert validated.exit_code == 0, validated.stderr
     assert '"rows": 0' in validated.stdout
     audited = runner.invoke(app, ["audit", "outpatient_visit_header_only.csv", "--format", "json"])
@@ -195,7 +221,11 @@ def test_file_names_with_markup_characters_are_shown_as_they_are(tmp_path: Path)
 
 @pytest.mark.parametrize(
     "name",
-    ["outpatient_visit_binary_junk.csv", "outpatient_visit_truncated.csv.gz", "outpatient_visit_duplicate_header.csv"],
+    [
+        "outpatient_visit_binary_junk.csv",
+        "outpatient_visit_truncated.csv.gz",
+        "outpatient_visit_duplicate_header.csv",
+    ],
 )
 def test_no_traceback_for_real(name: str) -> None:
     """A real process: stderr is the one line, whatever the CliRunner does with exceptions."""
@@ -234,9 +264,23 @@ def test_output_that_would_overwrite_an_input_is_refused(tmp_path: Path) -> None
     registry.write_text(f"org_code,name,district\n{org_code()},某医院,玄武区\n", encoding="utf-8")
     before = snapshot([path, registry])
     for target in (path, registry, tmp_path / "." / "outpatient_visit.csv"):
-        result = runner.invoke(app, ["audit", str(path), "--registry", str(registry), "--format", "csv", "--output", str(target)])
+        result = runner.invoke(
+            app,
+            [
+                "audit",
+                str(path),
+                "--registry",
+                str(registry),
+                "--format",
+                "csv",
+                "--output",
+                str(target),
+            ],
+        )
         assert_one_error_line(result, "overwrite")
-    folder_run = runner.invoke(app, ["audit", str(tmp_path), "--format", "json", "--output", str(path)])
+    folder_run = runner.invoke(
+        app, ["audit", str(tmp_path), "--format", "json", "--output", str(path)]
+    )
     assert_one_error_line(folder_run, "overwrite")
     failures_run = runner.invoke(app, ["validate", str(path), "--failures", str(path)])
     assert_one_error_line(failures_run, "overwrite")
@@ -250,7 +294,9 @@ def test_failures_file_that_would_overwrite_the_schema_is_refused(tmp_path: Path
     schema = tmp_path / "bookings.yaml"
     schema.write_text(schema_path("outpatient_visit").read_text(encoding="utf-8"), encoding="utf-8")
     before = snapshot([path, schema])
-    result = runner.invoke(app, ["validate", str(path), "--schema", str(schema), "--failures", str(schema)])
+    result = runner.invoke(
+        app, ["validate", str(path), "--schema", str(schema), "--failures", str(schema)]
+    )
     assert_one_error_line(result, "overwrite")
     assert snapshot([path, schema]) == before
 
@@ -269,8 +315,20 @@ def test_inputs_are_never_written(tmp_path: Path) -> None:
     out = tmp_path / "out"
     out.mkdir()
     for fmt in ("table", "json", "csv", "markdown", "junit"):
-        args = ["audit", str(uploads), "--registry", str(registry), "--policy", str(policy), "--format", fmt]
-        assert runner.invoke(app, [*args, "--output", str(out / f"audit.{fmt}")]).exit_code in (0, 1)
+        args = [
+            "audit",
+            str(uploads),
+            "--registry",
+            str(registry),
+            "--policy",
+            str(policy),
+            "--format",
+            fmt,
+        ]
+        assert runner.invoke(app, [*args, "--output", str(out / f"audit.{fmt}")]).exit_code in (
+            0,
+            1,
+        )
         assert runner.invoke(app, args).exit_code in (0, 1)
     result = runner.invoke(app, ["validate", str(uploads), "--failures", str(out / "failures.csv")])
     assert result.exit_code == 1, result.stderr
@@ -291,13 +349,25 @@ def test_csv_report_cells_are_neutralised(tmp_path: Path) -> None:
     path = write_visits(tmp_path / "outpatient_visit.csv", rows)
     registry = tmp_path / "registry.csv"
     registry.write_text(
-        "org_code,name,district\n" + "".join(f'"{c.replace(chr(34), chr(34) * 2)}",=cmd|calc,@district\n' for c in codes),
+        "org_code,name,district\n"
+        + "".join(f'"{c.replace(chr(34), chr(34) * 2)}",=cmd|calc,@district\n' for c in codes),
         encoding="utf-8",
     )
     for lang in ("en", "zh"):
         for extra in ([], ["--by", "district"]):
             result = runner.invoke(
-                app, ["audit", str(path), "--registry", str(registry), "--format", "csv", "--lang", lang, *extra]
+                app,
+                [
+                    "audit",
+                    str(path),
+                    "--registry",
+                    str(registry),
+                    "--format",
+                    "csv",
+                    "--lang",
+                    lang,
+                    *extra,
+                ],
             )
             assert result.exit_code in (0, 1), result.stderr
             cells = csv_cells(result.stdout)
@@ -315,7 +385,17 @@ def test_failures_csv_cells_are_neutralised(tmp_path: Path, monkeypatch) -> None
     monkeypatch.chdir(tmp_path)
     write_visits(tmp_path / "=outpatient_visit.csv", rows)
     failures = tmp_path / "failures.csv"
-    result = runner.invoke(app, ["validate", "=outpatient_visit.csv", "--form", "outpatient_visit", "--failures", "failures.csv"])
+    result = runner.invoke(
+        app,
+        [
+            "validate",
+            "=outpatient_visit.csv",
+            "--form",
+            "outpatient_visit",
+            "--failures",
+            "failures.csv",
+        ],
+    )
     assert result.exit_code == 1, result.stderr
     cells = csv_cells(failures.read_text(encoding="utf-8"))
     assert len(cells) > 6 * 4
@@ -338,9 +418,20 @@ def test_times_out_of_range_are_unreadable_not_a_crash(tmp_path: Path) -> None:
 def test_a_reader_that_stops_reading_ends_the_run_quietly(tmp_path: Path) -> None:
     """`nj-audit validate ... --failures /dev/stdout | head`: once head has its lines, the run stops
     with exit 1 and says nothing more (no 'internal error', no traceback)."""
-    path = write_visits(tmp_path / "outpatient_visit.csv", [visit_row(n, sex_code="7") for n in range(20_000)])
+    path = write_visits(
+        tmp_path / "outpatient_visit.csv", [visit_row(n, sex_code="7") for n in range(20_000)]
+    )
     process = subprocess.Popen(
-        [sys.executable, "-m", "nj_audit", "validate", str(path), "--failures", "/dev/stdout", "--quiet"],
+        [
+            sys.executable,
+            "-m",
+            "nj_audit",
+            "validate",
+            str(path),
+            "--failures",
+            "/dev/stdout",
+            "--quiet",
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )

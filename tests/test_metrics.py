@@ -28,7 +28,9 @@ VISIT_COLUMNS = [
 ]  # fmt: skip
 
 
-def visit(record_id: str | None, event: str, upload: str, org: str = ORG, **changes: str) -> dict[str, str]:
+def visit(
+    record_id: str | None, event: str, upload: str, org: str = ORG, **changes: str
+) -> dict[str, str]:
     row = {
         "org_code": org, "record_id": record_id or "", "event_time": event, "upload_time": upload,
         "patient_id": "P1", "id_card": ID_CARD, "name": "张三", "sex_code": "1", "birth_date": "1990-03-07",
@@ -64,7 +66,9 @@ def test_window_edges_are_inclusive(tmp_path: Path) -> None:
     assert form.rate == pytest.approx(2 / 3)
 
 
-@pytest.mark.parametrize(("window", "expected"), [("2h", 1), ("90m", 0), ("1d", 2), ("3600s", 0), ("7200s", 1)])
+@pytest.mark.parametrize(
+    ("window", "expected"), [("2h", 1), ("90m", 0), ("1d", 2), ("3600s", 0), ("7200s", 1)]
+)
 def test_window_option(tmp_path: Path, window: str, expected: int) -> None:
     rows = [
         visit("a", "2022-03-01 10:00:00", "2022-03-01 12:00:00"),  # 2 h
@@ -77,11 +81,15 @@ def test_window_option(tmp_path: Path, window: str, expected: int) -> None:
     assert doc["institutions"][0]["forms"]["outpatient_visit"]["realtime_records"] == expected
 
 
-def test_correction_across_files_earliest_decides_realtime_latest_decides_valid(tmp_path: Path) -> None:
+def test_correction_across_files_earliest_decides_realtime_latest_decides_valid(
+    tmp_path: Path,
+) -> None:
     first = write(
         tmp_path / "a" / "outpatient_visit.csv",
         [
-            visit("r1", "2022-03-01 10:00:00", "2022-03-01 11:00:00", diagnosis_code="bad"),  # on time, invalid
+            visit(
+                "r1", "2022-03-01 10:00:00", "2022-03-01 11:00:00", diagnosis_code="bad"
+            ),  # on time, invalid
             visit("r2", "2022-03-01 10:00:00", "2022-03-01 11:00:00"),  # on time, valid
         ],
     )
@@ -89,7 +97,9 @@ def test_correction_across_files_earliest_decides_realtime_latest_decides_valid(
         tmp_path / "b" / "outpatient_visit_fix.csv",
         [
             visit("r1", "2022-03-01 10:00:00", "2022-03-05 11:00:00"),  # late correction, valid
-            visit("r2", "2022-03-01 10:00:00", "2022-03-05 11:00:00", diagnosis_code="bad"),  # late, invalid
+            visit(
+                "r2", "2022-03-01 10:00:00", "2022-03-05 11:00:00", diagnosis_code="bad"
+            ),  # late, invalid
         ],
     )
     form = audit_forms([first, second])[ORG].forms["outpatient_visit"]
@@ -102,7 +112,10 @@ def test_correction_across_files_earliest_decides_realtime_latest_decides_valid(
 def test_upload_time_tie_takes_the_later_row_in_path_order(tmp_path: Path) -> None:
     same = "2022-03-01 11:00:00"
     a = write(tmp_path / "a" / "outpatient_visit.csv", [visit("r1", "2022-03-01 10:00:00", same)])
-    b = write(tmp_path / "b" / "outpatient_visit.csv", [visit("r1", "2022-03-01 10:00:00", same, sex_code="7")])
+    b = write(
+        tmp_path / "b" / "outpatient_visit.csv",
+        [visit("r1", "2022-03-01 10:00:00", same, sex_code="7")],
+    )
     form = audit_forms([b, a])[ORG].forms["outpatient_visit"]  # order of arguments does not matter
     assert (form.records, form.valid_records, form.realtime_records) == (1, 0, 0)
     # within one file: the later row wins
@@ -113,7 +126,10 @@ def test_upload_time_tie_takes_the_later_row_in_path_order(tmp_path: Path) -> No
 
 
 def test_corrections_spread_over_chunks_give_the_same_counts(tmp_path: Path) -> None:
-    rows = [visit(f"r{i % 7}", "2022-03-01 10:00:00", f"2022-03-0{1 + i % 5} 1{i % 10}:00:00") for i in range(40)]
+    rows = [
+        visit(f"r{i % 7}", "2022-03-01 10:00:00", f"2022-03-0{1 + i % 5} 1{i % 10}:00:00")
+        for i in range(40)
+    ]
     path = write(tmp_path / "outpatient_visit.csv", rows)
     whole = audit_forms([path])[ORG].forms
     for chunk_rows in (1, 3, 7, 1000):
@@ -122,7 +138,9 @@ def test_corrections_spread_over_chunks_give_the_same_counts(tmp_path: Path) -> 
 
 def test_missing_record_id_is_a_record_of_its_own(tmp_path: Path) -> None:
     rows = [visit(None, "2022-03-01 10:00:00", "2022-03-01 11:00:00") for _ in range(3)]
-    form = audit_forms([write(tmp_path / "outpatient_visit.csv", rows)])[ORG].forms["outpatient_visit"]
+    form = audit_forms([write(tmp_path / "outpatient_visit.csv", rows)])[ORG].forms[
+        "outpatient_visit"
+    ]
     assert (form.rows, form.records, form.valid_records, form.realtime_records) == (3, 3, 0, 0)
 
 
@@ -157,7 +175,9 @@ def test_period_edges_and_rows_without_upload_time(tmp_path: Path) -> None:
         visit("d", "2022-03-31 10:00:00", "2022-04-01 00:00:00"),  # April: out
         visit("e", "2022-03-15 10:00:00", "not a time"),  # unreadable upload: kept, never real-time
     ]
-    inst = audit_forms([write(tmp_path / "outpatient_visit.csv", rows)], period=parse_period("2022-03"))[ORG]
+    inst = audit_forms(
+        [write(tmp_path / "outpatient_visit.csv", rows)], period=parse_period("2022-03")
+    )[ORG]
     form = inst.forms["outpatient_visit"]
     assert (form.rows, form.records, form.valid_records, form.realtime_records) == (3, 3, 2, 2)
     assert inst.upload_days == 2
@@ -166,7 +186,10 @@ def test_period_edges_and_rows_without_upload_time(tmp_path: Path) -> None:
 
 
 def test_period_without_option_spans_the_upload_dates(tmp_path: Path) -> None:
-    rows = [visit("a", "2022-03-01 10:00:00", "2022-03-01 11:00:00"), visit("b", "2022-03-09 10:00:00", "2022-03-10 09:00:00")]
+    rows = [
+        visit("a", "2022-03-01 10:00:00", "2022-03-01 11:00:00"),
+        visit("b", "2022-03-09 10:00:00", "2022-03-10 09:00:00"),
+    ]
     path = write(tmp_path / "outpatient_visit.csv", rows)
     doc = json.loads(CliRunner().invoke(app, ["audit", str(path), "--format", "json"]).stdout)
     assert doc["period"] == {"start": "2022-03-01", "end": "2022-03-10", "days": 10}
@@ -176,13 +199,21 @@ def test_period_without_option_spans_the_upload_dates(tmp_path: Path) -> None:
 
 def test_event_after_upload_is_invalid_and_not_realtime(tmp_path: Path) -> None:
     rows = [visit("a", "2022-03-01 12:00:00", "2022-03-01 11:00:00")]
-    form = audit_forms([write(tmp_path / "outpatient_visit.csv", rows)])[ORG].forms["outpatient_visit"]
+    form = audit_forms([write(tmp_path / "outpatient_visit.csv", rows)])[ORG].forms[
+        "outpatient_visit"
+    ]
     assert (form.valid_records, form.realtime_records) == (0, 0)
 
 
 def test_coverage_counts_realtime_forms_with_enough_realtime_records(tmp_path: Path) -> None:
-    path = write(tmp_path / "outpatient_visit.csv", [visit("a", "2022-03-01 10:00:00", "2022-03-01 11:00:00")])
-    late = write(tmp_path / "x" / "outpatient_visit.csv", [visit("z", "2022-03-01 10:00:00", "2022-03-09 11:00:00", org=ORG2)])
+    path = write(
+        tmp_path / "outpatient_visit.csv",
+        [visit("a", "2022-03-01 10:00:00", "2022-03-01 11:00:00")],
+    )
+    late = write(
+        tmp_path / "x" / "outpatient_visit.csv",
+        [visit("z", "2022-03-01 10:00:00", "2022-03-09 11:00:00", org=ORG2)],
+    )
     by_org = audit_forms([path, late])
     assert by_org[ORG].forms_covered == 1
     assert by_org[ORG2].forms_covered == 0
@@ -191,14 +222,39 @@ def test_coverage_counts_realtime_forms_with_enough_realtime_records(tmp_path: P
 
 
 def test_registry_district_rollup(tmp_path: Path) -> None:
-    a = write(tmp_path / "a" / "outpatient_visit.csv", [visit("a", "2022-03-01 10:00:00", "2022-03-01 11:00:00")])
-    b = write(tmp_path / "b" / "outpatient_visit.csv", [visit("b", "2022-03-01 10:00:00", "2022-03-04 11:00:00", org=ORG2)])
+    a = write(
+        tmp_path / "a" / "outpatient_visit.csv",
+        [visit("a", "2022-03-01 10:00:00", "2022-03-01 11:00:00")],
+    )
+    b = write(
+        tmp_path / "b" / "outpatient_visit.csv",
+        [visit("b", "2022-03-01 10:00:00", "2022-03-04 11:00:00", org=ORG2)],
+    )
     registry = tmp_path / "registry.csv"
-    registry.write_text(f"org_code,name,district\n{ORG},甲医院,玄武区\n{ORG2},乙医院,玄武区\n", encoding="utf-8")
+    registry.write_text(
+        f"org_code,name,district\n{ORG},甲医院,玄武区\n{ORG2},乙医院,玄武区\n", encoding="utf-8"
+    )
     runner = CliRunner()
-    per_org = json.loads(runner.invoke(app, ["audit", str(a), str(b), "--registry", str(registry), "--format", "json"]).stdout)
+    per_org = json.loads(
+        runner.invoke(
+            app, ["audit", str(a), str(b), "--registry", str(registry), "--format", "json"]
+        ).stdout
+    )
     assert {i["name"] for i in per_org["institutions"]} == {"甲医院", "乙医院"}
-    out = runner.invoke(app, ["audit", str(a), str(b), "--registry", str(registry), "--by", "district", "--format", "json"])
+    out = runner.invoke(
+        app,
+        [
+            "audit",
+            str(a),
+            str(b),
+            "--registry",
+            str(registry),
+            "--by",
+            "district",
+            "--format",
+            "json",
+        ],
+    )
     district = json.loads(out.stdout)["institutions"]
     assert len(district) == 1
     row = district[0]
@@ -217,6 +273,10 @@ def test_unregistered_and_missing_org_with_registry(tmp_path: Path) -> None:
     path = write(tmp_path / "outpatient_visit.csv", rows)
     registry = tmp_path / "registry.csv"
     registry.write_text("org_code,name,district\n123,x,y\n", encoding="utf-8")
-    doc = json.loads(CliRunner().invoke(app, ["audit", str(path), "--registry", str(registry), "--format", "json"]).stdout)
+    doc = json.loads(
+        CliRunner()
+        .invoke(app, ["audit", str(path), "--registry", str(registry), "--format", "json"])
+        .stdout
+    )
     for inst in doc["institutions"]:
         assert "unregistered" in [f["flag"] for f in inst["flags"]]

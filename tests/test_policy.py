@@ -10,11 +10,27 @@ from typer.testing import CliRunner
 
 from nj_audit.cli import app
 from nj_audit.errors import PolicyError
-from nj_audit.policy import FAIL, OK, WARN, Policy, evaluate_flags, gate_passes, load_policy, status_of
+from nj_audit.policy import (
+    FAIL,
+    OK,
+    WARN,
+    Policy,
+    evaluate_flags,
+    gate_passes,
+    load_policy,
+    status_of,
+)
 
 from test_metrics import ORG, visit, write
 
-GOOD = dict(forms_covered=11, forms_required=11, outpatient_rate=0.95, discharge_rate=0.95, upload_day_ratio=1.0, valid_ratio=1.0)
+GOOD = dict(
+    forms_covered=11,
+    forms_required=11,
+    outpatient_rate=0.95,
+    discharge_rate=0.95,
+    upload_day_ratio=1.0,
+    valid_ratio=1.0,
+)
 
 
 def flags_of(**changes: object) -> dict[str, str]:
@@ -49,7 +65,11 @@ def test_no_flag_is_ok() -> None:
     ],
 )
 def test_thresholds(metric: str, value: float, expected: str | None) -> None:
-    flag = {"forms_covered": "coverage", "upload_day_ratio": "upload_days", "valid_ratio": "validity"}.get(metric, metric)
+    flag = {
+        "forms_covered": "coverage",
+        "upload_day_ratio": "upload_days",
+        "valid_ratio": "validity",
+    }.get(metric, metric)
     assert flags_of(**{metric: value}).get(flag) == expected
 
 
@@ -59,7 +79,10 @@ def test_null_rate_raises_only_no_data() -> None:
 
 
 def test_status_is_the_worst_flag_and_the_gate() -> None:
-    assert status_of(evaluate_flags(Policy(), **{**GOOD, "forms_covered": 10, "valid_ratio": 0.5})) == FAIL  # type: ignore[arg-type]
+    assert (
+        status_of(evaluate_flags(Policy(), **{**GOOD, "forms_covered": 10, "valid_ratio": 0.5}))
+        == FAIL
+    )  # type: ignore[arg-type]
     assert gate_passes([OK, WARN], "fail") and not gate_passes([OK, FAIL], "fail")
     assert not gate_passes([OK, WARN], "warn") and gate_passes([OK], "warn")
     assert gate_passes([FAIL], "never")
@@ -73,10 +96,19 @@ def test_policy_file_and_pyproject(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     policy = load_policy(policy_file)
-    assert policy.window_seconds == 7200 and policy.coverage_min_records == 5 and policy.fail_on == "warn"
+    assert (
+        policy.window_seconds == 7200
+        and policy.coverage_min_records == 5
+        and policy.fail_on == "warn"
+    )
     assert policy.outpatient_rate.warn == 0.8 and policy.outpatient_rate.fail == 0.5
-    assert policy.window_for("lab_report") == 48 * 3600 and policy.window_for("outpatient_visit") == 7200
-    (tmp_path / "pyproject.toml").write_text("[tool.nj-audit]\n[tool.nj-audit.validity]\nwarn = 0.5\n", encoding="utf-8")
+    assert (
+        policy.window_for("lab_report") == 48 * 3600
+        and policy.window_for("outpatient_visit") == 7200
+    )
+    (tmp_path / "pyproject.toml").write_text(
+        "[tool.nj-audit]\n[tool.nj-audit.validity]\nwarn = 0.5\n", encoding="utf-8"
+    )
     assert load_policy(None, cwd=tmp_path).validity.warn == 0.5
     assert load_policy(None, cwd=tmp_path / "nowhere") == Policy()
 
@@ -99,7 +131,10 @@ def test_bad_policies_are_refused(tmp_path: Path, text: str) -> None:
     policy_file.write_text(text, encoding="utf-8")
     with pytest.raises(PolicyError):
         load_policy(policy_file)
-    data = write(tmp_path / "outpatient_visit.csv", [visit("a", "2022-03-01 10:00:00", "2022-03-01 11:00:00")])
+    data = write(
+        tmp_path / "outpatient_visit.csv",
+        [visit("a", "2022-03-01 10:00:00", "2022-03-01 11:00:00")],
+    )
     result = CliRunner().invoke(app, ["audit", str(data), "--policy", str(policy_file)])
     assert result.exit_code == 2
     assert result.stderr.count("\n") == 1 and str(policy_file) in result.stderr
@@ -108,15 +143,29 @@ def test_bad_policies_are_refused(tmp_path: Path, text: str) -> None:
 
 def test_gate_exit_codes_follow_fail_on(tmp_path: Path) -> None:
     # one outpatient form only: coverage 1/11 fails, discharge rate is null -> no_data
-    data = write(tmp_path / "outpatient_visit.csv", [visit("a", "2022-03-01 10:00:00", "2022-03-01 11:00:00")])
+    data = write(
+        tmp_path / "outpatient_visit.csv",
+        [visit("a", "2022-03-01 10:00:00", "2022-03-01 11:00:00")],
+    )
     runner = CliRunner()
     assert runner.invoke(app, ["audit", str(data)]).exit_code == 1
     assert runner.invoke(app, ["audit", str(data), "--fail-on", "never"]).exit_code == 0
     lenient = tmp_path / "lenient.toml"
     lenient.write_text("[coverage]\nwarn = 1\nfail = 0\n", encoding="utf-8")
-    assert runner.invoke(app, ["audit", str(data), "--policy", str(lenient)]).exit_code == 0  # only no_data: warn
-    assert runner.invoke(app, ["audit", str(data), "--policy", str(lenient), "--fail-on", "warn"]).exit_code == 1
-    doc = json.loads(runner.invoke(app, ["audit", str(data), "--policy", str(lenient), "--format", "json"]).stdout)
+    assert (
+        runner.invoke(app, ["audit", str(data), "--policy", str(lenient)]).exit_code == 0
+    )  # only no_data: warn
+    assert (
+        runner.invoke(
+            app, ["audit", str(data), "--policy", str(lenient), "--fail-on", "warn"]
+        ).exit_code
+        == 1
+    )
+    doc = json.loads(
+        runner.invoke(
+            app, ["audit", str(data), "--policy", str(lenient), "--format", "json"]
+        ).stdout
+    )
     assert doc["passed"] is True
     inst = doc["institutions"][0]
     assert inst["org_code"] == ORG and inst["status"] == "warn"

@@ -21,7 +21,17 @@ from rows import visit as visit_row
 
 runner = CliRunner()
 VISIT = list(SPEC_COLUMNS["outpatient_visit"])
-HEALTH = ["org_code", "record_id", "event_time", "upload_time", "id_card", "name", "sex_code", "birth_date", "residence_code"]
+HEALTH = [
+    "org_code",
+    "record_id",
+    "event_time",
+    "upload_time",
+    "id_card",
+    "name",
+    "sex_code",
+    "birth_date",
+    "residence_code",
+]
 ORG_A = "12320100466000000" + gb32100_check_char("12320100466000000")
 ORG_B = "12320100466000001" + gb32100_check_char("12320100466000001")
 
@@ -40,7 +50,9 @@ IDS = {
     "valid_male": id_number("19850412", "571"),
     "bad_checksum": wrong_check(id_number("19760923", "333")),
     "birth_mismatch": id_number("19680101", "215"),  # valid, but birth_date says otherwise
-    "sex_mismatch": id_number("19910230".replace("0230", "0228"), "442"),  # even: a woman, sex_code 1
+    "sex_mismatch": id_number(
+        "19910230".replace("0230", "0228"), "442"
+    ),  # even: a woman, sex_code 1
     "too_short": id_number("19990505", "117")[:17],
     "in_damaged_row": id_number("20010615", "739"),
     "health_bad": wrong_check(id_number("19550707", "191")),
@@ -59,12 +71,18 @@ PATIENT_IDS = ["PATIENT-SECRET-0001", "PATIENT-SECRET-0002"]
 
 
 def visit(n: int, id_card: str, name: str, **changes: str) -> dict[str, str]:
-    birth = f"{id_card[6:10]}-{id_card[10:12]}-{id_card[12:14]}" if len(id_card) >= 14 else "1990-01-01"
-    own = dict(org_code=ORG_A if n % 2 else ORG_B, record_id=f"R{n:04d}", patient_id=PATIENT_IDS[n % 2])
+    birth = (
+        f"{id_card[6:10]}-{id_card[10:12]}-{id_card[12:14]}" if len(id_card) >= 14 else "1990-01-01"
+    )
+    own = dict(
+        org_code=ORG_A if n % 2 else ORG_B, record_id=f"R{n:04d}", patient_id=PATIENT_IDS[n % 2]
+    )
     return visit_row(n, **{**own, "id_card": id_card, "name": name, "birth_date": birth, **changes})
 
 
-def write(path: Path, columns: list[str], rows: list[dict[str, str]], extra_lines: list[str] = ()) -> Path:  # type: ignore[assignment]
+def write(
+    path: Path, columns: list[str], rows: list[dict[str, str]], extra_lines: list[str] = ()
+) -> Path:  # type: ignore[assignment]
     out = io.StringIO()
     writer = csv.DictWriter(out, columns, lineterminator="\n")
     writer.writeheader()
@@ -85,19 +103,52 @@ def sample(tmp_path: Path) -> Path:
         visit(5, IDS["too_short"], NAMES["too_long"]),
     ]
     damaged = visit(6, IDS["in_damaged_row"], NAMES["in_damaged_row"])
-    write(batch / "outpatient_visit.csv", VISIT, visits, [",".join(damaged[c] for c in VISIT) + ",extra,fields"])
+    write(
+        batch / "outpatient_visit.csv",
+        VISIT,
+        visits,
+        [",".join(damaged[c] for c in VISIT) + ",extra,fields"],
+    )
     # name before org_code: a damaged row shifts the name into org_code's place
-    shifted = ["name", "id_card", "org_code", *[c for c in VISIT if c not in ("name", "id_card", "org_code")]]
+    shifted = [
+        "name",
+        "id_card",
+        "org_code",
+        *[c for c in VISIT if c not in ("name", "id_card", "org_code")],
+    ]
     row = visit(7, IDS["in_damaged_row"], NAMES["in_damaged_row"])
     line = ",".join([row["name"], row["id_card"], "x", *[row[c] for c in shifted[2:]]])
-    write(batch / "outpatient_visit_shifted.csv", shifted, [visit(8, IDS["valid_male"], NAMES["valid"])], [line])
+    write(
+        batch / "outpatient_visit_shifted.csv",
+        shifted,
+        [visit(8, IDS["valid_male"], NAMES["valid"])],
+        [line],
+    )
     times = [ORG_A, "H1", "2022-03-02", "2022-03-02 10:00:00"]
     health = [
-        dict(zip(HEALTH, [*times, IDS["health_bad"], NAMES["health"], "2", "1955-07-07", "320102"])),
-        dict(zip(HEALTH, [*times[:1], "H2", *times[2:], IDS["health_ok"], NAMES["health"], "1", "1955-07-08", "32010"])),
+        dict(
+            zip(HEALTH, [*times, IDS["health_bad"], NAMES["health"], "2", "1955-07-07", "320102"])
+        ),
+        dict(
+            zip(
+                HEALTH,
+                [
+                    *times[:1],
+                    "H2",
+                    *times[2:],
+                    IDS["health_ok"],
+                    NAMES["health"],
+                    "1",
+                    "1955-07-08",
+                    "32010",
+                ],
+            )
+        ),
     ]
     write(batch / "health_record.csv", HEALTH, health)
-    (tmp_path / "registry.csv").write_text(f"org_code,name,district\n{ORG_A},市第一医院,玄武区\n", encoding="utf-8")
+    (tmp_path / "registry.csv").write_text(
+        f"org_code,name,district\n{ORG_A},市第一医院,玄武区\n", encoding="utf-8"
+    )
     return tmp_path
 
 
@@ -127,24 +178,49 @@ def test_no_pii_in_any_output(sample: Path) -> None:
     for fmt in ("table", "json"):
         for chunk in ("1000", "2"):
             failures = out / f"failures-{fmt}-{chunk}.csv"
-            result = run("validate", str(batch), "--format", fmt, "--chunk-size", chunk, "--failures", str(failures), "--debug")
+            result = run(
+                "validate",
+                str(batch),
+                "--format",
+                fmt,
+                "--chunk-size",
+                chunk,
+                "--failures",
+                str(failures),
+                "--debug",
+            )
             assert result.exit_code == 1, result.stderr
             texts[f"validate {fmt} stdout"] = result.stdout
             texts[f"validate {fmt} stderr"] = result.stderr
             texts[f"failures {fmt}"] = failures.read_text(encoding="utf-8")
     for fmt in ("table", "json", "csv", "markdown", "junit"):
         for by in ("institution", "district"):
-            args = ["audit", str(batch), "--registry", str(registry), "--by", by, "--format", fmt, "--debug"]
+            args = [
+                "audit",
+                str(batch),
+                "--registry",
+                str(registry),
+                "--by",
+                by,
+                "--format",
+                fmt,
+                "--debug",
+            ]
             result = run(*args)
             assert result.exit_code in (0, 1), result.stderr
             texts[f"audit {fmt} {by}"] = result.stdout + result.stderr
             target = out / f"audit-{by}.{fmt}"
             result = run(*args, "--output", str(target))
             assert result.exit_code in (0, 1), result.stderr
-            texts[f"audit {fmt} {by} file"] = target.read_text(encoding="utf-8") + result.stdout + result.stderr
+            texts[f"audit {fmt} {by} file"] = (
+                target.read_text(encoding="utf-8") + result.stdout + result.stderr
+            )
 
     # the masked values are there, so the scan looks where PII would be
-    assert IDS["bad_checksum"][:4] + "*" * 12 + IDS["bad_checksum"][-2:] in texts["validate json stdout"]
+    assert (
+        IDS["bad_checksum"][:4] + "*" * 12 + IDS["bad_checksum"][-2:]
+        in texts["validate json stdout"]
+    )
     assert NAMES["too_long"][0] + "*" in texts["failures json"]
     for where, text in texts.items():
         assert_clean(text, where)
@@ -156,10 +232,15 @@ def test_no_pii_in_error_messages(sample: Path) -> None:
     broken = sample / "broken"
     broken.mkdir()
     header = rows[0].replace("doctor_id", "name")  # duplicate header names
-    (broken / "outpatient_visit_dup.csv").write_text("\n".join([header, *rows[1:]]) + "\n", encoding="utf-8")
+    (broken / "outpatient_visit_dup.csv").write_text(
+        "\n".join([header, *rows[1:]]) + "\n", encoding="utf-8"
+    )
     (broken / "outpatient_visit_gbk.csv").write_bytes(("\n".join(rows) + "\n").encode("gb18030"))
     registry = sample / "registry_broken.csv"
-    registry.write_text(f"org_code,name,district\n{ORG_A},{NAMES['valid']},{IDS['valid_male']},extra\n", encoding="utf-8")
+    registry.write_text(
+        f"org_code,name,district\n{ORG_A},{NAMES['valid']},{IDS['valid_male']},extra\n",
+        encoding="utf-8",
+    )
     runs = [
         run("validate", str(broken / "outpatient_visit_dup.csv"), "--debug"),
         run("audit", str(broken / "outpatient_visit_gbk.csv"), "--encoding", "utf-8", "--debug"),
@@ -181,11 +262,22 @@ def test_custom_schema_pii_column_is_masked(sample: Path) -> None:
     document = yaml.safe_load(schema_path("outpatient_visit").read_text(encoding="utf-8"))
     document["name"] = "bookings"
     document["metadata"]["pii_columns"].append("patient_id")
-    document["columns"]["patient_id"]["str_length"] = {"min_value": 1, "max_value": 5, "exact_value": None}
+    document["columns"]["patient_id"]["str_length"] = {
+        "min_value": 1,
+        "max_value": 5,
+        "exact_value": None,
+    }
     schema = sample / "bookings.yaml"
     schema.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
     failures = sample / "failures.csv"
-    result = run("validate", str(sample / "batch" / "outpatient_visit.csv"), "--schema", str(schema), "--failures", str(failures))
+    result = run(
+        "validate",
+        str(sample / "batch" / "outpatient_visit.csv"),
+        "--schema",
+        str(schema),
+        "--failures",
+        str(failures),
+    )
     assert result.exit_code == 1, result.stderr
     written = failures.read_text(encoding="utf-8")
     assert "PATI" in written and "patient_id" in written
@@ -200,6 +292,12 @@ def test_masking_rules() -> None:
     assert mask("12345", "id_card") == "*****"
     assert mask("PATIENT-SECRET-0001", "patient_id") == "PATI*************01"
     assert len(mask("x" * 10_000, "id_card")) < 40
-    assert shown("320102198504125716", "id_card", ("id_card", "name"), show_pii=True) == "320102198504125716"
-    assert shown("320102198504125716", "patient_id", ("id_card", "name"), show_pii=False) == "320102198504125716"
+    assert (
+        shown("320102198504125716", "id_card", ("id_card", "name"), show_pii=True)
+        == "320102198504125716"
+    )
+    assert (
+        shown("320102198504125716", "patient_id", ("id_card", "name"), show_pii=False)
+        == "320102198504125716"
+    )
     assert shown(None, "name", ("name",), show_pii=False) == ""

@@ -113,7 +113,9 @@ def test_gb18030_and_xlsx_copies_give_the_same_document(tmp_path: Path) -> None:
         for count, rate in ((None, row[5]), (int(row[6]), row[7])):
             if count is not None:
                 cells.append(count)
-            cells.append(rate if rate == "/" else float(Decimal(rate.rstrip("%")) / 100))  # as typed
+            cells.append(
+                rate if rate == "/" else float(Decimal(rate.rstrip("%")) / 100)
+            )  # as typed
         sheet.append([*cells, "extra column, ignored"])
         for column in (6, 8):
             sheet.cell(sheet.max_row, column).number_format = "0.00%"
@@ -129,9 +131,20 @@ def test_gb18030_and_xlsx_copies_give_the_same_document(tmp_path: Path) -> None:
 
 def test_english_headers_ratios_and_extra_columns(tmp_path: Path) -> None:
     rows = published_rows()
-    header = ["Institution", "rows_uploaded", "upload_days", "forms", "outpatient_visits", "outpatient_rate", "discharges"]
+    header = [
+        "Institution",
+        "rows_uploaded",
+        "upload_days",
+        "forms",
+        "outpatient_visits",
+        "outpatient_rate",
+        "discharges",
+    ]
     header += ["discharge_rate", "remark"]
-    body = [[*r[:5], r[5] if r[5] == "/" else str(Decimal(r[5].rstrip("%")) / 100), *r[6:], "x"] for r in rows[1:]]
+    body = [
+        [*r[:5], r[5] if r[5] == "/" else str(Decimal(r[5].rstrip("%")) / 100), *r[6:], "x"]
+        for r in rows[1:]
+    ]
     result = run("rank", write_csv(tmp_path / "english.csv", [header, *body]), "--format", "json")
     assert result.exit_code == 1, result.stderr
     assert statuses(result.stdout) == statuses(run("rank", HOSPITALS, "--format", "json").stdout)
@@ -140,7 +153,10 @@ def test_english_headers_ratios_and_extra_columns(tmp_path: Path) -> None:
 def test_rank_csv_output_reads_back(tmp_path: Path) -> None:
     for lang in ("en", "zh"):
         out = tmp_path / f"ranked_{lang}.csv"
-        assert run("rank", HOSPITALS, "--format", "csv", "--lang", lang, "--output", out).exit_code == 1
+        assert (
+            run("rank", HOSPITALS, "--format", "csv", "--lang", lang, "--output", out).exit_code
+            == 1
+        )
         again = run("rank", out, "--format", "json")
         assert again.exit_code == 1, again.stderr
         assert statuses(again.stdout) == statuses(run("rank", HOSPITALS, "--format", "json").stdout)
@@ -173,18 +189,30 @@ def test_schema_failures_are_reported_and_the_valid_rows_still_ranked(tmp_path: 
     rows[12][7] = ""  # 南京同仁医院, line 13: a blank rate (not `/`)
     result = run("rank", write_csv(tmp_path / "bad.csv", rows), "--format", "json")
     assert result.exit_code == 1
-    for text in ("fraction_not_above", "bad.csv:2 '12/11'", "within_period_days", "bad.csv:5 '366'"):
+    for text in (
+        "fraction_not_above",
+        "bad.csv:2 '12/11'",
+        "within_period_days",
+        "bad.csv:5 '366'",
+    ):
         assert text in result.stderr
     assert "rate_in_range" in result.stderr and "not_blank" in result.stderr
     assert "invalid: 4 of 32 rows" in result.stderr
     document = json.loads(result.stdout)
     by_name = {i["name"]: i for i in document["institutions"]}
-    broken = {name for name, i in by_name.items() if any(f["flag"] == "invalid_row" for f in i["flags"])}
+    broken = {
+        name for name, i in by_name.items() if any(f["flag"] == "invalid_row" for f in i["flags"])
+    }
     assert broken == {"江苏省中医院", "南京市儿童医院", "东南大学附属中大医院", "南京同仁医院"}
-    assert by_name["东南大学附属中大医院"]["status"] == "fail" and by_name["东南大学附属中大医院"]["outpatient_rate"] is None
+    assert (
+        by_name["东南大学附属中大医院"]["status"] == "fail"
+        and by_name["东南大学附属中大医院"]["outpatient_rate"] is None
+    )
     assert by_name["南京市儿童医院"]["upload_days"] is None
     assert statuses(result.stdout)["南京鼓楼医院"] == "warn"  # the valid rows are ranked as before
-    assert {(c["column"], c["check"]) for c in document["checks"]} >= {("forms", "fraction_not_above")}
+    assert {(c["column"], c["check"]) for c in document["checks"]} >= {
+        ("forms", "fraction_not_above")
+    }
 
 
 @pytest.mark.parametrize(
@@ -223,9 +251,24 @@ def _batch(folder: Path) -> None:
     """Three institutions, March 2022: on time every day (ok); a day late (rates 0%, fail); on
     time but on 29 days of 31 (upload days 0.935, warn)."""
     folder.mkdir()
-    envelope = ["org_code", "record_id", "event_time", "upload_time", "patient_id", "sex_code", "birth_date"]
+    envelope = [
+        "org_code",
+        "record_id",
+        "event_time",
+        "upload_time",
+        "patient_id",
+        "sex_code",
+        "birth_date",
+    ]
     visits = [[*envelope, "visit_type", "dept_code", "diagnosis_code", "doctor_id"]]
-    discharge = ["admission_no", "admission_time", "dept_code", "primary_diagnosis", "discharge_method", "total_fee"]
+    discharge = [
+        "admission_no",
+        "admission_time",
+        "dept_code",
+        "primary_diagnosis",
+        "discharge_method",
+        "total_fee",
+    ]
     discharges = [[*envelope, *discharge]]
     for n, (late, days) in enumerate(((False, 31), (True, 30), (False, 29)), start=1):
         for day in range(1, days + 1):
@@ -233,7 +276,19 @@ def _batch(folder: Path) -> None:
             upload = f"2022-03-{day + 1:02d} 15:00:00" if late else f"2022-03-{day:02d} 10:00:00"
             head = [_org(n), f"{n}-{day}", event, upload, f"p{day}"]
             visits.append([*head, "1", "1980-01-01", "1", "D01", "J06.900", "d1"])
-            discharges.append([*head, "2", "1970-05-05", f"a{day}", "2022-02-20 08:00:00", "D02", "I10.x00", "1", "1200.5"])
+            discharges.append(
+                [
+                    *head,
+                    "2",
+                    "1970-05-05",
+                    f"a{day}",
+                    "2022-02-20 08:00:00",
+                    "D02",
+                    "I10.x00",
+                    "1",
+                    "1200.5",
+                ]
+            )
     write_csv(folder / "outpatient_visit.csv", visits)
     write_csv(folder / "inpatient_discharge.csv", discharges)
     (folder.parent / "policy.toml").write_text("[coverage]\nwarn = 2\nfail = 1\n", encoding="utf-8")
@@ -243,7 +298,9 @@ def _batch(folder: Path) -> None:
 def test_audit_csv_output_ranks_with_the_same_statuses(tmp_path: Path, lang: str) -> None:
     _batch(tmp_path / "batch")
     policy = ("--policy", tmp_path / "policy.toml")
-    audited = run("audit", tmp_path / "batch", *policy, "--period", "2022-03", "--format", "json", "-q")
+    audited = run(
+        "audit", tmp_path / "batch", *policy, "--period", "2022-03", "--format", "json", "-q"
+    )
     assert audited.exit_code in (0, 1), audited.stderr
     table = tmp_path / "audit.csv"
     options = ("--period", "2022-03", "--format", "csv", "--lang", lang, "--output", table)
@@ -252,19 +309,31 @@ def test_audit_csv_output_ranks_with_the_same_statuses(tmp_path: Path, lang: str
     ranked = run("rank", table, *policy, "--period-days", "31", "--format", "json")
     assert ranked.stderr == ""
     assert ranked.exit_code == audited.exit_code
-    want = {i["org_code"]: (i["status"], [f["flag"] for f in i["flags"]]) for i in json.loads(audited.stdout)["institutions"]}
-    got = {i["org_code"]: (i["status"], [f["flag"] for f in i["flags"]]) for i in json.loads(ranked.stdout)["institutions"]}
+    want = {
+        i["org_code"]: (i["status"], [f["flag"] for f in i["flags"]])
+        for i in json.loads(audited.stdout)["institutions"]
+    }
+    got = {
+        i["org_code"]: (i["status"], [f["flag"] for f in i["flags"]])
+        for i in json.loads(ranked.stdout)["institutions"]
+    }
     assert got == want
     assert sorted(status for status, _ in want.values()) == ["fail", "ok", "warn"]
 
 
 def test_a_period_days_column_sets_the_period(tmp_path: Path) -> None:
     header = ["接入单位", "数据上传天数", "实时数据表单上传情况", "统计天数"]
-    path = write_csv(tmp_path / "march.csv", [header, ["甲", "31", "11/11", "31"], ["乙", "28", "11/11", "31"]])
+    path = write_csv(
+        tmp_path / "march.csv", [header, ["甲", "31", "11/11", "31"], ["乙", "28", "11/11", "31"]]
+    )
     result = run("rank", path, "--format", "json")
     assert result.exit_code == 0, result.stderr
     by_name = {i["name"]: i for i in json.loads(result.stdout)["institutions"]}
     assert by_name["甲"]["upload_day_ratio"] == 1.0 and by_name["甲"]["status"] == "ok"
     assert by_name["乙"]["status"] == "warn"  # 28/31 = 0.90 < 0.95
-    assert by_name["甲"]["outpatient_rate"] is None and by_name["甲"]["flags"] == []  # no rate columns: no no_data
-    assert run("rank", path, "--period-days", "30", "--format", "json").exit_code == 1  # 31 days do not fit in 30
+    assert (
+        by_name["甲"]["outpatient_rate"] is None and by_name["甲"]["flags"] == []
+    )  # no rate columns: no no_data
+    assert (
+        run("rank", path, "--period-days", "30", "--format", "json").exit_code == 1
+    )  # 31 days do not fit in 30

@@ -136,7 +136,13 @@ def test_quoted_fields_with_commas_quotes_and_newlines() -> None:
 
 
 def test_quoted_newline_lf(tmp_path) -> None:
-    rows = rows_of("exam_report", {"conclusion": "a\nb\nc"}, {"exam_type": "XX"}, {"conclusion": 'say "hi", then\nbye'}, {})
+    rows = rows_of(
+        "exam_report",
+        {"conclusion": "a\nb\nc"},
+        {"exam_type": "XX"},
+        {"conclusion": 'say "hi", then\nbye'},
+        {},
+    )
     rows[3]["exam_type"] = "ct"
     path = write_csv(tmp_path / "exam_report.csv", rows)
     judged = judge_file(path, "exam_report")
@@ -185,7 +191,12 @@ def test_blank_lines_skipped_lines_kept(tmp_path) -> None:
 
 
 def test_leading_zeros_kept(tmp_path) -> None:
-    rows = rows_of("outpatient_settlement", {"payment_method": "01"}, {"payment_method": "1"}, {"payment_method": "099"})
+    rows = rows_of(
+        "outpatient_settlement",
+        {"payment_method": "01"},
+        {"payment_method": "1"},
+        {"payment_method": "099"},
+    )
     path = write_csv(tmp_path / "s.csv", rows)
     judged = judge_file(path, "outpatient_settlement")
     assert judged.frames[0]["payment_method"].tolist() == ["01", "1", "099"]
@@ -193,10 +204,16 @@ def test_leading_zeros_kept(tmp_path) -> None:
 
 
 def test_leading_zeros_kept_everywhere(tmp_path) -> None:
-    rows = rows_of("outpatient_visit", {"patient_id": "000123", "dept_code": "0101", "doctor_id": "007"})
+    rows = rows_of(
+        "outpatient_visit", {"patient_id": "000123", "dept_code": "0101", "doctor_id": "007"}
+    )
     judged = judge_file(write_csv(tmp_path / "v.csv", rows), "outpatient_visit")
     frame = judged.frames[0]
-    assert (frame["patient_id"][0], frame["dept_code"][0], frame["doctor_id"][0]) == ("000123", "0101", "007")
+    assert (frame["patient_id"][0], frame["dept_code"][0], frame["doctor_id"][0]) == (
+        "000123",
+        "0101",
+        "007",
+    )
 
 
 def test_whitespace_trimmed_and_blank_is_missing(tmp_path) -> None:
@@ -231,7 +248,9 @@ def test_plain_decimals(text: str, value: float) -> None:
     assert bad.tolist() == [False]
 
 
-@pytest.mark.parametrize("text", ["1e3", "1E3", "abc", "nan", "inf", "-inf", "1,000", "12abc", "0x10", "1.2.3", "--1"])
+@pytest.mark.parametrize(
+    "text", ["1e3", "1E3", "abc", "nan", "inf", "-inf", "1,000", "12abc", "0x10", "1.2.3", "--1"]
+)
 def test_not_plain_decimals(text: str) -> None:
     parsed, bad = parse_numbers(pd.Series([text], dtype="str"))
     assert pd.isna(parsed[0])
@@ -257,7 +276,9 @@ LOCAL = [
 
 @pytest.mark.parametrize(("text", "local"), LOCAL)
 def test_time_formats_to_local(tmp_path, text: str, local: str) -> None:
-    rows = rows_of("outpatient_prescription", {"event_time": text, "upload_time": "2022-03-02 12:00:00"})
+    rows = rows_of(
+        "outpatient_prescription", {"event_time": text, "upload_time": "2022-03-02 12:00:00"}
+    )
     judged = judge_file(write_csv(tmp_path / "p.csv", rows), "outpatient_prescription")
     assert judged.failures == set()
     value = judged.typed[0]["event_time"][0]
@@ -272,7 +293,14 @@ def test_parse_times(text: str, local: str) -> None:
     assert bad.tolist() == [False]
 
 
-UNREADABLE_TIMES = ["2022-03-01 10:00", "2022/03/01", "20220301", "2022-3-1", "01-03-2022", "2022-03-01 10:00:00 PM"]
+UNREADABLE_TIMES = [
+    "2022-03-01 10:00",
+    "2022/03/01",
+    "20220301",
+    "2022-3-1",
+    "01-03-2022",
+    "2022-03-01 10:00:00 PM",
+]
 
 
 @pytest.mark.parametrize("text", UNREADABLE_TIMES)
@@ -286,9 +314,18 @@ def test_offsets_decide_the_rules(tmp_path) -> None:
     """event_time <= upload_time and birth_date <= the (local) date of event_time compare local times."""
     rows = rows_of(
         "outpatient_visit",
-        {"event_time": "2022-03-01T02:00:00Z", "upload_time": "2022-03-01 10:30:00"},  # 10:00 local: ok
-        {"event_time": "2022-03-01T03:00:00Z", "upload_time": "2022-03-01 10:30:00"},  # 11:00 local: after upload
-        {"event_time": "2022-03-01 11:00:00", "upload_time": "2022-03-01T03:30:00Z"},  # upload 11:30 local: ok
+        {
+            "event_time": "2022-03-01T02:00:00Z",
+            "upload_time": "2022-03-01 10:30:00",
+        },  # 10:00 local: ok
+        {
+            "event_time": "2022-03-01T03:00:00Z",
+            "upload_time": "2022-03-01 10:30:00",
+        },  # 11:00 local: after upload
+        {
+            "event_time": "2022-03-01 11:00:00",
+            "upload_time": "2022-03-01T03:30:00Z",
+        },  # upload 11:30 local: ok
         # local event date is 2022-03-01 (UTC date 2022-02-28): born that day is fine
         {"event_time": "2022-02-28T20:30:00Z", "birth_date": "2022-03-01", "id_card": ""},
         # ... born the day after is not
@@ -301,8 +338,14 @@ def test_offsets_decide_the_rules(tmp_path) -> None:
 def test_offsets_at_the_2000_boundary(tmp_path) -> None:
     rows = rows_of(
         "outpatient_prescription",
-        {"event_time": "1999-12-31T16:00:00Z", "upload_time": "2000-01-01 12:00:00"},  # 2000-01-01 00:00 local
-        {"event_time": "2000-01-01T00:00:00+09:00", "upload_time": "2000-01-01 12:00:00"},  # 1999-12-31 23:00 local
+        {
+            "event_time": "1999-12-31T16:00:00Z",
+            "upload_time": "2000-01-01 12:00:00",
+        },  # 2000-01-01 00:00 local
+        {
+            "event_time": "2000-01-01T00:00:00+09:00",
+            "upload_time": "2000-01-01 12:00:00",
+        },  # 1999-12-31 23:00 local
     )
     judged = judge_file(write_csv(tmp_path / "p.csv", rows), "outpatient_prescription")
     assert judged.failures == {("event_time", "not_before_date", 1)}
@@ -323,7 +366,9 @@ def test_csv_gz(tmp_path) -> None:
 
 
 def test_parquet_lines_are_row_numbers_plus_one(tmp_path) -> None:
-    rows = rows_of("outpatient_settlement", {}, {}, {"payment_method": "1"}, {"payment_method": "01"})
+    rows = rows_of(
+        "outpatient_settlement", {}, {}, {"payment_method": "1"}, {"payment_method": "01"}
+    )
     path = write_parquet(tmp_path / "outpatient_settlement.parquet", rows)
     judged = judge_file(path, "outpatient_settlement")
     assert judged.lines == [2, 3, 4, 5]
@@ -382,7 +427,9 @@ def test_folder_recursion_and_skipped_files(tmp_path) -> None:
     row = rows_of("outpatient_visit", {})
     write_csv(tmp_path / "batch" / "outpatient_visit.csv", row)
     write_csv(tmp_path / "batch" / "2022" / "03" / "outpatient_visit_20220301.csv.gz", row)
-    write_parquet(tmp_path / "batch" / "2022" / "lab_report-part2.parquet", rows_of("lab_report", {}))
+    write_parquet(
+        tmp_path / "batch" / "2022" / "lab_report-part2.parquet", rows_of("lab_report", {})
+    )
     write_csv(tmp_path / "batch" / "2022" / "outpatient_visitor.csv", row)
     write_csv(tmp_path / "batch" / "notes.csv", row)
     (tmp_path / "batch" / "README.txt").write_text("not an input")
@@ -394,7 +441,10 @@ def test_folder_recursion_and_skipped_files(tmp_path) -> None:
         ("2022/lab_report-part2.parquet", "lab_report"),
         ("outpatient_visit.csv", "outpatient_visit"),
     ]
-    assert sorted(p.relative_to(batch).as_posix() for p in found.skipped) == ["2022/outpatient_visitor.csv", "notes.csv"]
+    assert sorted(p.relative_to(batch).as_posix() for p in found.skipped) == [
+        "2022/outpatient_visitor.csv",
+        "notes.csv",
+    ]
 
 
 def test_form_option_overrides_the_name(tmp_path) -> None:
@@ -423,7 +473,11 @@ def test_not_csv_is_an_input_error(name: str) -> None:
 
 
 def test_id_cards_read_as_text(tmp_path) -> None:
-    rows = rows_of("outpatient_visit", {"id_card": ID_CARD}, {"id_card": FEMALE_ID_CARD, "sex_code": "2"})
-    judged = judge_file(write_parquet(tmp_path / "outpatient_visit.parquet", rows), "outpatient_visit")
+    rows = rows_of(
+        "outpatient_visit", {"id_card": ID_CARD}, {"id_card": FEMALE_ID_CARD, "sex_code": "2"}
+    )
+    judged = judge_file(
+        write_parquet(tmp_path / "outpatient_visit.parquet", rows), "outpatient_visit"
+    )
     assert judged.frames[0]["id_card"].tolist() == [ID_CARD, FEMALE_ID_CARD]
     assert judged.failures == set()

@@ -31,7 +31,9 @@ def audited(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untype
         missed_day_share=0.1,
         missing_form_share=0.0,
     )
-    result = run_audit([folder], policy=Policy(), period=period, registry=load_registry(batch.registry))
+    result = run_audit(
+        [folder], policy=Policy(), period=period, registry=load_registry(batch.registry)
+    )
     return batch, {i.org_code: i for i in result.institutions}
 
 
@@ -44,7 +46,11 @@ def test_realtime_share_is_recovered_within_sampling_error(audited) -> None:  # 
             if counts.records < 100:
                 continue
             sigma = math.sqrt(0.8 * 0.2 / counts.records)
-            assert counts.rate == pytest.approx(0.8, abs=4 * sigma + 0.005), (plan.name, form, counts)
+            assert counts.rate == pytest.approx(0.8, abs=4 * sigma + 0.005), (
+                plan.name,
+                form,
+                counts,
+            )
 
 
 def test_missed_days_and_coverage_are_recovered(audited) -> None:  # type: ignore[no-untyped-def]

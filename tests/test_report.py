@@ -28,7 +28,9 @@ def batch(tmp_path: Path) -> list[str]:
         [
             visit("a1", "2022-03-01 10:00:00", "2022-03-01 11:00:00"),
             visit("a2", "2022-03-01 10:00:00", "2022-03-03 11:00:00"),  # late
-            visit("a3", "2022-03-02 10:00:00", "2022-03-02 11:00:00", diagnosis_code="=HYPERLINK()"),  # invalid
+            visit(
+                "a3", "2022-03-02 10:00:00", "2022-03-02 11:00:00", diagnosis_code="=HYPERLINK()"
+            ),  # invalid
         ],
     )
     b = write(
@@ -65,16 +67,33 @@ def test_json_document_matches_the_spec_field_for_field(batch: list[str]) -> Non
     for inst in doc["institutions"]:
         assert list(inst) == expected_keys
     a = by_org[ORG]
-    assert (a["name"], a["district"], a["rows_uploaded"], a["records"], a["valid_records"]) == ("甲医院", "玄武区", 3, 3, 2)
+    assert (a["name"], a["district"], a["rows_uploaded"], a["records"], a["valid_records"]) == (
+        "甲医院",
+        "玄武区",
+        3,
+        3,
+        2,
+    )
     assert a["valid_ratio"] == pytest.approx(2 / 3)
-    assert a["forms"]["outpatient_visit"] == {"rows": 3, "records": 3, "valid_records": 2, "realtime_records": 1, "rate": 1 / 3}
+    assert a["forms"]["outpatient_visit"] == {
+        "rows": 3,
+        "records": 3,
+        "valid_records": 2,
+        "realtime_records": 1,
+        "rate": 1 / 3,
+    }
     assert a["upload_days"] == 3 and a["period_days"] == 3 and a["upload_day_ratio"] == 1.0
     assert (a["forms_covered"], a["forms_required"], a["discharge_rate"]) == (1, 11, None)
     b = by_org[ORG2]
     assert b["name"] is None and "unregistered" in [f["flag"] for f in b["flags"]]
     assert b["outpatient_rate"] == 1.0 and b["upload_day_ratio"] == pytest.approx(1 / 3)
     assert set(b["flags"][0]) == {"flag", "severity", "message"}
-    assert {"form": "outpatient_visit", "column": "diagnosis_code", "check": "str_matches", "failures": 1} in doc["checks"]
+    assert {
+        "form": "outpatient_visit",
+        "column": "diagnosis_code",
+        "check": "str_matches",
+        "failures": 1,
+    } in doc["checks"]
     assert doc == json.loads(golden("audit_small.json", result.stdout))
 
 
@@ -96,7 +115,11 @@ def test_csv_has_the_published_columns_and_safe_cells(batch: list[str], tmp_path
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     published = "institution rows_uploaded upload_days forms outpatient_visits outpatient_rate discharges discharge_rate"
     assert list(rows[0])[:8] == published.split()
-    assert rows[1]["institution"] == "甲医院" and rows[1]["outpatient_rate"] == "33.33%" and rows[1]["discharge_rate"] == "/"
+    assert (
+        rows[1]["institution"] == "甲医院"
+        and rows[1]["outpatient_rate"] == "33.33%"
+        and rows[1]["discharge_rate"] == "/"
+    )
     assert rows[1]["forms"] == "1/11" and rows[1]["outpatient_visits"] == "3"
     zh = RUNNER.invoke(app, ["audit", *batch, "--format", "csv", "--lang", "zh"]).stdout
     assert zh.splitlines()[0].startswith(

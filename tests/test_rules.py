@@ -53,10 +53,18 @@ class Case:
         return self.edit(form) if callable(self.edit) else dict(self.edit)
 
     def applies(self, form: str) -> bool:
-        return set(self.needs) <= set(SPEC_COLUMNS[form]) and (self.forms is None or form in self.forms)
+        return set(self.needs) <= set(SPEC_COLUMNS[form]) and (
+            self.forms is None or form in self.forms
+        )
 
 
-def bad(case_id: str, edit: Edit, *expected: tuple[str, str], needs: tuple[str, ...] | None = None, forms=None) -> Case:
+def bad(
+    case_id: str,
+    edit: Edit,
+    *expected: tuple[str, str],
+    needs: tuple[str, ...] | None = None,
+    forms=None,
+) -> Case:
     assert expected
     keys = tuple(edit) if isinstance(edit, dict) else ()
     return Case(case_id, edit, frozenset(expected), needs if needs is not None else keys, forms)
@@ -100,10 +108,18 @@ REQUIRED = ("", "required")
 
 CASES: list[Case] = [
     # -- envelope ---------------------------------------------------------------------------
-    bad("org_code-wrong-check", {"org_code": wrong_check_char(ORG_CODE, ORG_ALPHABET)}, ("org_code", "gb32100")),
+    bad(
+        "org_code-wrong-check",
+        {"org_code": wrong_check_char(ORG_CODE, ORG_ALPHABET)},
+        ("org_code", "gb32100"),
+    ),
     bad("org_code-17-chars", {"org_code": ORG17}, ("org_code", "gb32100")),
     bad("org_code-19-chars", {"org_code": ORG_CODE + "1"}, ("org_code", "gb32100")),
-    bad("org_code-letter-I", {"org_code": "91320100MA123456I" + ORG_CODE[-1]}, ("org_code", "gb32100")),
+    bad(
+        "org_code-letter-I",
+        {"org_code": "91320100MA123456I" + ORG_CODE[-1]},
+        ("org_code", "gb32100"),
+    ),
     ok("org_code-other-valid", {"org_code": make_org_code("12320100466000001")}),
     ok("org_code-published-example", {"org_code": "91350100M000100Y43"}),
     ok("record_id-1-char", {"record_id": "R"}),
@@ -113,25 +129,54 @@ CASES: list[Case] = [
     bad("record_id-inner-space", {"record_id": "R 0002"}, ("record_id", "no_whitespace")),
     bad("record_id-inner-tab", {"record_id": "R\t0002"}, ("record_id", "no_whitespace")),
     ok("event_time-2000-01-01", at_event("2000-01-01 00:00:00"), needs=("event_time",)),
-    bad("event_time-1999-12-31", at_event("1999-12-31 23:59:59"), ("event_time", "not_before_date"), needs=("event_time",)),
+    bad(
+        "event_time-1999-12-31",
+        at_event("1999-12-31 23:59:59"),
+        ("event_time", "not_before_date"),
+        needs=("event_time",),
+    ),
     ok("event_time-equals-upload", {"upload_time": EVENT}),
-    bad("event_time-after-upload", {"upload_time": shift(EVENT, seconds=-1)}, ("event_time", "not_after")),
-    bad("event_time-not-a-date", {"event_time": "2022-02-30 10:00:00"}, ("event_time", "time_format")),
+    bad(
+        "event_time-after-upload",
+        {"upload_time": shift(EVENT, seconds=-1)},
+        ("event_time", "not_after"),
+    ),
+    bad(
+        "event_time-not-a-date",
+        {"event_time": "2022-02-30 10:00:00"},
+        ("event_time", "time_format"),
+    ),
     bad("event_time-slashes", {"event_time": "2022/03/01 10:00:00"}, ("event_time", "time_format")),
     bad("event_time-hour-25", {"event_time": "2022-03-01 25:00:00"}, ("event_time", "time_format")),
     bad("event_time-text", {"event_time": "yesterday"}, ("event_time", "time_format")),
-    bad("upload_time-not-a-date", {"upload_time": "2022-13-01 12:00:00"}, ("upload_time", "time_format")),
+    bad(
+        "upload_time-not-a-date",
+        {"upload_time": "2022-13-01 12:00:00"},
+        ("upload_time", "time_format"),
+    ),
     ok("upload_time-T-separator", {"upload_time": "2022-03-01T12:00:00"}),
     ok("upload_time-offset-+08:00", {"upload_time": "2022-03-01T12:00:00+08:00"}),
     # -- patient block: id_card ---------------------------------------------------------------
     bad("id_card-17-chars", {"id_card": ID_CARD[:17]}, ("id_card", "id_card_format")),
     bad("id_card-19-chars", {"id_card": ID_CARD + "1"}, ("id_card", "id_card_format")),
-    bad("id_card-letter-inside", {"id_card": ID_CARD[:5] + "A" + ID_CARD[6:]}, ("id_card", "id_card_format")),
+    bad(
+        "id_card-letter-inside",
+        {"id_card": ID_CARD[:5] + "A" + ID_CARD[6:]},
+        ("id_card", "id_card_format"),
+    ),
     bad("id_card-wrong-check", {"id_card": ID_WRONG_CHECK}, ("id_card", "id_card_checksum")),
     bad("id_card-not-a-date", {"id_card": ID_BAD_DATE}, ("id_card", "id_card_birth_date")),
     ok("id_card-check-X", {"id_card": id_card_ending_in_x()}),
-    ok("id_card-published-example", birth("1949-12-31", "2") | {"id_card": "11010519491231002X"}, needs=("birth_date",)),
-    ok("hypertension-id_card-published-example", {"id_card": "11010519491231002X"}, forms=("hypertension_followup",)),
+    ok(
+        "id_card-published-example",
+        birth("1949-12-31", "2") | {"id_card": "11010519491231002X"},
+        needs=("birth_date",),
+    ),
+    ok(
+        "hypertension-id_card-published-example",
+        {"id_card": "11010519491231002X"},
+        forms=("hypertension_followup",),
+    ),
     # -- patient block: name, sex_code, birth_date ---------------------------------------------
     ok("name-1-char", {"name": "张"}),
     ok("name-30-chars", {"name": "张" * 30}),
@@ -149,15 +194,32 @@ CASES: list[Case] = [
     bad("birth_date-not-a-date", {"birth_date": "1985-02-30"}, ("birth_date", "time_format")),
     bad("birth_date-dmy", {"birth_date": "15/06/1985"}, ("birth_date", "time_format")),
     # -- patient block: cross-field rules --------------------------------------------------------
-    bad("id_card-birth-date-differs", {"birth_date": "1985-06-16"}, ("id_card", "id_card_birth_date_matches")),
+    bad(
+        "id_card-birth-date-differs",
+        {"birth_date": "1985-06-16"},
+        ("id_card", "id_card_birth_date_matches"),
+    ),
     bad(
         "id_card-invalid-birth-date-differs",
         {"id_card": ID_WRONG_CHECK, "birth_date": "1985-06-16"},
         ("id_card", "id_card_checksum"),
     ),
-    bad("id_card-male-sex-2", {"sex_code": "2"}, ("id_card", "id_card_sex_matches"), needs=("sex_code", "id_card")),
-    bad("id_card-female-sex-1", {"sex_code": "1", "id_card": FEMALE_ID_CARD}, ("id_card", "id_card_sex_matches")),
-    ok("no-id_card-no-cross-check", {"id_card": "", "birth_date": "1970-01-01", "sex_code": "2"}, forms=P_FORMS),
+    bad(
+        "id_card-male-sex-2",
+        {"sex_code": "2"},
+        ("id_card", "id_card_sex_matches"),
+        needs=("sex_code", "id_card"),
+    ),
+    bad(
+        "id_card-female-sex-1",
+        {"sex_code": "1", "id_card": FEMALE_ID_CARD},
+        ("id_card", "id_card_sex_matches"),
+    ),
+    ok(
+        "no-id_card-no-cross-check",
+        {"id_card": "", "birth_date": "1970-01-01", "sex_code": "2"},
+        forms=P_FORMS,
+    ),
     # -- code sets are in the parametrised list below -------------------------------------------
     # -- numbers ----------------------------------------------------------------------------------
     ok("quantity-0.5", {"quantity": "0.5"}),
@@ -176,7 +238,12 @@ CASES: list[Case] = [
     bad("amount-over-1000000", {"amount": "1000000.01"}, ("amount", "in_range")),
     ok("total_fee-0", {"total_fee": "0"}, forms=("inpatient_discharge",)),
     ok("total_fee-0-self_pay-0", {"total_fee": "0", "self_pay": "0"}),
-    bad("total_fee-negative", {"total_fee": "-0.01"}, ("total_fee", "greater_than_or_equal_to"), forms=("inpatient_discharge",)),
+    bad(
+        "total_fee-negative",
+        {"total_fee": "-0.01"},
+        ("total_fee", "greater_than_or_equal_to"),
+        forms=("inpatient_discharge",),
+    ),
     # a negative total_fee breaks self_pay <= total_fee too, whatever self_pay (>= 0) is
     bad(
         "total_fee-negative-self_pay-0",
@@ -187,28 +254,60 @@ CASES: list[Case] = [
     bad("total_fee-abc", {"total_fee": "abc"}, ("total_fee", "number_format")),
     ok("self_pay-equals-total_fee", {"total_fee": "120", "self_pay": "120.00"}),
     bad("self_pay-negative", {"self_pay": "-1"}, ("self_pay", "greater_than_or_equal_to")),
-    bad("self_pay-over-total_fee", {"total_fee": "120", "self_pay": "120.01"}, ("self_pay", "not_after")),
+    bad(
+        "self_pay-over-total_fee",
+        {"total_fee": "120", "self_pay": "120.01"},
+        ("self_pay", "not_after"),
+    ),
     bad("self_pay-abc", {"self_pay": "abc"}, ("self_pay", "number_format")),
     # -- report, order, discharge, surgery times -------------------------------------------------
     bad("result-whitespace-only", {"result": "   "}, ("result", "required")),
     ok("result-0", {"result": "0"}),
     ok("sample_time-equals-event", {"sample_time": EVENT}),
-    bad("sample_time-after-event", {"sample_time": shift(EVENT, seconds=1)}, ("sample_time", "not_after")),
-    bad("sample_time-not-a-time", {"sample_time": "2022-03-01 8:00"}, ("sample_time", "time_format")),
+    bad(
+        "sample_time-after-event",
+        {"sample_time": shift(EVENT, seconds=1)},
+        ("sample_time", "not_after"),
+    ),
+    bad(
+        "sample_time-not-a-time", {"sample_time": "2022-03-01 8:00"}, ("sample_time", "time_format")
+    ),
     ok("exam_time-equals-event", {"exam_time": EVENT}),
-    bad("exam_time-after-event", {"exam_time": shift(EVENT, seconds=1)}, ("exam_time", "not_after")),
+    bad(
+        "exam_time-after-event", {"exam_time": shift(EVENT, seconds=1)}, ("exam_time", "not_after")
+    ),
     ok("stop_time-equals-event", {"stop_time": EVENT}),
     ok("stop_time-missing", {"stop_time": ""}),
-    bad("stop_time-before-event", {"stop_time": shift(EVENT, seconds=-1)}, ("stop_time", "not_before")),
+    bad(
+        "stop_time-before-event",
+        {"stop_time": shift(EVENT, seconds=-1)},
+        ("stop_time", "not_before"),
+    ),
     bad("stop_time-not-a-time", {"stop_time": "soon"}, ("stop_time", "time_format")),
     ok("admission_time-equals-event", {"admission_time": EVENT}),
-    bad("admission_time-after-event", {"admission_time": shift(EVENT, seconds=1)}, ("admission_time", "not_after")),
+    bad(
+        "admission_time-after-event",
+        {"admission_time": shift(EVENT, seconds=1)},
+        ("admission_time", "not_after"),
+    ),
     ok("stay-3650-days", {"admission_time": shift(EVENT, days=-3650)}),
-    bad("stay-over-3650-days", {"admission_time": shift(EVENT, days=-3650, seconds=-1)}, ("admission_time", "at_most_before")),
+    bad(
+        "stay-over-3650-days",
+        {"admission_time": shift(EVENT, days=-3650, seconds=-1)},
+        ("admission_time", "at_most_before"),
+    ),
     ok("start_time-equals-event", {"start_time": EVENT}),
     ok("start_time-48h-before", {"start_time": shift(EVENT, hours=-48)}),
-    bad("start_time-after-event", {"start_time": shift(EVENT, seconds=1)}, ("start_time", "not_after")),
-    bad("start_time-over-48h-before", {"start_time": shift(EVENT, hours=-48, seconds=-1)}, ("start_time", "at_most_before")),
+    bad(
+        "start_time-after-event",
+        {"start_time": shift(EVENT, seconds=1)},
+        ("start_time", "not_after"),
+    ),
+    bad(
+        "start_time-over-48h-before",
+        {"start_time": shift(EVENT, hours=-48, seconds=-1)},
+        ("start_time", "at_most_before"),
+    ),
     ok("anesthesia_code-missing", {"anesthesia_code": ""}),
     # -- dept_code ----------------------------------------------------------------------------------
     ok("dept_code-1-char", {"dept_code": "D"}),
@@ -217,7 +316,9 @@ CASES: list[Case] = [
     # -- archive forms ------------------------------------------------------------------------------
     ok("residence_code-leading-zero", {"residence_code": "010101"}),
     bad("residence_code-5-digits", {"residence_code": "32010"}, ("residence_code", "str_matches")),
-    bad("residence_code-7-digits", {"residence_code": "3201020"}, ("residence_code", "str_matches")),
+    bad(
+        "residence_code-7-digits", {"residence_code": "3201020"}, ("residence_code", "str_matches")
+    ),
     bad("residence_code-letter", {"residence_code": "32010A"}, ("residence_code", "str_matches")),
     ok("sbp-60-dbp-30", {"sbp": "60", "dbp": "30"}),
     ok("sbp-300-dbp-200", {"sbp": "300", "dbp": "200"}),
@@ -234,33 +335,63 @@ CASES: list[Case] = [
     ok("fasting_glucose-35", {"fasting_glucose": "35"}),
     bad("fasting_glucose-0.9", {"fasting_glucose": "0.9"}, ("fasting_glucose", "in_range")),
     bad("fasting_glucose-35.1", {"fasting_glucose": "35.1"}, ("fasting_glucose", "in_range")),
-    bad("fasting_glucose-unit", {"fasting_glucose": "6.1mmol/L"}, ("fasting_glucose", "number_format")),
+    bad(
+        "fasting_glucose-unit",
+        {"fasting_glucose": "6.1mmol/L"},
+        ("fasting_glucose", "number_format"),
+    ),
 ]
 
 CODE_SETS: dict[str, tuple[list[str], list[str]]] = {
     "visit_type": (["1", "2"], ["0", "3", "01", "门诊"]),
     "channel": (["1", "2", "3", "4", "5", "9"], ["0", "6", "01"]),
-    "payment_method": (["01", "02", "03", "04", "05", "06", "07", "08", "99"], ["1", "9", "09", "00", "001", "100"]),
+    "payment_method": (
+        ["01", "02", "03", "04", "05", "06", "07", "08", "99"],
+        ["1", "9", "09", "00", "001", "100"],
+    ),
     "admission_route": (["1", "2", "3", "9"], ["0", "4", "01"]),
     "discharge_method": (["1", "2", "3", "4", "5", "9"], ["0", "6", "01"]),
     "order_type": (["1", "2"], ["0", "3", "01"]),
-    "exam_type": (["CT", "MR", "DR", "CR", "US", "ES", "NM", "XA", "MG", "OT"], ["ct", "XR", "C T", "MRI"]),
+    "exam_type": (
+        ["CT", "MR", "DR", "CR", "US", "ES", "NM", "XA", "MG", "OT"],
+        ["ct", "XR", "C T", "MRI"],
+    ),
 }
 for column, (good, wrong) in CODE_SETS.items():
     CASES += [ok(f"{column}-{value}", {column: value}) for value in good]
     CASES += [bad(f"{column}-{value}", {column: value}, (column, "isin")) for value in wrong]
 
 ICD10_GOOD = ["J06.900", "I10.x00x002", "I10", "A01.1", "K35.8x01", "E11.9"]
-ICD10_BAD = ["j06.900", "J06.", "J6.9", "J06.90001", "J06-900", "I10.x00x02", "1J06.9", "J06.9 00", "J06.9000x01"]
+ICD10_BAD = [
+    "j06.900",
+    "J06.",
+    "J6.9",
+    "J06.90001",
+    "J06-900",
+    "I10.x00x02",
+    "1J06.9",
+    "J06.9 00",
+    "J06.9000x01",
+]
 ICD9_GOOD = ["36.1001", "36.10x001", "36", "01.2", "47.0x00"]
 ICD9_BAD = ["361", "A6.1", "36.", "36-10", "36.10001", "J06.900"]
 for column in ("diagnosis_code", "admission_diagnosis", "primary_diagnosis"):
     CASES += [ok(f"{column}-{value}", {column: value}) for value in ICD10_GOOD]
-    CASES += [bad(f"{column}-{value}", {column: value}, (column, "str_matches")) for value in ICD10_BAD]
+    CASES += [
+        bad(f"{column}-{value}", {column: value}, (column, "str_matches")) for value in ICD10_BAD
+    ]
 CASES += [ok(f"procedure_code-{value}", {"procedure_code": value}) for value in ICD9_GOOD]
-CASES += [bad(f"procedure_code-{value}", {"procedure_code": value}, ("procedure_code", "str_matches")) for value in ICD9_BAD]
+CASES += [
+    bad(f"procedure_code-{value}", {"procedure_code": value}, ("procedure_code", "str_matches"))
+    for value in ICD9_BAD
+]
 
-PARAMS = [pytest.param(form, case, id=f"{form}:{case.id}") for case in CASES for form in FORMS if case.applies(form)]
+PARAMS = [
+    pytest.param(form, case, id=f"{form}:{case.id}")
+    for case in CASES
+    for form in FORMS
+    if case.applies(form)
+]
 
 
 def judge_two(tmp_path, form: str, changes: dict[str, str], columns=None):
@@ -298,7 +429,9 @@ def batches(tmp_path_factory) -> Batches:
 
 @pytest.mark.parametrize(("form", "case"), PARAMS)
 def test_rule(batches: Batches, form: str, case: Case) -> None:
-    index, judged = batches.judged("rules", form, lambda: {c.id: c.changes(form) for c in CASES if c.applies(form)})
+    index, judged = batches.judged(
+        "rules", form, lambda: {c.id: c.changes(form) for c in CASES if c.applies(form)}
+    )
     row = index[case.id]
     assert judged.of_row(0) == set(), "the valid row fails"
     assert judged.of_row(row) == set(case.expected)
@@ -336,7 +469,9 @@ REQUIRED_PARAMS = [
 def test_required_or_optional(batches: Batches, form: str, column: str, blank: str) -> None:
     """An empty or whitespace-only cell is missing: `required` for a required column, else valid."""
     index, judged = batches.judged(
-        "blanks", form, lambda: {f"{c}:{b!r}": {c: b} for c in SPEC_COLUMNS[form] for b in ("", "   ")}
+        "blanks",
+        form,
+        lambda: {f"{c}:{b!r}": {c: b} for c in SPEC_COLUMNS[form] for b in ("", "   ")},
     )
     row = index[f"{column}:{blank!r}"]
     assert judged.of_row(0) == set()
@@ -345,7 +480,11 @@ def test_required_or_optional(batches: Batches, form: str, column: str, blank: s
     assert judged.valid[row] is (not expected)
 
 
-MISSING_COLUMN_PARAMS = [pytest.param(form, column, id=f"{form}:{column}") for form in FORMS for column in SPEC_COLUMNS[form]]
+MISSING_COLUMN_PARAMS = [
+    pytest.param(form, column, id=f"{form}:{column}")
+    for form in FORMS
+    for column in SPEC_COLUMNS[form]
+]
 
 
 @pytest.mark.parametrize(("form", "column"), MISSING_COLUMN_PARAMS)
@@ -394,13 +533,17 @@ def test_one_row_breaking_several_rules_reports_each(tmp_path) -> None:
 def test_gb32100_check_char_published_examples() -> None:
     assert gb32100_check_char("91350100M000100Y4") == "3"
     assert gb32100_check_char("91110000600037341") == "L"
-    codes = pd.Series(["91350100M000100Y43", "91110000600037341L", "91350100M000100Y44", ORG_CODE], dtype="str")
+    codes = pd.Series(
+        ["91350100M000100Y43", "91110000600037341L", "91350100M000100Y44", ORG_CODE], dtype="str"
+    )
     assert gb32100_ok(codes).tolist() == [True, True, False, True]
 
 
 def test_gb11643_check_char_published_example() -> None:
     assert gb11643_check_char("11010519491231002") == "X"
-    shape, checksum, born, _ = id_card_parts(pd.Series(["11010519491231002X", "110105194912310021"], dtype="str"))
+    shape, checksum, born, _ = id_card_parts(
+        pd.Series(["11010519491231002X", "110105194912310021"], dtype="str")
+    )
     assert shape.tolist() == [True, True]
     assert checksum.tolist() == [True, False]
     assert str(born[0])[:10] == "1949-12-31"

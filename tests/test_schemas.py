@@ -16,7 +16,17 @@ from nj_audit.errors import SchemaError
 from nj_audit.forms import FORM_BY_ID, FORM_IDS, REALTIME_FORM_IDS
 from nj_audit.schemas import DATE, NUMBER, TEXT, TIME, load_schema, load_schema_file, schema_path
 
-from rows import ARCHIVE_FORMS, FORMS, NUMBER_COLUMNS, REALTIME_FORMS, SPEC_COLUMNS, TIME_COLUMNS, is_required, rows_of, write_csv
+from rows import (
+    ARCHIVE_FORMS,
+    FORMS,
+    NUMBER_COLUMNS,
+    REALTIME_FORMS,
+    SPEC_COLUMNS,
+    TIME_COLUMNS,
+    is_required,
+    rows_of,
+    write_csv,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 SCHEMA_DIR = REPO / "schemas"
@@ -158,7 +168,12 @@ def _env() -> dict[str, str]:
 
 def test_python_m_help(tmp_path) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "nj_audit", "--help"], cwd=tmp_path, env=_env(), capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "nj_audit", "--help"],
+        cwd=tmp_path,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert done.returncode == 0, done.stderr
     for command in ("validate", "audit", "schemas"):
@@ -169,19 +184,30 @@ def test_python_m_help(tmp_path) -> None:
 def test_console_script_outside_the_repo(tmp_path) -> None:
     script = Path(sys.executable).parent / "nj-audit"
     assert script.exists()
-    done = subprocess.run([str(script), "schemas", "list"], cwd=tmp_path, env=_env(), capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [str(script), "schemas", "list"],
+        cwd=tmp_path,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
     for form in FORMS:
         assert form in done.stdout
 
 
 def test_validate_outside_the_repo(tmp_path) -> None:
-    write_csv(tmp_path / "outpatient_visit.csv", rows_of("outpatient_visit", {}, {"visit_type": "3"}))
+    write_csv(
+        tmp_path / "outpatient_visit.csv", rows_of("outpatient_visit", {}, {"visit_type": "3"})
+    )
     write_csv(tmp_path / "good" / "lab_report.csv", rows_of("lab_report", {}))
     command = [sys.executable, "-m", "nj_audit", "validate"]
 
     def run(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([*command, *args], cwd=tmp_path, env=_env(), capture_output=True, text=True, timeout=60)
+        return subprocess.run(
+            [*command, *args], cwd=tmp_path, env=_env(), capture_output=True, text=True, timeout=60
+        )
 
     bad = run("outpatient_visit.csv", "--format", "json")
     assert bad.returncode == 1, bad.stderr

@@ -22,15 +22,25 @@ def audit_json(folder: Path, *extra: str) -> dict:
     return json.loads(result.stdout)
 
 
-@settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=3, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(seed=st.integers(0, 10_000))
 def test_chunk_sizes_give_the_same_json(tmp_path_factory, seed: int) -> None:  # type: ignore[no-untyped-def]
     folder = tmp_path_factory.mktemp("batch")
     generate_batch(
-        folder, institutions=3, rows=240, period=parse_period("2022-03"), seed=seed, correction_share=0.25, invalid_share=0.1
+        folder,
+        institutions=3,
+        rows=240,
+        period=parse_period("2022-03"),
+        seed=seed,
+        correction_share=0.25,
+        invalid_share=0.1,
     )
     whole = audit_json(folder, "--chunk-size", "1000000")
-    assert any(f["records"] < f["rows"] for i in whole["institutions"] for f in i["forms"].values())  # corrections exist
+    assert any(
+        f["records"] < f["rows"] for i in whole["institutions"] for f in i["forms"].values()
+    )  # corrections exist
     for size in ("1", "7", "1000"):
         assert audit_json(folder, "--chunk-size", size) == whole
 
@@ -38,13 +48,22 @@ def test_chunk_sizes_give_the_same_json(tmp_path_factory, seed: int) -> None:  #
 @settings(max_examples=30, deadline=None)
 @given(
     st.lists(
-        st.tuples(st.integers(0, 2), st.integers(0, 5), st.integers(-1, 6), st.integers(0, 9), st.booleans(), st.booleans()),
+        st.tuples(
+            st.integers(0, 2),
+            st.integers(0, 5),
+            st.integers(-1, 6),
+            st.integers(0, 9),
+            st.booleans(),
+            st.booleans(),
+        ),
         min_size=1,
         max_size=40,
     ),
     st.integers(1, 8),
 )
-def test_reducing_in_any_grouping_is_the_same(rows: list[tuple[int, int, int, int, bool, bool]], split: int) -> None:
+def test_reducing_in_any_grouping_is_the_same(
+    rows: list[tuple[int, int, int, int, bool, bool]], split: int
+) -> None:
     """Folding corrections early (per chunk) or late (all at once) gives the same records."""
     nat = np.iinfo(np.int64).min
 
@@ -66,7 +85,12 @@ def test_reducing_in_any_grouping_is_the_same(rows: list[tuple[int, int, int, in
 
     def table(records: RecordState) -> list[tuple]:
         return sorted(
-            zip(records.org.tolist(), records.key.tolist(), records.first_realtime.tolist(), records.last_valid.tolist())
+            zip(
+                records.org.tolist(),
+                records.key.tolist(),
+                records.first_realtime.tolist(),
+                records.last_valid.tolist(),
+            )
         )
 
     whole = state(rows, 0).reduce()

@@ -33,7 +33,9 @@ FAILURE_HEADER = ["file", "line", "form", "column", "check", "value"]
 
 def run(runner: CliRunner, *args: str | Path):
     result = runner.invoke(app, [str(a) for a in args])
-    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(
+        result.exception
+    )
     return result
 
 
@@ -64,7 +66,9 @@ def test_all_valid_exit_0(runner, tmp_path) -> None:
 
 
 def test_invalid_rows_exit_1(runner, tmp_path) -> None:
-    path = write_csv(tmp_path / "outpatient_visit.csv", rows_of("outpatient_visit", {}, {"visit_type": "3"}))
+    path = write_csv(
+        tmp_path / "outpatient_visit.csv", rows_of("outpatient_visit", {}, {"visit_type": "3"})
+    )
     result = run(runner, "validate", path)
     assert result.exit_code == 1
     assert result.stderr == ""
@@ -75,14 +79,38 @@ def test_invalid_rows_exit_1(runner, tmp_path) -> None:
     ("args", "needle"),
     [
         (["validate", "{tmp}/nope.csv"], "nope.csv"),
-        (["validate", str(FIXTURES / "bad_encoding.csv"), "--form", "exam_report"], "bad_encoding.csv"),
+        (
+            ["validate", str(FIXTURES / "bad_encoding.csv"), "--form", "exam_report"],
+            "bad_encoding.csv",
+        ),
         (["validate", str(FIXTURES / "empty.csv"), "--form", "exam_report"], "empty.csv"),
         (["validate", str(FIXTURES / "binary.csv"), "--form", "exam_report"], "binary.csv"),
         (["validate", str(FIXTURES / "utf8_bom.csv")], "utf8_bom.csv"),  # no form in the name
-        (["validate", str(FIXTURES / "utf8_bom.csv"), "--form", "outpatient_vist"], "outpatient_vist"),
-        (["validate", str(FIXTURES / "bad_encoding.csv"), "--form", "exam_report", "--encoding", "no-such-codec"], "no-such"),
+        (
+            ["validate", str(FIXTURES / "utf8_bom.csv"), "--form", "outpatient_vist"],
+            "outpatient_vist",
+        ),
+        (
+            [
+                "validate",
+                str(FIXTURES / "bad_encoding.csv"),
+                "--form",
+                "exam_report",
+                "--encoding",
+                "no-such-codec",
+            ],
+            "no-such",
+        ),
     ],
-    ids=["missing-file", "bad-encoding", "empty", "binary", "no-form", "unknown-form", "unknown-encoding"],
+    ids=[
+        "missing-file",
+        "bad-encoding",
+        "empty",
+        "binary",
+        "no-form",
+        "unknown-form",
+        "unknown-encoding",
+    ],
 )
 def test_cannot_run_exit_2(runner, tmp_path, args: list[str], needle: str) -> None:
     result = run(runner, *(a.replace("{tmp}", str(tmp_path)) for a in args))
@@ -92,7 +120,15 @@ def test_cannot_run_exit_2(runner, tmp_path, args: list[str], needle: str) -> No
 
 
 def test_encoding_option(runner) -> None:
-    result = run(runner, "validate", FIXTURES / "bad_encoding.csv", "--form", "exam_report", "--encoding", "latin-1")
+    result = run(
+        runner,
+        "validate",
+        FIXTURES / "bad_encoding.csv",
+        "--form",
+        "exam_report",
+        "--encoding",
+        "latin-1",
+    )
     assert result.exit_code == 0, result.stderr
     assert result.stderr == ""
 
@@ -107,7 +143,9 @@ def test_encodings_detected(runner, name: str) -> None:
 
 
 def test_json_document(runner, tmp_path) -> None:
-    rows = rows_of("outpatient_visit", {}, {"visit_type": "3"}, {"visit_type": "0", "dept_code": "D" * 21}, {})
+    rows = rows_of(
+        "outpatient_visit", {}, {"visit_type": "3"}, {"visit_type": "0", "dept_code": "D" * 21}, {}
+    )
     path = write_csv(tmp_path / "outpatient_visit.csv", rows)
     document = validate_json(runner, path, code=1)
     assert document["valid"] is False
@@ -120,8 +158,13 @@ def test_json_document(runner, tmp_path) -> None:
     assert set(checks) == {("visit_type", "isin"), ("dept_code", "str_length")}
     assert checks["visit_type", "isin"]["rows"] == 2
     assert checks["visit_type", "isin"]["share"] == 0.5
-    assert [(e["line"], e["value"]) for e in checks["visit_type", "isin"]["examples"]] == [(3, "3"), (4, "0")]
-    assert [(e["file"], e["line"]) for e in checks["dept_code", "str_length"]["examples"]] == [(str(path), 4)]
+    assert [(e["line"], e["value"]) for e in checks["visit_type", "isin"]["examples"]] == [
+        (3, "3"),
+        (4, "0"),
+    ]
+    assert [(e["file"], e["line"]) for e in checks["dept_code", "str_length"]["examples"]] == [
+        (str(path), 4)
+    ]
 
 
 def test_json_valid(runner, tmp_path) -> None:
@@ -141,7 +184,10 @@ def test_failures_file_columns_and_lines(runner, tmp_path) -> None:
     result = run(runner, "validate", path, "--failures", out)
     assert result.exit_code == 1
     assert result.stderr == ""
-    found = {(f["file"], f["line"], f["form"], f["column"], f["check"], f["value"]) for f in failures_of(out)}
+    found = {
+        (f["file"], f["line"], f["form"], f["column"], f["check"], f["value"])
+        for f in failures_of(out)
+    }
     assert found == {
         (str(path), "4", "exam_report", "exam_type", "isin", "XX"),
         (str(path), "8", "exam_report", "record_id", "no_whitespace", "R 0004"),
@@ -149,8 +195,12 @@ def test_failures_file_columns_and_lines(runner, tmp_path) -> None:
 
 
 def test_quoted_newline_lines_in_json(runner) -> None:
-    document = validate_json(runner, FIXTURES / "quoted_newline_then_failing_row.csv", "--form", "exam_report", code=1)
-    lines = {(c["column"], e["line"]) for c in document["forms"][0]["checks"] for e in c["examples"]}
+    document = validate_json(
+        runner, FIXTURES / "quoted_newline_then_failing_row.csv", "--form", "exam_report", code=1
+    )
+    lines = {
+        (c["column"], e["line"]) for c in document["forms"][0]["checks"] for e in c["examples"]
+    }
     assert lines == {("exam_type", 4), ("record_id", 8)}
 
 
@@ -196,7 +246,11 @@ def test_missing_column_reported_once_by_name(runner, tmp_path) -> None:
     document = validate_json(runner, path, "--form", "outpatient_visit", code=1)
     assert (document["rows"], document["invalid_rows"]) == (3, 3)
     [check] = document["forms"][0]["checks"]
-    assert (check["column"], check["check"], check["rows"]) == ("diagnosis_code", "missing_column", 3)
+    assert (check["column"], check["check"], check["rows"]) == (
+        "diagnosis_code",
+        "missing_column",
+        3,
+    )
 
 
 # -- PII -------------------------------------------------------------------------------------------------
@@ -240,7 +294,9 @@ def test_pii_never_on_stdout(runner, tmp_path, output_format: str) -> None:
 
 def test_show_pii(runner, tmp_path) -> None:
     out = tmp_path / "failures.csv"
-    result = run(runner, "validate", pii_file(tmp_path), "--failures", out, "--show-pii", "--format", "json")
+    result = run(
+        runner, "validate", pii_file(tmp_path), "--failures", out, "--show-pii", "--format", "json"
+    )
     assert result.exit_code == 1
     values = {(f["column"], f["check"]): f["value"] for f in failures_of(out)}
     assert values["id_card", "id_card_checksum"] == BAD_ID
@@ -251,7 +307,9 @@ def test_show_pii(runner, tmp_path) -> None:
 
 def test_archive_id_card_masked(runner, tmp_path) -> None:
     bad = make_id_card("1985-02-30")
-    path = write_csv(tmp_path / "hypertension_followup.csv", rows_of("hypertension_followup", {"id_card": bad}))
+    path = write_csv(
+        tmp_path / "hypertension_followup.csv", rows_of("hypertension_followup", {"id_card": bad})
+    )
     out = tmp_path / "failures.csv"
     assert run(runner, "validate", path, "--failures", out).exit_code == 1
     [failure] = failures_of(out)
@@ -266,9 +324,17 @@ def test_failures_cells_neutralised(runner, tmp_path) -> None:
     folder = tmp_path / "batch"
     write_csv(
         folder / "outpatient_registration.csv",
-        rows_of("outpatient_registration", {"visit_type": "=1+1"}, {"sex_code": "+1"}, {"channel": "@SUM(A1)"}),
+        rows_of(
+            "outpatient_registration",
+            {"visit_type": "=1+1"},
+            {"sex_code": "+1"},
+            {"channel": "@SUM(A1)"},
+        ),
     )
-    write_csv(folder / "outpatient_prescription.csv", rows_of("outpatient_prescription", {"quantity": "-1"}))
+    write_csv(
+        folder / "outpatient_prescription.csv",
+        rows_of("outpatient_prescription", {"quantity": "-1"}),
+    )
     out = tmp_path / "failures.csv"
     assert run(runner, "validate", folder, "--failures", out).exit_code == 1
     values = {(f["column"], f["check"]): f["value"] for f in failures_of(out)}
@@ -287,12 +353,20 @@ def test_failures_cells_neutralised(runner, tmp_path) -> None:
 
 def test_gz_and_parquet_lines(runner, tmp_path) -> None:
     folder = tmp_path / "batch"
-    write_csv(folder / "outpatient_visit_20220301.csv.gz", rows_of("outpatient_visit", {}, {"visit_type": "3"}))
-    write_parquet(folder / "lab_report-part2.parquet", rows_of("lab_report", {}, {}, {"result": " "}))
+    write_csv(
+        folder / "outpatient_visit_20220301.csv.gz",
+        rows_of("outpatient_visit", {}, {"visit_type": "3"}),
+    )
+    write_parquet(
+        folder / "lab_report-part2.parquet", rows_of("lab_report", {}, {}, {"result": " "})
+    )
     out = tmp_path / "failures.csv"
     result = run(runner, "validate", folder, "--failures", out)
     assert result.exit_code == 1
-    found = {(Path(f["file"]).name, f["line"], f["form"], f["column"], f["check"]) for f in failures_of(out)}
+    found = {
+        (Path(f["file"]).name, f["line"], f["form"], f["column"], f["check"])
+        for f in failures_of(out)
+    }
     assert found == {
         ("outpatient_visit_20220301.csv.gz", "3", "outpatient_visit", "visit_type", "isin"),
         ("lab_report-part2.parquet", "4", "lab_report", "result", "required"),
@@ -305,7 +379,10 @@ def test_folder_skipped_files_listed(runner, tmp_path) -> None:
     write_csv(folder / "a" / "outpatient_visitor.csv", rows_of("outpatient_visit", {}))
     write_csv(folder / "notes.csv", rows_of("outpatient_visit", {}))
     document = validate_json(runner, folder, code=0)
-    assert sorted(Path(p).name for p in document["skipped"]) == ["notes.csv", "outpatient_visitor.csv"]
+    assert sorted(Path(p).name for p in document["skipped"]) == [
+        "notes.csv",
+        "outpatient_visitor.csv",
+    ]
     assert document["rows"] == 1
     result = run(runner, "validate", folder)
     assert result.exit_code == 0  # skipped files are a warning, not an error
@@ -326,7 +403,9 @@ def test_extra_columns_ignored(runner, tmp_path) -> None:
 
 
 def test_small_chunks_same_answer(runner, tmp_path) -> None:
-    rows = rows_of("exam_report", {}, {"exam_type": "XX"}, {"conclusion": "a\nb"}, {"exam_type": "YY"}, {})
+    rows = rows_of(
+        "exam_report", {}, {"exam_type": "XX"}, {"conclusion": "a\nb"}, {"exam_type": "YY"}, {}
+    )
     path = write_csv(tmp_path / "exam_report.csv", rows)
     whole = validate_json(runner, path, code=1)
     small = validate_json(runner, path, "--chunk-size", "2", code=1)
@@ -340,13 +419,23 @@ def test_small_chunks_same_answer(runner, tmp_path) -> None:
 UNREADABLE = {"time_format", "number_format"}
 
 
-def defect_file(folder: Path, form: str, unreadable: bool) -> tuple[Path, set[tuple[str, str, str]]]:
+def defect_file(
+    folder: Path, form: str, unreadable: bool
+) -> tuple[Path, set[tuple[str, str, str]]]:
     """A file of `form`: valid rows with quoted line breaks, and one row per failing rule case;
     returns the expected (line, column, check) of every failure."""
-    cases = [c for c in CASES if c.expected and c.applies(form) and bool(UNREADABLE & {k for _, k in c.expected}) == unreadable]
+    cases = [
+        c
+        for c in CASES
+        if c.expected
+        and c.applies(form)
+        and bool(UNREADABLE & {k for _, k in c.expected}) == unreadable
+    ]
     rows, expected, line = [], set(), 2
     for i, case in enumerate(cases):
-        rows.append(valid_row(form, record_id=f"OK{i}", remark='two\n"lines", here'))  # an ignored column
+        rows.append(
+            valid_row(form, record_id=f"OK{i}", remark='two\n"lines", here')
+        )  # an ignored column
         line += 2
         rows.append({**valid_row(form, record_id=f"BAD{i}", remark=""), **case.changes(form)})
         expected |= {(str(line), column, check) for column, check in case.expected}
@@ -385,7 +474,9 @@ def golden_inputs(folder: Path) -> None:
         folder / "outpatient_visit.csv",
         rows_of(
             "outpatient_visit",
-            {"remark": 'quoted, "multi-line"\nremark'},  # an ignored column; the row spans lines 2-3
+            {
+                "remark": 'quoted, "multi-line"\nremark'
+            },  # an ignored column; the row spans lines 2-3
             {"visit_type": "3"},
             {"id_card": BAD_ID},
             {"diagnosis_code": "j06.900", "name": "欧阳"},

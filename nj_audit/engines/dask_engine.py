@@ -82,7 +82,9 @@ def run_audit_dask(
     pieces = plan_pieces(files, partitions or 1)
     with _client(scheduler) as client:
         bag = db.from_sequence(pieces, npartitions=len(pieces))
-        partials = bag.map(_piece_partial, policy=policy, period=period, encoding=encoding, chunk_rows=chunk_rows)
+        partials = bag.map(
+            _piece_partial, policy=policy, period=period, encoding=encoding, chunk_rows=chunk_rows
+        )
         merged = partials.reduction(_merge, _merge, split_every=SPLIT_EVERY)
         codes, partial = client.compute(merged).result()
     collector = Collector(policy, period)
@@ -114,7 +116,10 @@ def _filesystem(url: str) -> tuple[Any, str]:
 
     try:
         return url_to_fs(url)
-    except (ImportError, ValueError) as exc:  # e.g. s3fs for s3://, pyarrow's HDFS support for hdfs://
+    except (
+        ImportError,
+        ValueError,
+    ) as exc:  # e.g. s3fs for s3://, pyarrow's HDFS support for hdfs://
         raise UsageError(f"cannot open {url}: {exc}") from None
 
 
@@ -127,7 +132,11 @@ def discover_sources(inputs: list[str], form: str | None) -> tuple[list[InputFil
     for text in inputs:
         fs, root = _filesystem(text)
         if fs.isdir(root):
-            urls.extend(fs.unstrip_protocol(p) for p in fs.find(root) if stem_of(PurePosixPath(p).name) is not None)
+            urls.extend(
+                fs.unstrip_protocol(p)
+                for p in fs.find(root)
+                if stem_of(PurePosixPath(p).name) is not None
+            )
         elif any(c in root for c in "*?["):
             urls.extend(fs.unstrip_protocol(p) for p in fs.glob(root))
         elif fs.exists(root):
@@ -136,7 +145,9 @@ def discover_sources(inputs: list[str], form: str | None) -> tuple[list[InputFil
             raise InputError("no such file or folder", text)
     files, skipped = by_form([Path(url) for url in urls], form)
     if not files:
-        raise InputError("no input file matches a form (name files like outpatient_visit.csv, or pass --form)")
+        raise InputError(
+            "no input file matches a form (name files like outpatient_visit.csv, or pass --form)"
+        )
     return files, skipped
 
 
@@ -175,10 +186,16 @@ def _piece_partial(
     file = InputFile(Path(piece.url), piece.form)
     with tempfile.TemporaryDirectory(prefix="nj-audit-") as scratch:
         try:
-            for chunk in read_chunks(_local_copy(piece, Path(scratch)), encoding, chunk_rows, form=piece.form):
+            for chunk in read_chunks(
+                _local_copy(piece, Path(scratch)), encoding, chunk_rows, form=piece.form
+            ):
                 collector.add(file, chunk)
-        except AuditError as exc:  # name the input, not the scratch copy; lines are the file's up to the first cut
-            raise InputError(exc.message, piece.url, exc.line if not piece.start else None) from None
+        except (
+            AuditError
+        ) as exc:  # name the input, not the scratch copy; lines are the file's up to the first cut
+            raise InputError(
+                exc.message, piece.url, exc.line if not piece.start else None
+            ) from None
         except (OSError, EOFError) as exc:
             raise InputError(f"cannot read: {exc}", piece.url) from None
     collector.partial.compact()

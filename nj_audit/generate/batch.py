@@ -88,12 +88,16 @@ def generate_batch(
         unregistered,
     )
     born_before = (np.datetime64(period.start, "D") - 15).item()
-    all_days = np.arange(np.datetime64(period.start, "D"), np.datetime64(period.end, "D") + 1).astype(np.int64)
+    all_days = np.arange(
+        np.datetime64(period.start, "D"), np.datetime64(period.end, "D") + 1
+    ).astype(np.int64)
     files: list[Path] = []
     invalid = corrections = 0
     for i, plan in enumerate(plans):
         rng = np.random.default_rng([seed, 1, i])
-        missed = np.array([np.datetime64(d, "D") for d in plan.missed_days], dtype="datetime64[D]").astype(np.int64)
+        missed = np.array(
+            [np.datetime64(d, "D") for d in plan.missed_days], dtype="datetime64[D]"
+        ).astype(np.int64)
         days = np.setdiff1d(all_days, missed)
         pool = make_patients(rng, max(plan.rows // 3, 50), born_before)
         style = Style("T" if rng.random() < 0.1 else " ", 0.02 if rng.random() < 0.3 else 0.0)
@@ -127,6 +131,16 @@ def generate_batch(
                 path.write_bytes(csv_bytes(table, crlf=plan.crlf, encoding=plan.encoding))
                 files.append(path)
     registry.parent.mkdir(parents=True, exist_ok=True)
-    lines = ["org_code,name,district"] + [f"{p.org_code},{p.name},{p.district}" for p in plans if p.registered]
+    lines = ["org_code,name,district"] + [
+        f"{p.org_code},{p.name},{p.district}" for p in plans if p.registered
+    ]
     registry.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return GeneratedBatch(outdir, registry, tuple(files), sum(p.rows for p in plans), invalid, corrections, tuple(plans))
+    return GeneratedBatch(
+        outdir,
+        registry,
+        tuple(files),
+        sum(p.rows for p in plans),
+        invalid,
+        corrections,
+        tuple(plans),
+    )

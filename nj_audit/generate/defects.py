@@ -23,7 +23,13 @@ _BAD_CODES = {
     "order_type": "3",
     "exam_type": "XR",
 }
-_PATTERNS = ("diagnosis_code", "admission_diagnosis", "primary_diagnosis", "procedure_code", "residence_code")
+_PATTERNS = (
+    "diagnosis_code",
+    "admission_diagnosis",
+    "primary_diagnosis",
+    "procedure_code",
+    "residence_code",
+)
 _NUMBERS = ("quantity", "amount", "total_fee", "self_pay", "sbp", "dbp", "fasting_glucose")
 _DERIVED_TIMES = ("sample_time", "exam_time", "admission_time", "start_time", "stop_time")
 _ID_CHARS = "0123456789X"
@@ -67,7 +73,11 @@ def _d_time_format(r: Rows, idx: np.ndarray, rng: np.random.Generator) -> None:
 def _d_id_check(r: Rows, idx: np.ndarray, rng: np.random.Generator) -> None:
     shifts = rng.integers(1, 11, len(idx))
     full = _with_id(r, idx)
-    r.override("id_card", idx, [v[:17] + _ID_CHARS[(_ID_CHARS.index(v[17]) + s) % 11] for v, s in zip(full, shifts)])
+    r.override(
+        "id_card",
+        idx,
+        [v[:17] + _ID_CHARS[(_ID_CHARS.index(v[17]) + s) % 11] for v, s in zip(full, shifts)],
+    )
 
 
 def _d_id_date(r: Rows, idx: np.ndarray, rng: np.random.Generator) -> None:
@@ -89,7 +99,9 @@ def _d_birth_mismatch(r: Rows, idx: np.ndarray, rng: np.random.Generator) -> Non
 
 
 def _d_birth_after_event(r: Rows, idx: np.ndarray, rng: np.random.Generator) -> None:
-    r.times["birth_date"][idx] = (r.times["event_time"][idx] // DAY + rng.integers(1, 400, len(idx))) * DAY
+    r.times["birth_date"][idx] = (
+        r.times["event_time"][idx] // DAY + rng.integers(1, 400, len(idx))
+    ) * DAY
     r.override("id_card", idx, [None] * len(idx))
 
 
@@ -148,7 +160,11 @@ def _d_number_format(r: Rows, idx: np.ndarray, rng: np.random.Generator) -> None
 
 
 def _d_event_after_upload(r: Rows, idx: np.ndarray, rng: np.random.Generator) -> None:
-    shift = r.times["upload_time"][idx] - r.times["event_time"][idx] + rng.integers(HOUR, 6 * HOUR, len(idx))
+    shift = (
+        r.times["upload_time"][idx]
+        - r.times["event_time"][idx]
+        + rng.integers(HOUR, 6 * HOUR, len(idx))
+    )
     for column in ("event_time", *_DERIVED_TIMES):
         if column in r.times:
             values = r.times[column]
@@ -172,12 +188,16 @@ def _d_order(r: Rows, idx: np.ndarray, rng: np.random.Generator) -> None:
     elif r.form == "inpatient_discharge":
         long_stay = rng.random(n) < 0.3
         t["admission_time"][idx] = np.where(
-            long_stay, event - rng.integers(3651, 5000, n) * DAY, event + rng.integers(HOUR, 2 * DAY, n)
+            long_stay,
+            event - rng.integers(3651, 5000, n) * DAY,
+            event + rng.integers(HOUR, 2 * DAY, n),
         )
     elif r.form == "surgery_record":
         too_long = rng.random(n) < 0.5
         t["start_time"][idx] = np.where(
-            too_long, event - rng.integers(49 * HOUR, 96 * HOUR, n), event + rng.integers(60, HOUR, n)
+            too_long,
+            event - rng.integers(49 * HOUR, 96 * HOUR, n),
+            event + rng.integers(60, HOUR, n),
         )
 
 
@@ -219,7 +239,9 @@ def defect_names(form: str) -> list[str]:
     return [kind.__name__.removeprefix("_d_") for kind in _defects(form)]
 
 
-def spoil(r: Rows, idx: np.ndarray, rng: np.random.Generator, skip: frozenset[str] = frozenset()) -> None:
+def spoil(
+    r: Rows, idx: np.ndarray, rng: np.random.Generator, skip: frozenset[str] = frozenset()
+) -> None:
     """Give each row of `idx` one defect, of a kind drawn from the form's kinds less `skip`."""
     kinds = [kind for kind in _defects(r.form) if kind.__name__.removeprefix("_d_") not in skip]
     chosen = rng.choice(len(kinds), len(idx))

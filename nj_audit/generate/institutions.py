@@ -28,7 +28,9 @@ class InstitutionPlan:
     crlf: bool
     rows: int
     forms: tuple[str, ...]  # forms uploaded
-    realtime_shares: tuple[tuple[str, float], ...]  # intended real-time share per real-time form uploaded
+    realtime_shares: tuple[
+        tuple[str, float], ...
+    ]  # intended real-time share per real-time form uploaded
     missed_days: tuple[date, ...]  # days of the period without any upload
 
     def realtime_share(self, form: str) -> float | None:
@@ -37,7 +39,10 @@ class InstitutionPlan:
 
 def org_code(rng: np.random.Generator, region: str, kind: str = "12") -> str:
     """A unified social credit code: registration kind, region, a 9-character body, check character."""
-    body = "".join(_GB32100_CHARS[i] for i in rng.integers(0, 10, 8)) + _GB32100_CHARS[int(rng.integers(0, 31))]
+    body = (
+        "".join(_GB32100_CHARS[i] for i in rng.integers(0, 10, 8))
+        + _GB32100_CHARS[int(rng.integers(0, 31))]
+    )
     first17 = kind + region + body
     return first17 + gb32100_check_char(first17)
 
@@ -45,7 +50,9 @@ def org_code(rng: np.random.Generator, region: str, kind: str = "12") -> str:
 def _names(count: int) -> list[tuple[str, str]]:
     """Hospital names of the published table first, then community health centres district by district."""
     names = [(row[0], row[1]) for row in PUBLISHED_2022]
-    streets = [(d, s) for k in range(6) for d, (_, _, ss) in DISTRICTS.items() for s in ss[k : k + 1]]
+    streets = [
+        (d, s) for k in range(6) for d, (_, _, ss) in DISTRICTS.items() for s in ss[k : k + 1]
+    ]
     names += [(f"{d}{s}社区卫生服务中心", d) for d, s in streets]
     while len(names) < count:
         d, s = streets[len(names) % len(streets)]
@@ -102,7 +109,9 @@ def _forms_and_shares(
     for form in realtime:
         rate = {"outpatient_visit": outpatient, "inpatient_discharge": discharge}.get(form)
         drawn = (rate if rate is not None else base + rng.normal(0, 0.1)) + rng.normal(0, 0.02)
-        shares[form] = float(np.clip(drawn, 0.01, 0.995)) if realtime_share is None else realtime_share
+        shares[form] = (
+            float(np.clip(drawn, 0.01, 0.995)) if realtime_share is None else realtime_share
+        )
     for form in late:
         shares[form] = 0.0 if realtime_share is None else realtime_share
     archive = community or not shares or rng.random() < 0.35
@@ -153,12 +162,20 @@ def plan_institutions(
     profiles = _profiles(rng, institutions)
     gb = int(rng.integers(0, institutions))
     crlf = {gb, int(rng.integers(0, institutions))}
-    left_out = set(rng.permutation(range(1, institutions))[:unregistered].tolist()) if institutions > 1 else set()
+    left_out = (
+        set(rng.permutation(range(1, institutions))[:unregistered].tolist())
+        if institutions > 1
+        else set()
+    )
     for i, ((name, district), profile) in enumerate(zip(_names(institutions), profiles)):
         community = i >= len(PUBLISHED_2022)
         folder, region, _ = DISTRICTS[district]
-        forms, shares = _forms_and_shares(rng, profile, community, realtime_share, missing_form_share)
-        days_share = 1 - PUBLISHED_2022[profile][3] / 365 if missed_day_share is None else missed_day_share
+        forms, shares = _forms_and_shares(
+            rng, profile, community, realtime_share, missing_form_share
+        )
+        days_share = (
+            1 - PUBLISHED_2022[profile][3] / 365 if missed_day_share is None else missed_day_share
+        )
         private = "泰康" in name or "明基" in name
         plans.append(
             InstitutionPlan(
@@ -183,9 +200,16 @@ def plan_institutions(
             if form in REALTIME_FORM_IDS:
                 shares[form] = 0.8 if realtime_share is None else realtime_share
             forms = tuple(f for f in FORM_IDS if f in plans[k].forms or f == form)
-            plans[k] = replace(plans[k], forms=forms, realtime_shares=tuple((f, shares[f]) for f in forms if f in shares))
+            plans[k] = replace(
+                plans[k],
+                forms=forms,
+                realtime_shares=tuple((f, shares[f]) for f in forms if f in shares),
+            )
     weights = np.array(
-        [np.sqrt(PUBLISHED_2022[p][2]) * (0.05 if i >= len(PUBLISHED_2022) else 1.0) for i, p in enumerate(profiles)]
+        [
+            np.sqrt(PUBLISHED_2022[p][2]) * (0.05 if i >= len(PUBLISHED_2022) else 1.0)
+            for i, p in enumerate(profiles)
+        ]
     )
     counts = allocate(weights, rows)
     return [replace(p, rows=int(c)) for p, c in zip(plans, counts)]

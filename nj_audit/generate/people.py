@@ -69,7 +69,9 @@ def make_patients(rng: np.random.Generator, n: int, born_before: date) -> Patien
     birth = latest - (years * 365.25).astype(np.int64)
     sex_value = rng.choice(4, n, p=(0.01, 0.48, 0.50, 0.01))
     sex = np.array(["0", "1", "2", "9"])[sex_value]
-    seq = rng.integers(0, 500, n) * 2 + np.where(sex == "1", 1, np.where(sex == "2", 0, rng.integers(0, 2, n)))
+    seq = rng.integers(0, 500, n) * 2 + np.where(
+        sex == "1", 1, np.where(sex == "2", 0, rng.integers(0, 2, n))
+    )
     region = np.array(ID_REGIONS, dtype=np.int64)[rng.choice(len(ID_REGIONS), n)]
     given = pick(rng, GIVEN, n)
     two = pc.if_else(pa.array(rng.random(n) < 0.7), join(given, pick(rng, GIVEN, n)), given)

@@ -81,7 +81,9 @@ def upload_and_event_times(
     return np.where(realtime, rt_event, event), np.where(realtime, rt_upload, upload)
 
 
-def archive_times(form: str, rng: np.random.Generator, days: np.ndarray, birth: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def archive_times(
+    form: str, rng: np.random.Generator, days: np.ndarray, birth: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Archive forms: 建档日期 years back (never before birth), follow-ups days to weeks back."""
     n = len(birth)
     upload = rng.choice(days, n) * DAY + rng.integers(HOUR, 23 * HOUR, n)
@@ -91,14 +93,22 @@ def archive_times(form: str, rng: np.random.Generator, days: np.ndarray, birth: 
         event_day = lowest + (rng.random(n) * (upload_day - lowest)).astype(np.int64)
         return event_day * DAY, upload
     event_day = upload_day - rng.integers(0, 60, n)
-    return np.where(event_day == upload_day, upload - rng.integers(10 * 60, HOUR, n), event_day * DAY), upload
+    return np.where(
+        event_day == upload_day, upload - rng.integers(10 * 60, HOUR, n), event_day * DAY
+    ), upload
 
 
 # -- values -----------------------------------------------------------------------------------------
 
 
 def build_rows(
-    form: str, rng: np.random.Generator, who: np.ndarray, event: np.ndarray, upload: np.ndarray, pool: Patients, region: str
+    form: str,
+    rng: np.random.Generator,
+    who: np.ndarray,
+    event: np.ndarray,
+    upload: np.ndarray,
+    pool: Patients,
+    region: str,
 ) -> Rows:
     """Valid values of every column of `form` for rows of the given patients and times."""
     n = len(who)
@@ -109,7 +119,9 @@ def build_rows(
         text["id_card"] = pc.take(pool.id_card, take)
     if form in PATIENT_FORMS or form == "health_record":
         if form in PATIENT_FORMS:
-            text["id_card"] = pc.if_else(pa.array(pool.has_id[who]), pc.take(pool.id_card, take), None)
+            text["id_card"] = pc.if_else(
+                pa.array(pool.has_id[who]), pc.take(pool.id_card, take), None
+            )
             text["name"] = pc.if_else(pa.array(pool.has_name[who]), pc.take(pool.name, take), None)
         else:
             text["name"] = pc.take(pool.name, take)
@@ -133,7 +145,9 @@ def build_rows(
             "doctor_id": join("D", as_text(rng.integers(1, 3000, n), 5)),
         }
     elif form == "outpatient_prescription":
-        quantity = np.where(rng.random(n) < 0.1, rng.integers(1, 4, n) * 50, rng.integers(1, 10, n) * 100)
+        quantity = np.where(
+            rng.random(n) < 0.1, rng.integers(1, 4, n) * 50, rng.integers(1, 10, n) * 100
+        )
         text |= {
             "visit_no": visit_no,
             "drug_code": pick(rng, DRUGS, n),
@@ -143,15 +157,25 @@ def build_rows(
     elif form in ("outpatient_settlement", "inpatient_settlement"):
         median = 5.0 if form == "outpatient_settlement" else 9.3
         total = (rng.lognormal(median, 0.9, n) * 100).astype(np.int64)
-        self_pay = (total * np.where(rng.random(n) < 0.15, 1.0, rng.uniform(0.05, 0.6, n))).astype(np.int64)
+        self_pay = (total * np.where(rng.random(n) < 0.15, 1.0, rng.uniform(0.05, 0.6, n))).astype(
+            np.int64
+        )
         if form == "outpatient_settlement":
             text["visit_no"] = visit_no
         else:
             text["admission_no"] = admission_no
-        text |= {"total_fee": cents(total), "self_pay": cents(self_pay), "payment_method": pick(rng, PAYMENT, n)}
+        text |= {
+            "total_fee": cents(total),
+            "self_pay": cents(self_pay),
+            "payment_method": pick(rng, PAYMENT, n),
+        }
     elif form == "lab_report":
         times["sample_time"] = event - rng.integers(20 * 60, 3 * DAY, n)
-        text |= {"visit_no": visit_no, "item_code": pick(rng, LAB_ITEMS, n), "result": pick(rng, LAB_RESULTS, n)}
+        text |= {
+            "visit_no": visit_no,
+            "item_code": pick(rng, LAB_ITEMS, n),
+            "result": pick(rng, LAB_RESULTS, n),
+        }
     elif form == "exam_report":
         times["exam_time"] = event - rng.integers(10 * 60, 2 * DAY, n)
         text |= {
@@ -166,7 +190,9 @@ def build_rows(
             "admission_diagnosis": pick(rng, INPATIENT_DIAGNOSES, n),
         }
     elif form == "inpatient_order":
-        times["stop_time"] = np.where(rng.random(n) < 0.4, event + rng.integers(HOUR, 10 * DAY, n), MISSING)
+        times["stop_time"] = np.where(
+            rng.random(n) < 0.4, event + rng.integers(HOUR, 10 * DAY, n), MISSING
+        )
         text |= {
             "admission_no": admission_no,
             "order_type": pick(rng, "12", n, (0.55, 0.45)),
@@ -174,7 +200,9 @@ def build_rows(
         }
     elif form == "inpatient_discharge":
         stay = np.clip(rng.lognormal(np.log(7 * DAY), 0.8, n), 2 * HOUR, 365 * DAY).astype(np.int64)
-        stay = np.where(rng.random(n) < 0.002, rng.integers(400, 3000, n) * DAY, stay)  # long psychiatric stays
+        stay = np.where(
+            rng.random(n) < 0.002, rng.integers(400, 3000, n) * DAY, stay
+        )  # long psychiatric stays
         times["admission_time"] = event - stay
         text |= {
             "admission_no": admission_no,
@@ -189,13 +217,18 @@ def build_rows(
             "admission_no": admission_no,
             "procedure_code": pick(rng, PROCEDURES, n),
             "surgeon_id": join("D", as_text(rng.integers(1, 3000, n), 5)),
-            "anesthesia_code": pc.if_else(pa.array(rng.random(n) < 0.85), pick(rng, "1234", n), None),
+            "anesthesia_code": pc.if_else(
+                pa.array(rng.random(n) < 0.85), pick(rng, "1234", n), None
+            ),
         }
     elif form == "health_record":
         text["residence_code"] = pa.array([region] * n, pa.string())
     elif form == "hypertension_followup":
         sbp = rng.integers(95, 200, n)
-        text |= {"sbp": as_text(sbp), "dbp": as_text(np.minimum(rng.integers(60, 121, n), sbp - 15))}
+        text |= {
+            "sbp": as_text(sbp),
+            "dbp": as_text(np.minimum(rng.integers(60, 121, n), sbp - 15)),
+        }
     elif form == "diabetes_followup":
         text["fasting_glucose"] = cents(rng.integers(38, 160, n) * 10)
     return Rows(form, text, times, who, pool)

@@ -73,7 +73,9 @@ def form_table(
     "time_format" to keep every time readable). Rows pick an org code from `org_codes` and a
     patient from `pool`; record ids are numbered from `first_seq` (unique across calls).
     """
-    n_corr = min(_stochastic_round(rows * correction_share / (1 + correction_share), rng), rows // 2)
+    n_corr = min(
+        _stochastic_round(rows * correction_share / (1 + correction_share), rng), rows // 2
+    )
     n_base = rows - n_corr
     bad = rng.choice(rows, min(_stochastic_round(invalid_share * rows, rng), rows), replace=False)
     who = rng.choice(len(pool), n_base)
@@ -81,7 +83,11 @@ def form_table(
         event, upload = archive_times(form, rng, days, pool.birth[who])
     else:
         realtime = np.zeros(n_base, dtype=bool)
-        realtime[rng.choice(n_base, min(_stochastic_round(realtime_share * n_base, rng), n_base), replace=False)] = True
+        realtime[
+            rng.choice(
+                n_base, min(_stochastic_round(realtime_share * n_base, rng), n_base), replace=False
+            )
+        ] = True
         event, upload = upload_and_event_times(rng, n_base, realtime, days)
     base = build_rows(form, rng, who, event, upload, pool, region)
     if len(org_codes) == 1:
@@ -89,10 +95,14 @@ def form_table(
     else:
         base.text["org_code"] = pick(rng, org_codes, n_base)
     stamp = pc.replace_substring(format_times(event, date_only=True), "-", "")
-    base.text["record_id"] = join(RECORD_PREFIX[form], stamp, as_text(np.arange(n_base) + first_seq, 8))
+    base.text["record_id"] = join(
+        RECORD_PREFIX[form], stamp, as_text(np.arange(n_base) + first_seq, 8)
+    )
 
     base_bad = bad[bad < n_base]
-    fix = rng.choice(base_bad, min(len(base_bad), _stochastic_round(n_corr * 0.4, rng)), replace=False)
+    fix = rng.choice(
+        base_bad, min(len(base_bad), _stochastic_round(n_corr * 0.4, rng)), replace=False
+    )
     rest = rng.choice(np.setdiff1d(np.arange(n_base), fix), n_corr - len(fix), replace=False)
     sources = np.concatenate([fix, rest]).astype(np.int64)
     everything = base.take(np.concatenate([np.arange(n_base), sources]))
@@ -104,4 +114,6 @@ def form_table(
         first = table.slice(0, n_base).take(pa.array(np.argsort(uploaded[:n_base], kind="stable")))
         later = table.slice(n_base).take(pa.array(np.argsort(uploaded[n_base:], kind="stable")))
         return FormRows(first, later, len(bad), n_corr)
-    return FormRows(table.take(pa.array(np.argsort(uploaded, kind="stable"))), None, len(bad), n_corr)
+    return FormRows(
+        table.take(pa.array(np.argsort(uploaded, kind="stable"))), None, len(bad), n_corr
+    )

@@ -18,7 +18,9 @@ def _vocab(values: Sequence[str]) -> pa.Array:
     return pa.array(list(values), pa.string())
 
 
-def pick(rng: np.random.Generator, values: Sequence[str], n: int, p: Sequence[float] | None = None) -> pa.Array:
+def pick(
+    rng: np.random.Generator, values: Sequence[str], n: int, p: Sequence[float] | None = None
+) -> pa.Array:
     return pc.take(_vocab(values), pa.array(rng.choice(len(values), n, p=p)))
 
 
@@ -75,4 +77,6 @@ def format_times(seconds: np.ndarray, sep: str = " ", date_only: bool = False) -
         put_digits(buf, 14, 2, tod // 60 % 60)
         put_digits(buf, 17, 2, tod % 60)
     text = from_bytes(buf)
-    return pc.if_else(pa.array(missing), pa.scalar(None, pa.string()), text) if missing.any() else text
+    return (
+        pc.if_else(pa.array(missing), pa.scalar(None, pa.string()), text) if missing.any() else text
+    )

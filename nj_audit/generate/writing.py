@@ -52,7 +52,9 @@ def finish_table(r: Rows, rng: np.random.Generator, style: Style) -> pa.Table:
         if not len(idx):
             continue
         values = [v for _, vs in items for v in vs]
-        positions, first_from_end = np.unique(idx[::-1], return_index=True)  # the last override wins
+        positions, first_from_end = np.unique(
+            idx[::-1], return_index=True
+        )  # the last override wins
         chosen = len(idx) - 1 - first_from_end
         mask = np.zeros(n, dtype=bool)
         mask[positions] = True
@@ -65,7 +67,9 @@ _STRUCTURAL = '[,"\r\n]'
 _TOKEN = re.compile(rb"\x1a(\d+)\x1a")
 
 
-def csv_bytes(table: pa.Table, header: bool = True, crlf: bool = False, encoding: str = "utf-8") -> bytes:
+def csv_bytes(
+    table: pa.Table, header: bool = True, crlf: bool = False, encoding: str = "utf-8"
+) -> bytes:
     """The table as CSV (quotes only where needed, empty cells for nulls) in the given encoding."""
     quoted: list[bytes] = []
     columns = []
