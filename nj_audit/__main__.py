@@ -17,8 +17,10 @@ def main() -> None:
     # garbage; the collector's passes over them were a fifth of the start-up. Import with it off,
     # then freeze what was made, so that later passes skip it too.
     gc.disable()
-    from . import report  # noqa: F401 - pandas, pandera, the schemas' checks: every command but --help needs them
+    # pandas, pandera, the schemas' checks and rich: every command but --help needs them
+    from . import rules  # noqa: F401
     from .cli import app
+    from .render import terminal  # noqa: F401
 
     gc.enable()
     gc.freeze()

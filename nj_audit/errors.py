@@ -49,5 +49,5 @@ class PolicyError(AuditError):
     """A policy file or pyproject section with unknown keys or bad values."""
 
 
-class SchemaError(AuditError):
+class SchemaFileError(AuditError):
     """A schema file that cannot be loaded."""

@@ -51,7 +51,8 @@ def stem_of(name: str) -> str | None:
 
 
 def form_from_filename(path: str | PurePath) -> str | None:
-    """The form a file holds, from its name: the form id, then the end of the stem, `_`, `-` or `.`."""
+    """The form a file holds, from its name: the form id, then the end of the stem, `_`, `-` or
+    `.`."""
     name = PurePath(path).name
     stem = stem_of(name) or name
     for form_id in _LONGEST_FIRST:

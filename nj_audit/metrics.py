@@ -13,21 +13,22 @@ hospital's whole year (234 million rows), which the README states.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from .arrays import arrow_text
 from .forms import FORM_IDS
-from .values import arrow_text, text_hashes
+from .hashing import text_hashes
 
-NAT = np.iinfo(np.int64).min  # NaT as int64; a missing upload time
-LATEST_NEVER = NAT  # for "latest", an unknown upload time sorts before every known one
+# NaT as int64: a missing upload time. For "latest" it sorts before every known one.
+NAT = np.iinfo(np.int64).min
 EARLIEST_NEVER = np.iinfo(np.int64).max  # for "earliest", it sorts after every known one
-MISSING_ORG = "(missing)"
 NS_PER_DAY = 86_400 * 10**9
-DAY_BITS = 24  # an upload-day code is org * 2^24 + (days since 1970 + DAY_SHIFT)
-DAY_SHIFT = 1 << 23
+_DAY_BITS = 24  # an upload-day code is org * 2^24 + (days since 1970 + _DAY_SHIFT)
+_DAY_SHIFT = 1 << 23
 
 
 @dataclass
@@ -40,7 +41,7 @@ class RecordState:
     first_upload: np.ndarray  # int64 ns of the earliest known upload (EARLIEST_NEVER if none)
     first_order: np.ndarray  # int64 row order of that upload
     first_realtime: np.ndarray  # bool: that upload was within the window
-    last_upload: np.ndarray  # int64 ns of the latest upload (LATEST_NEVER if none)
+    last_upload: np.ndarray  # int64 ns of the latest upload (NAT if none)
     last_order: np.ndarray  # int64 row order of that upload
     last_valid: np.ndarray  # bool: that upload was a valid row
 
@@ -127,7 +128,7 @@ class Partial:
     rows: dict[tuple[int, int], int] = field(default_factory=dict)  # (org, form) -> rows
     days: np.ndarray = field(
         default_factory=lambda: np.zeros(0, dtype=np.int64)
-    )  # org << DAY_BITS | day
+    )  # day_codes(org, day)
     states: list[RecordState] = field(default_factory=list)
     check_failures: dict[tuple[str, str, str], int] = field(
         default_factory=dict
@@ -136,13 +137,12 @@ class Partial:
     max_day: int | None = None
 
     def merge(self, other: Partial) -> None:
-        for key, count in other.rows.items():
-            self.rows[key] = self.rows.get(key, 0) + count
-        for key, count in other.check_failures.items():
-            self.check_failures[key] = self.check_failures.get(key, 0) + count
-        self.days = pd.unique(
-            np.concatenate([self.days, other.days])
-        )  # unsorted; a hash is cheaper than a sort
+        for row_key, count in other.rows.items():
+            self.rows[row_key] = self.rows.get(row_key, 0) + count
+        for check_key, count in other.check_failures.items():
+            self.check_failures[check_key] = self.check_failures.get(check_key, 0) + count
+        # unsorted; a hash is cheaper than a sort
+        self.days = pd.unique(np.concatenate([self.days, other.days]))
         self.states.extend(other.states)
         for attr, pick in (("min_day", min), ("max_day", max)):
             ours, theirs = getattr(self, attr), getattr(other, attr)
@@ -152,13 +152,26 @@ class Partial:
                 theirs if ours is None else ours if theirs is None else pick(ours, theirs),
             )
 
+    def remapped(self, lookup: np.ndarray) -> Partial:
+        """The partial with institution index i renamed lookup[i] (to merge partials made with
+        dictionaries of their own)."""
+        orgs, days = split_day_codes(self.days)
+        return Partial(
+            rows={(int(lookup[org]), form): count for (org, form), count in self.rows.items()},
+            days=np.unique(day_codes(lookup[orgs], days)),
+            states=[replace(state, org=lookup[state.org]) for state in self.states],
+            check_failures=dict(self.check_failures),
+            min_day=self.min_day,
+            max_day=self.max_day,
+        )
+
     def compact(self) -> None:
         """Fold corrections now, to keep memory in step with records rather than rows."""
         self.states = [RecordState.concat(self.states).reduce()]
 
 
 def realtime_rows(event: np.ndarray, upload: np.ndarray, window_seconds: int) -> np.ndarray:
-    """0 <= upload - event <= window, for rows where both times are known (int64 ns, NAT missing)."""
+    """0 <= upload - event <= window, where both times are known (int64 ns, NAT when missing)."""
     known = (event != NAT) & (upload != NAT)
     delay = upload - np.where(known, event, upload)
     return known & (delay >= 0) & (delay <= np.int64(window_seconds) * 10**9)
@@ -198,9 +211,7 @@ def row_partial(
     counts = np.bincount(org, minlength=0) if n else np.zeros(0, dtype=np.int64)
     rows = {(int(o), form): int(c) for o, c in enumerate(counts) if c}
     day = upload[known] // NS_PER_DAY
-    codes = pd.unique(
-        (org[known].astype(np.int64) << DAY_BITS) | (day + DAY_SHIFT)
-    )  # hashing: a sort costs more
+    codes = pd.unique(day_codes(org[known], day))  # hashing: a sort costs more
     partial = Partial(rows=rows, days=codes, states=[state])
     if len(day):
         partial.min_day, partial.max_day = int(day.min()), int(day.max())
@@ -270,6 +281,42 @@ def form_counts(partial: Partial) -> dict[tuple[int, str], FormCounts]:
 def upload_days_by_org(partial: Partial) -> dict[int, np.ndarray]:
     """org index -> sorted distinct upload days (days since 1970)."""
     codes = np.unique(partial.days)
-    orgs = codes >> DAY_BITS
-    days = (codes & ((1 << DAY_BITS) - 1)) - DAY_SHIFT
+    orgs, days = split_day_codes(codes)
     return {int(o): days[orgs == o] for o in np.unique(orgs)}
+
+
+def day_codes(org: np.ndarray, day: np.ndarray) -> np.ndarray:
+    """(institution index, upload day) pairs as one int64 each (days since 1970)."""
+    return (org.astype(np.int64) << _DAY_BITS) | (day + _DAY_SHIFT)
+
+
+def split_day_codes(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`day_codes` undone: the institution indexes and the days."""
+    return codes >> _DAY_BITS, (codes & ((1 << _DAY_BITS) - 1)) - _DAY_SHIFT
+
+
+@dataclass(frozen=True)
+class Tally:
+    """What an engine hands back: every correction folded, only counts left. Institution index i
+    is `org_codes[i]`."""
+
+    org_codes: tuple[str, ...]
+    counts: dict[tuple[int, str], FormCounts]  # (org index, form id) -> counts
+    days: dict[int, np.ndarray]  # org index -> sorted distinct upload days (days since 1970)
+    check_failures: dict[tuple[str, str, str], int]  # (form, column, check) -> failing rows
+    min_day: int | None
+    max_day: int | None
+    skipped: tuple[Path, ...] = ()  # inputs whose name names no form
+
+    @classmethod
+    def of(cls, org_codes: list[str], partial: Partial, skipped: list[Path]) -> Tally:
+        """Fold a partial's corrections and count."""
+        return cls(
+            tuple(org_codes),
+            form_counts(partial),
+            upload_days_by_org(partial),
+            dict(partial.check_failures),
+            partial.min_day,
+            partial.max_day,
+            tuple(skipped),
+        )

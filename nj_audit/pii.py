@@ -25,7 +25,8 @@ def mask(value: str, column: str) -> str:
 
 
 def shown(value: object, column: str, pii_columns: Collection[str], show_pii: bool) -> str:
-    """The text to show for a cell: as it is, or masked when its column is PII (unless --show-pii)."""
+    """The text to show for a cell: as it is, or masked when its column is PII (unless
+    --show-pii)."""
     text = "" if value is None else str(value)
     if show_pii or column not in pii_columns or not text:
         return text

@@ -7,9 +7,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from .catalogue import flag_message, threshold_message
 from .errors import PolicyError
 from .forms import FORM_IDS
-from .values import parse_window
+from .period import parse_window
+from .results import Flag
 
 OK, WARN, FAIL = "ok", "warn", "fail"
 SEVERITY_RANK = {OK: 0, WARN: 1, FAIL: 2}
@@ -39,13 +41,6 @@ class Policy:
 
 
 THRESHOLD_KEYS = ("coverage", "outpatient_rate", "discharge_rate", "upload_days", "validity")
-
-
-@dataclass(frozen=True)
-class Flag:
-    flag: str
-    severity: str
-    message: str
 
 
 def _number(value: Any, where: str, source: Path) -> float:
@@ -132,9 +127,9 @@ def _below(value: float | None, threshold: Threshold, name: str, shown: str) -> 
     if value is None:
         return None
     if threshold.fail is not None and value < threshold.fail:
-        return Flag(name, FAIL, f"{shown} is below the fail threshold {threshold.fail:g}")
+        return Flag(name, FAIL, threshold_message(name, shown, "fail", threshold.fail))
     if value < threshold.warn:
-        return Flag(name, WARN, f"{shown} is below the warn threshold {threshold.warn:g}")
+        return Flag(name, WARN, threshold_message(name, shown, "warn", threshold.warn))
     return None
 
 
@@ -152,47 +147,22 @@ def evaluate_flags(
 ) -> list[Flag]:
     """The flags of one institution. A metric passed as None raises nothing but `no_data` (rates):
     for the rate kinds named in `no_data`, by default those whose rate is None."""
-    flags: list[Flag | None] = []
-    if forms_covered is not None:
-        shown = f"forms covered {forms_covered}/{forms_required}"
-        flags.append(_below(forms_covered, policy.coverage, "coverage", shown))
-    flags.append(
-        _below(
-            outpatient_rate,
-            policy.outpatient_rate,
-            "outpatient_rate",
-            f"outpatient rate {pct(outpatient_rate)}",
-        )
+    covered = None if forms_covered is None else f"{forms_covered}/{forms_required}"
+    ratios = (
+        ("coverage", forms_covered, policy.coverage, covered),
+        ("outpatient_rate", outpatient_rate, policy.outpatient_rate, pct(outpatient_rate)),
+        ("discharge_rate", discharge_rate, policy.discharge_rate, pct(discharge_rate)),
+        ("upload_days", upload_day_ratio, policy.upload_days, pct(upload_day_ratio)),
+        ("validity", valid_ratio, policy.validity, pct(valid_ratio)),
     )
-    flags.append(
-        _below(
-            discharge_rate,
-            policy.discharge_rate,
-            "discharge_rate",
-            f"discharge rate {pct(discharge_rate)}",
-        )
-    )
-    flags.append(
-        _below(
-            upload_day_ratio,
-            policy.upload_days,
-            "upload_days",
-            f"upload day ratio {pct(upload_day_ratio)}",
-        )
-    )
-    flags.append(
-        _below(valid_ratio, policy.validity, "validity", f"valid ratio {pct(valid_ratio)}")
-    )
+    flags = [_below(value, threshold, name, str(shown)) for name, value, threshold, shown in ratios]
     if no_data is None:
-        no_data = [
-            n
-            for n, v in (("outpatient", outpatient_rate), ("discharge", discharge_rate))
-            if v is None
-        ]
+        rates = (("outpatient", outpatient_rate), ("discharge", discharge_rate))
+        no_data = [kind for kind, rate in rates if rate is None]
     if no_data:
-        flags.append(Flag("no_data", WARN, f"no {' or '.join(no_data)} real-time data (rate is /)"))
+        flags.append(Flag("no_data", WARN, flag_message("no_data", kinds=" or ".join(no_data))))
     if registered is False:
-        flags.append(Flag("unregistered", WARN, "org_code is not in the registry"))
+        flags.append(Flag("unregistered", WARN, flag_message("unregistered")))
     return [f for f in flags if f is not None]
 
 

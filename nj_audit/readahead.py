@@ -10,8 +10,8 @@ from queue import Empty, Queue
 from typing import TypeVar
 
 from .reading import Chunk, read_chunks
-from .schemas import FormSchema
-from .validation import TypedChunk, type_frame
+from .rules import TypedChunk, type_frame
+from .schemas import FormSchema, expected_columns
 
 T = TypeVar("T")
 U = TypeVar("U")
@@ -19,14 +19,17 @@ U = TypeVar("U")
 
 def typed_chunks(
     path: Path, spec: FormSchema, encoding: str | None, chunk_rows: int, form: str | None
-) -> Iterator[tuple[Chunk, TypedChunk | None]]:
-    """A file's chunks, read ahead; each with its typed columns when the reading thread had the
-    time to type it (`judge` types the others): times and numbers are parsed by whichever thread
-    is free."""
-    return prefetched(
-        read_chunks(path, encoding, chunk_rows, form=form),
-        lambda chunk: type_frame(chunk.frame, spec),
-    )
+) -> Iterator[tuple[Chunk, TypedChunk]]:
+    """A file's chunks, read ahead, each with its typed columns. Times and numbers are parsed by
+    whichever thread is free: the reading thread when the judging one is still busy with the
+    chunk before, else the judging thread itself (here, before handing the chunk over)."""
+
+    def typed(chunk: Chunk) -> TypedChunk:
+        return type_frame(chunk.frame, spec)
+
+    chunks = read_chunks(path, encoding, chunk_rows, expected_columns(form, path))
+    for chunk, ready in prefetched(chunks, typed):
+        yield chunk, ready if ready is not None else typed(chunk)
 
 
 def prefetched(items: Iterator[T], prepare: Callable[[T], U]) -> Iterator[tuple[T, U | None]]:

@@ -1,4 +1,5 @@
-"""Loading the pandera YAML schemas (shipped in `schemas/`, installed as `nj_audit.schema_files`)."""
+"""Loading the pandera YAML schemas (shipped in `schemas/`, installed as
+`nj_audit.schema_files`)."""
 
 from __future__ import annotations
 
@@ -13,9 +14,9 @@ import yaml
 from pandera.io.pandas_io import deserialize_schema
 
 from . import checks as _checks  # noqa: F401 - registers the custom checks before any schema loads
-from . import table_checks as _table_checks  # noqa: F401 - registers the table checks (summary, bookings)
-from .errors import SchemaError
-from .forms import FORM_IDS
+from .errors import SchemaFileError
+from .forms import FORM_IDS, form_from_filename
+from .reading import Expected
 
 TEXT, TIME, DATE, NUMBER = "text", "time", "date", "number"
 
@@ -89,9 +90,9 @@ def load_schema_file(path: Path) -> FormSchema:
             document
         )  # what DataFrameSchema.from_yaml does after its own (slower) parse
     except OSError as exc:
-        raise SchemaError(f"cannot read schema: {exc.strerror or exc}", path) from None
+        raise SchemaFileError(f"cannot read schema: {exc.strerror or exc}", path) from None
     except Exception as exc:  # pandera raises many kinds for a bad schema document
-        raise SchemaError(
+        raise SchemaFileError(
             f"not a valid pandera YAML schema: {str(exc).splitlines()[0] if str(exc) else exc!r}",
             path,
         ) from None
@@ -114,5 +115,20 @@ def schema_path(form: str) -> Path:
 def load_schema(form: str) -> FormSchema:
     """The shipped schema of one of the 14 forms."""
     if form not in FORM_IDS:
-        raise SchemaError(f"unknown form {form!r}; forms are: {', '.join(FORM_IDS)}")
+        raise SchemaFileError(f"unknown form {form!r}; forms are: {', '.join(FORM_IDS)}")
     return load_schema_file(schema_path(form))
+
+
+@cache
+def _all_columns() -> frozenset[str]:
+    return frozenset(c.name for f in FORM_IDS for c in load_schema(f).columns)
+
+
+def expected_columns(form: str | None, path: Path) -> Expected | None:
+    """What a file's header should name at least one of: a column of `form`, or of any form when
+    the form comes from the file's name (it may be overridden); None for other schemas."""
+    if form in FORM_IDS:
+        return Expected(frozenset(c.name for c in load_schema(form).columns), form)
+    if form is None and form_from_filename(path) is not None:
+        return Expected(_all_columns(), "any form")
+    return None

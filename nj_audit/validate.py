@@ -1,12 +1,15 @@
-"""`validate`: which rows of which files fail which rule, with lines and (masked) examples."""
+"""`validate`: which rows of which files fail which rule, with lines and (masked) examples.
+
+Failures are counted per form and check, with up to three examples each; every single failure can
+also be handed to a sink as it is found (the `--failures` CSV), so that memory does not grow with
+the number of failures.
+"""
 
 from __future__ import annotations
 
-import csv
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TextIO
 
 import numpy as np
 import pandas as pd
@@ -14,62 +17,87 @@ import pandas as pd
 from .checks import EXPLAINERS
 from .pii import shown
 from .readahead import typed_chunks
-from .reading import DEFAULT_CHUNK_ROWS, Chunk, discover, stored_size
-from .report import safe_cell
+from .reading import Chunk, discover, stored_size
+from .requests import ProgressHook, ValidateRequest
+from .results import CheckSummary, Example, FormSummary, ValidateResult
+from .rules import ROW, Failure, judge
 from .schemas import FormSchema, load_schema, load_schema_file
-from .validation import ROW, Failure, judge
 
 EXAMPLES_PER_CHECK = 3
-FAILURE_COLUMNS = ("file", "line", "form", "column", "check", "value")
 
 
 @dataclass(frozen=True)
-class Example:
+class FailureRecord:
+    """One failing value: a line of the `--failures` file."""
+
     file: str
     line: int
-    value: str
+    form: str
+    column: str
+    check: str
+    value: str  # masked unless --show-pii, or the check's explanation
+
+
+FailureSink = Callable[[FailureRecord], None]
 
 
 @dataclass
-class CheckSummary:
+class _CheckTally:
     column: str
     check: str
     message: str
+    other: str | None
     rows: int = 0
     examples: list[Example] = field(default_factory=list)
-    other: str | None = None  # the other column of a cross-field rule
 
-    @property
-    def label(self) -> str:
-        """`not_after upload_time` reads better than `not_after` where a column has two such rules."""
-        return f"{self.check} {self.other}" if self.other else self.check
+    def frozen(self) -> CheckSummary:
+        examples = tuple(self.examples)
+        return CheckSummary(self.column, self.check, self.message, self.rows, examples, self.other)
 
 
 @dataclass
-class FormSummary:
+class FormTally:
+    """What `validate` keeps of a form while the files are read."""
+
     form: str
     files: list[str] = field(default_factory=list)
     rows: int = 0
     invalid_rows: int = 0
-    checks: dict[tuple[str, str], CheckSummary] = field(default_factory=dict)
+    checks: dict[tuple[str, str], _CheckTally] = field(default_factory=dict)
+
+    def frozen(self) -> FormSummary:
+        checks = tuple(c.frozen() for c in self.checks.values())
+        return FormSummary(self.form, tuple(self.files), self.rows, self.invalid_rows, checks)
 
 
-@dataclass
-class ValidateResult:
-    forms: list[FormSummary]
-    skipped: list[Path]
-
-    @property
-    def rows(self) -> int:
-        return sum(f.rows for f in self.forms)
-
-    @property
-    def invalid_rows(self) -> int:
-        return sum(f.invalid_rows for f in self.forms)
-
-    @property
-    def valid(self) -> bool:
-        return self.invalid_rows == 0
+def run_validate(
+    request: ValidateRequest,
+    on_failure: FailureSink | None = None,
+    progress: ProgressHook | None = None,
+) -> ValidateResult:
+    """Validate every row of every file; each failure is also handed to `on_failure`."""
+    custom = load_schema_file(request.schema_file) if request.schema_file else None
+    found = discover(list(request.paths), request.form or (custom.name if custom else None))
+    tallies: dict[str, FormTally] = {}
+    sizes = [stored_size(file.path) for file in found.files]
+    for number, file in enumerate(found.files):
+        spec = custom or load_schema(file.form)
+        tally = tallies.setdefault(spec.name, FormTally(spec.name))
+        tally.files.append(str(file.path))
+        form = None if custom else file.form
+        for chunk, typed in typed_chunks(
+            file.path, spec, request.encoding, request.chunk_rows, form
+        ):
+            verdict = judge(chunk, spec, typed)
+            tally.rows += len(chunk.frame)
+            tally.invalid_rows += int((~verdict.valid).sum())
+            for failure in verdict.failures:
+                record_failure(tally, file.path, chunk, failure, spec, request.show_pii, on_failure)
+            if progress:
+                done = sum(sizes[:number]) + min(chunk.consumed, sizes[number])
+                progress(len(chunk.frame), done, sum(sizes))
+    forms = tuple(tallies[name].frozen() for name in sorted(tallies))
+    return ValidateResult(forms, tuple(found.skipped))
 
 
 def failure_values(chunk: Chunk, failure: Failure, spec: FormSchema, show_pii: bool) -> list[str]:
@@ -79,7 +107,7 @@ def failure_values(chunk: Chunk, failure: Failure, spec: FormSchema, show_pii: b
         return [chunk.damage[int(r)][1] for r in rows]
     explain = EXPLAINERS.get(failure.check)
     if explain is not None:
-        return list(explain(chunk.frame, rows, **failure.stats))  # type: ignore[operator]
+        return list(explain(chunk.frame, rows, **failure.stats))
     if failure.column not in chunk.frame.columns:
         return [""] * len(rows)
     cells = chunk.frame[failure.column].to_numpy(dtype=object)[rows]
@@ -87,85 +115,39 @@ def failure_values(chunk: Chunk, failure: Failure, spec: FormSchema, show_pii: b
     return [shown(None if pd.isna(v) else v, failure.column, pii, show_pii) for v in cells]
 
 
-def run_validate(
-    paths: Iterable[Path],
-    *,
-    form: str | None = None,
-    schema_file: Path | None = None,
-    encoding: str | None = None,
-    show_pii: bool = False,
-    failures_out: TextIO | None = None,
-    chunk_rows: int = DEFAULT_CHUNK_ROWS,
-    progress: Callable[[int, int, int], None] | None = None,
-) -> ValidateResult:
-    """Validate every row of every file; optionally write every failure to `failures_out` as CSV."""
-    custom = load_schema_file(schema_file) if schema_file else None
-    found = discover(list(paths), form or (custom.name if custom else None))
-    writer = csv.writer(failures_out, lineterminator="\n") if failures_out is not None else None
-    if writer:
-        writer.writerow(FAILURE_COLUMNS)
-    summaries: dict[str, FormSummary] = {}
-    sizes = [stored_size(file.path) for file in found.files]
-    for number, file in enumerate(found.files):
-        spec = custom or load_schema(file.form)
-        summary = summaries.setdefault(spec.name, FormSummary(spec.name))
-        summary.files.append(str(file.path))
-        for chunk, typed in typed_chunks(
-            file.path, spec, encoding, chunk_rows, form=None if custom else file.form
-        ):
-            verdict = judge(chunk, spec, typed)
-            summary.rows += len(chunk.frame)
-            summary.invalid_rows += int((~verdict.valid).sum())
-            for failure in verdict.failures:
-                record_failure(summary, file.path, chunk, failure, spec, show_pii, writer)
-            if progress:
-                progress(
-                    len(chunk.frame),
-                    sum(sizes[:number]) + min(chunk.consumed, sizes[number]),
-                    sum(sizes),
-                )
-    ordered = [summaries[name] for name in sorted(summaries)]
-    return ValidateResult(ordered, found.skipped)
-
-
 def record_failure(
-    summary: FormSummary,
+    tally: FormTally,
     path: Path,
     chunk: Chunk,
     failure: Failure,
     spec: FormSchema,
     show_pii: bool,
-    writer: csv.writer | None,  # type: ignore[valid-type]
+    on_failure: FailureSink | None,
 ) -> None:
-    entry = summary.checks.setdefault(
+    """Count a failure under its form and check, keep the first examples, hand every failing
+    value to `on_failure`."""
+    entry = tally.checks.setdefault(
         (failure.column, failure.check),
-        CheckSummary(
-            failure.column, failure.check, failure.message, other=failure.stats.get("other")
-        ),
+        _CheckTally(failure.column, failure.check, failure.message, failure.stats.get("other")),
     )
-    if failure.check == "missing_column":
+    if failure.check == "missing_column":  # one line for the file, whatever its rows
         if entry.rows == 0 and len(failure.rows):
             entry.examples.append(Example(str(path), 1, ""))
         entry.rows += len(failure.rows)
-        if writer and len(failure.rows):
-            writer.writerow(
-                [safe_cell(v) for v in (path, 1, spec.name, failure.column, failure.check, "")]
-            )
+        if on_failure and len(failure.rows):
+            on_failure(FailureRecord(str(path), 1, spec.name, failure.column, failure.check, ""))
         return
     entry.rows += len(failure.rows)
     room = EXAMPLES_PER_CHECK - len(entry.examples)
-    if writer is None and room <= 0:
+    if on_failure is None and room <= 0:
         return
-    wanted = failure.rows if writer else failure.rows[:room]
+    wanted = failure.rows if on_failure else failure.rows[:room]
     values = failure_values(chunk, replace(failure, rows=wanted), spec, show_pii)
-    lines = chunk.lines[wanted]
+    lines = np.asarray(chunk.lines[wanted]).tolist()
     for line, value in list(zip(lines, values))[: max(room, 0)]:
         entry.examples.append(Example(str(path), int(line), value))
-    if writer:
-        for line, value in zip(np.asarray(lines).tolist(), values):
-            writer.writerow(
-                [
-                    safe_cell(v)
-                    for v in (path, line, spec.name, failure.column, failure.check, value)
-                ]
+    if on_failure:
+        for line, value in zip(lines, values):
+            on_failure(
+                FailureRecord(str(path), line, spec.name, failure.column, failure.check, value)
             )

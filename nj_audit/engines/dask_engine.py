@@ -1,4 +1,5 @@
-"""The audit on a Dask cluster: the pandas engine's reader, rules, corrections and metrics, on workers.
+"""The audit on a Dask cluster: the pandas engine's reader, rules, corrections and metrics, on
+the workers.
 
 The batch is cut into *pieces*: one per file, or with `partitions=N` up to N byte ranges per
 uncompressed CSV file (cut at line ends; a .csv.gz or Parquet file is one piece). A worker reads
@@ -6,7 +7,7 @@ its piece with `reading.read_chunks` (a remote file or a byte range is first cop
 file of the same name, a range behind the file's header line), judges it through the pandas
 engine's `Collector`, and returns the piece's institution codes and `metrics.Partial`. Partials are
 merged in a tree on the workers (institution indexes remapped to one dictionary, corrections folded
-at every level); the client runs the pandas engine's `summarise` on the result.
+at every level); the client folds the result into a `Tally`.
 
 Row order breaks ties between uploads of one record at the same upload_time. Here it is
 `piece number << 32 | row within the piece`, pieces numbered in file order (files sorted by path
@@ -23,21 +24,22 @@ import re
 import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..allocator import keep_memory_on_the_heap
-from ..audit import AuditResult, Collector, summarise
 from ..errors import AuditError, InputError, UsageError
 from ..forms import stem_of
-from ..metrics import DAY_BITS, Partial
+from ..metrics import Partial, Tally
+from ..period import Period
 from ..policy import Policy
-from ..reading import DEFAULT_CHUNK_ROWS, InputFile, by_form, discover, read_chunks
-from ..registry import Registry
-from ..values import Period
+from ..reading import InputFile, by_form, discover, read_chunks
+from ..requests import AuditRequest, ProgressHook
+from ..schemas import expected_columns
+from .pandas_engine import Collector
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -60,37 +62,30 @@ class Piece:
     length: int | None = None
 
 
-def run_audit_dask(
-    paths: Iterable[str | Path],
-    *,
-    policy: Policy,
-    form: str | None = None,
-    period: Period | None = None,
-    registry: Registry | None = None,
-    by: str = "institution",
-    encoding: str | None = None,
-    scheduler: str | None = None,
-    partitions: int | None = None,
-    chunk_rows: int = DEFAULT_CHUNK_ROWS,
-) -> AuditResult:
-    """`audit.run_audit` on a Dask cluster (at `scheduler`, or a local one of worker processes)."""
-    try:
-        import dask.bag as db
-    except ImportError:
-        raise UsageError(f"the dask engine needs Dask: {INSTALL_HINT}") from None
-    files, skipped = discover_sources([_as_url(p) for p in paths], form)
-    pieces = plan_pieces(files, partitions or 1)
-    with _client(scheduler) as client:
-        bag = db.from_sequence(pieces, npartitions=len(pieces))
-        partials = bag.map(
-            _piece_partial, policy=policy, period=period, encoding=encoding, chunk_rows=chunk_rows
-        )
-        merged = partials.reduction(_merge, _merge, split_every=SPLIT_EVERY)
-        codes, partial = client.compute(merged).result()
-    collector = Collector(policy, period)
-    collector.org_index = {code: index for index, code in enumerate(codes)}
-    collector.partial = partial
-    return summarise(collector, policy, period, registry, by, skipped)
+class DaskEngine:
+    name = "dask"
+
+    def tally(self, request: AuditRequest, progress: ProgressHook | None = None) -> Tally:
+        """The request's inputs audited on the cluster at `request.scheduler`, or on a local one
+        of worker processes. No progress is told: the cluster's dashboard shows it."""
+        try:
+            import dask.bag as db
+        except ImportError:
+            raise UsageError(f"the dask engine needs Dask: {INSTALL_HINT}") from None
+        files, skipped = discover_sources([_as_url(p) for p in request.paths], request.form)
+        pieces = plan_pieces(files, request.partitions or 1)
+        with _client(request.scheduler) as client:
+            bag = db.from_sequence(pieces, npartitions=len(pieces))
+            partials = bag.map(
+                _piece_partial,
+                policy=request.policy,
+                period=request.period,
+                encoding=request.encoding,
+                chunk_rows=request.chunk_rows,
+            )
+            merged = partials.reduction(_merge, _merge, split_every=SPLIT_EVERY)
+            codes, partial = client.compute(merged).result()
+        return Tally.of(codes, partial, skipped)
 
 
 # -- inputs -----------------------------------------------------------------------------------
@@ -124,7 +119,8 @@ def _filesystem(url: str) -> tuple[Any, str]:
 
 
 def discover_sources(inputs: list[str], form: str | None) -> tuple[list[InputFile], list[Path]]:
-    """`reading.discover` for local paths; the same (files sorted by path, others skipped) for URLs."""
+    """`reading.discover` for local paths; the same for URLs (files sorted by path, the others
+    skipped)."""
     if not any(_is_url(i) for i in inputs):
         found = discover([Path(i) for i in inputs], form)
         return found.files, found.skipped
@@ -186,13 +182,12 @@ def _piece_partial(
     file = InputFile(Path(piece.url), piece.form)
     with tempfile.TemporaryDirectory(prefix="nj-audit-") as scratch:
         try:
-            for chunk in read_chunks(
-                _local_copy(piece, Path(scratch)), encoding, chunk_rows, form=piece.form
-            ):
+            local = _local_copy(piece, Path(scratch))
+            expected = expected_columns(piece.form, local)
+            for chunk in read_chunks(local, encoding, chunk_rows, expected):
                 collector.add(file, chunk)
-        except (
-            AuditError
-        ) as exc:  # name the input, not the scratch copy; lines are the file's up to the first cut
+        # name the input, not the scratch copy; lines are the file's up to the first cut
+        except AuditError as exc:
             raise InputError(
                 exc.message, piece.url, exc.line if not piece.start else None
             ) from None
@@ -222,25 +217,12 @@ def _local_copy(piece: Piece, scratch: Path) -> Path:
         data = data[len(header) :]
     if data.count(b'"') % 2:
         raise InputError(
-            f"a quoted value spans the partition boundary near byte {piece.start}: audit it without --partitions",
+            f"a quoted value spans the partition boundary near byte {piece.start}:"
+            " audit it without --partitions",
             piece.url,
         )
     local.write_bytes(header + data)
     return local
-
-
-def _remap(partial: Partial, lookup: np.ndarray) -> Partial:
-    """The partial with institution index i renamed lookup[i]."""
-    low = partial.days & ((1 << DAY_BITS) - 1)
-    days = np.unique((lookup[partial.days >> DAY_BITS].astype(np.int64) << DAY_BITS) | low)
-    return Partial(
-        rows={(int(lookup[org]), form): count for (org, form), count in partial.rows.items()},
-        days=days,
-        states=[replace(state, org=lookup[state.org]) for state in partial.states],
-        check_failures=dict(partial.check_failures),
-        min_day=partial.min_day,
-        max_day=partial.max_day,
-    )
 
 
 def _merge(parts: Iterable[tuple[list[str], Partial]]) -> tuple[list[str], Partial]:
@@ -249,7 +231,7 @@ def _merge(parts: Iterable[tuple[list[str], Partial]]) -> tuple[list[str], Parti
     merged = Partial()
     for codes, partial in parts:
         lookup = np.array([index.setdefault(code, len(index)) for code in codes], dtype=np.int32)
-        merged.merge(_remap(partial, lookup))
+        merged.merge(partial.remapped(lookup))
     merged.compact()
     return list(index), merged
 

@@ -1,4 +1,5 @@
-"""Realistic sample batches of uploads: every form, every rule, calibrated on the 2022 Nanjing table.
+"""Realistic sample batches of uploads: every form, every rule, calibrated on the 2022 Nanjing
+table.
 
 `generate_batch` writes what ~190 institutions would upload to a municipal platform in a period,
 scaled down: one folder per institution (`<district pinyin>/<org_code>/<form_id>.csv`), a registry,
@@ -19,42 +20,21 @@ The modules, in the order a batch is made:
 - `batch`: `generate_batch`, every institution's files and the registry
 """
 
-from ..checks import gb11643_check_char as id_check_char
 from .batch import DEFAULT_PERIOD, GeneratedBatch, generate_batch
-from .calibration import DISTRICTS, FORM_WEIGHTS, PUBLISHED_2022
-from .defects import defect_names
-from .institutions import InstitutionPlan, org_code
-from .people import Patients, id_numbers, make_patients
+from .calibration import DISTRICTS
+from .institutions import org_code
+from .people import make_patients
 from .tables import FormRows, form_table
-from .text import DAY, HOUR, MISSING, format_times
-from .vocabulary import ARCHIVE_FORM_IDS, COLUMNS, DATE_COLUMNS, PATIENT_FORMS, RECORD_PREFIX
-from .writing import Style, csv_bytes
+from .writing import csv_bytes
 
 __all__ = [
-    "ARCHIVE_FORM_IDS",
-    "COLUMNS",
-    "DATE_COLUMNS",
-    "DAY",
     "DEFAULT_PERIOD",
     "DISTRICTS",
-    "FORM_WEIGHTS",
-    "HOUR",
-    "MISSING",
-    "PATIENT_FORMS",
-    "PUBLISHED_2022",
-    "RECORD_PREFIX",
     "FormRows",
     "GeneratedBatch",
-    "InstitutionPlan",
-    "Patients",
-    "Style",
     "csv_bytes",
-    "defect_names",
     "form_table",
-    "format_times",
     "generate_batch",
-    "id_check_char",
-    "id_numbers",
     "make_patients",
     "org_code",
 ]

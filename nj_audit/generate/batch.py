@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..values import Period, parse_period
+from ..period import Period, parse_period
 from .calibration import DISTRICTS, FORM_WEIGHTS
 from .institutions import InstitutionPlan, allocate, plan_institutions
 from .people import make_patients

@@ -8,7 +8,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..checks import gb11643_check_char
+from ..codes import gb11643_check_char
 from .rows import Rows
 from .text import DAY, HOUR, MISSING, format_times
 from .vocabulary import COLUMNS, DATE_COLUMNS, PATIENT_FORMS, REQUIRED

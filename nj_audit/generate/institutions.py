@@ -8,9 +8,9 @@ from datetime import date
 
 import numpy as np
 
-from ..checks import _GB32100_CHARS, gb32100_check_char
+from ..codes import GB32100_CHARS, gb32100_check_char
 from ..forms import FORM_IDS, REALTIME_FORM_IDS
-from ..values import Period
+from ..period import Period
 from .calibration import DISTRICTS, PUBLISHED_2022
 from .vocabulary import ARCHIVE_FORM_IDS
 
@@ -38,17 +38,19 @@ class InstitutionPlan:
 
 
 def org_code(rng: np.random.Generator, region: str, kind: str = "12") -> str:
-    """A unified social credit code: registration kind, region, a 9-character body, check character."""
+    """A unified social credit code: registration kind, region, a 9-character body, check
+    character."""
     body = (
-        "".join(_GB32100_CHARS[i] for i in rng.integers(0, 10, 8))
-        + _GB32100_CHARS[int(rng.integers(0, 31))]
+        "".join(GB32100_CHARS[i] for i in rng.integers(0, 10, 8))
+        + GB32100_CHARS[int(rng.integers(0, 31))]
     )
     first17 = kind + region + body
     return first17 + gb32100_check_char(first17)
 
 
 def _names(count: int) -> list[tuple[str, str]]:
-    """Hospital names of the published table first, then community health centres district by district."""
+    """Hospital names of the published table first, then community health centres district by
+    district."""
     names = [(row[0], row[1]) for row in PUBLISHED_2022]
     streets = [
         (d, s) for k in range(6) for d, (_, _, ss) in DISTRICTS.items() for s in ss[k : k + 1]
@@ -134,8 +136,8 @@ def _missed_days(rng: np.random.Generator, period: Period, share: float) -> tupl
 
 
 def allocate(weights: np.ndarray, total: int) -> np.ndarray:
-    """Whole counts proportional to `weights` summing to `total` (largest remainder), at least 1 each
-    while there are enough."""
+    """Whole counts proportional to `weights` summing to `total` (largest remainder), at least 1
+    each while there are enough."""
     share = weights / weights.sum() * total
     counts = np.floor(share).astype(np.int64)
     counts[np.argsort(counts - share)[: total - counts.sum()]] += 1

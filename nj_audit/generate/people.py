@@ -9,22 +9,23 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..checks import _GB11643_WEIGHTS
+from ..codes import GB11643_WEIGHTS
 from .text import as_text, from_bytes, join, pick, put_digits
 from .vocabulary import GIVEN, ID_REGIONS, SURNAMES
 
-# -- resident ID numbers (GB 11643) ------------------------------------------------------------------
+# -- resident ID numbers (GB 11643) ----------------------------------------------------------------
 
 
 def _id_check_chars(digits: np.ndarray) -> np.ndarray:
     """GB 11643 check characters (as bytes) for a (n, 17) matrix of digit values: the vectorised
-    form of `checks.gb11643_check_char`, for whole pools of patients at once."""
-    value = (12 - (digits * _GB11643_WEIGHTS).sum(axis=1) % 11) % 11
+    form of `codes.gb11643_check_char`, for whole pools of patients at once."""
+    value = (12 - (digits * np.array(GB11643_WEIGHTS)).sum(axis=1) % 11) % 11
     return np.frombuffer(b"0123456789X", dtype=np.uint8)[value]
 
 
 def id_numbers(region: np.ndarray, birth_days: np.ndarray, sequence: np.ndarray) -> pa.Array:
-    """Valid resident ID numbers: region code (int), birth date (days since 1970), 3-digit sequence."""
+    """Valid resident ID numbers: region code (int), birth date (days since 1970), 3-digit
+    sequence."""
     n = len(region)
     buf = np.empty((n, 18), dtype=np.uint8)
     dates = np.asarray(birth_days, dtype=np.int64).astype("datetime64[D]")

@@ -31,7 +31,8 @@ from .vocabulary import (
 
 @dataclass
 class Rows:
-    """The rows of one form being built: text columns, times (seconds, MISSING), and what to override."""
+    """The rows of one form being built: text columns, times (seconds, MISSING), and what to
+    override."""
 
     form: str
     text: dict[str, pa.Array]
@@ -53,14 +54,15 @@ class Rows:
             self.pool,
         )
 
-    def values(self, column: str, idx: np.ndarray) -> list[str | None]:
+    def values(self, column: str, idx: np.ndarray) -> list[str]:
+        """The values at `idx` (defects are only ever put into present values)."""
         return pc.take(self.text[column], pa.array(idx)).to_pylist()
 
     def override(self, column: str, idx: np.ndarray, values: Sequence[str | None]) -> None:
         self.overrides.setdefault(column, []).append((np.asarray(idx), list(values)))
 
 
-# -- times ------------------------------------------------------------------------------------------
+# -- times -----------------------------------------------------------------------------------------
 
 
 def upload_and_event_times(
@@ -98,7 +100,7 @@ def archive_times(
     ), upload
 
 
-# -- values -----------------------------------------------------------------------------------------
+# -- values ----------------------------------------------------------------------------------------
 
 
 def build_rows(

@@ -39,7 +39,7 @@ def cents(amounts: np.ndarray) -> pa.Array:
     return join(as_text(amounts // 100), ".", as_text(amounts % 100, 2))
 
 
-# -- fixed-width text straight from byte matrices (times, ID numbers) -------------------------------
+# -- fixed-width text straight from byte matrices (times, ID numbers) ------------------------------
 
 
 def from_bytes(buf: np.ndarray) -> pa.Array:
@@ -55,7 +55,8 @@ def put_digits(buf: np.ndarray, start: int, width: int, values: np.ndarray) -> N
 
 
 def format_times(seconds: np.ndarray, sep: str = " ", date_only: bool = False) -> pa.Array:
-    """Local times as seconds since 1970-01-01 -> `YYYY-MM-DD HH:MM:SS` (or `YYYY-MM-DD`); MISSING -> null."""
+    """Local times as seconds since 1970-01-01 -> `YYYY-MM-DD HH:MM:SS` (or `YYYY-MM-DD`);
+    MISSING -> null."""
     seconds = np.asarray(seconds, dtype=np.int64)
     missing = seconds == MISSING
     secs = np.where(missing, 0, seconds)

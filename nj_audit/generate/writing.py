@@ -25,7 +25,8 @@ class Style:
 
 
 def finish_table(r: Rows, rng: np.random.Generator, style: Style) -> pa.Table:
-    """The rows as a table of text: times written in `style`, then the overrides (the last one wins)."""
+    """The rows as a table of text: times written in `style`, then the overrides (the last one
+    wins)."""
     n = len(r)
     columns: dict[str, pa.Array] = {}
     for name in COLUMNS[r.form]:

@@ -14,10 +14,11 @@ import pandas as pd
 import pyarrow.compute as pc
 from pandera.api.checks import Check
 
-from .checks import MISSING_SAFE_CHECKS
+from .arrays import arrow_text
+from .checks import ask, calling_of
+from .conversion import parse_numbers, parse_times
 from .reading import Chunk
 from .schemas import DATE, NUMBER, TIME, FormSchema
-from .values import arrow_text, parse_numbers, parse_times
 
 ROW = "(row)"  # the column named for a damaged row
 
@@ -33,7 +34,7 @@ class Failure:
     stats: dict = field(default_factory=dict)  # the check's statistics, for explaining a failure
 
 
-@dataclass
+@dataclass(frozen=True)
 class TypedChunk:
     """A chunk's schema columns typed, before the rules are run on them."""
 
@@ -44,38 +45,10 @@ class TypedChunk:
     distinct: dict[str, tuple[np.ndarray, pd.Series]] = field(default_factory=dict)
 
 
-# pandera's own text checks; each judges a value on its own and answers False (or NA) for a missing one
-_TEXT_BUILTINS = frozenset(
-    {"isin", "notin", "str_matches", "str_contains", "str_startswith", "str_endswith", "str_length"}
-)
-# Column checks that judge each value on its own, so may run on a column's distinct values
-PER_VALUE_CHECKS = _TEXT_BUILTINS | {
-    "gb32100",
-    "no_whitespace",
-    "not_blank",
-    "id_card_format",
-    "id_card_checksum",
-    "id_card_birth_date",
-}
-# ... and those costly enough per value that encoding a column for them pays (a set lookup or a
-# length does not: encoding costs more than it saves)
-ENCODE_FOR = frozenset({"str_matches", "str_contains", "gb32100", "no_whitespace"})
-# pandera's checks that may see a whole column, its missing values' answers ignored, which spares
-# a filtered copy of the column
-NA_TOLERANT_BUILTINS = _TEXT_BUILTINS | {
-    "in_range",
-    "greater_than",
-    "greater_than_or_equal_to",
-    "less_than",
-    "less_than_or_equal_to",
-    "equal_to",
-    "not_equal_to",
-}
-WHOLE_COLUMN_CHECKS = MISSING_SAFE_CHECKS | NA_TOLERANT_BUILTINS  # with checks.py's own that cope
 _SAMPLE = 2048  # values looked at to guess whether a column repeats enough to encode it
 
 
-@dataclass
+@dataclass(frozen=True)
 class ChunkVerdict:
     typed: pd.DataFrame  # the schema's columns, typed (times local, numbers float); extras dropped
     valid: np.ndarray
@@ -90,19 +63,11 @@ def check_message(check: Check) -> str:
 
 
 def _as_mask(result: object, length: int) -> np.ndarray:
-    values = (
-        np.asarray(result, dtype=object)
-        if not isinstance(result, (pd.Series, np.ndarray))
-        else result
-    )
-    mask = (
-        pd.Series(values).fillna(False).to_numpy(dtype=bool)
-        if isinstance(values, pd.Series)
-        else np.asarray(values, dtype=bool)
-    )
-    if mask.ndim == 0:
-        return np.full(length, bool(mask))
-    return mask
+    """A check's answer as one boolean per value (NA: fails; a scalar: the same for every value)."""
+    if isinstance(result, pd.Series):
+        return result.fillna(False).to_numpy(dtype=bool)
+    mask = np.asarray(result, dtype=bool)
+    return np.full(length, bool(mask)) if mask.ndim == 0 else mask
 
 
 def type_frame(frame: pd.DataFrame, spec: FormSchema) -> TypedChunk:
@@ -122,7 +87,7 @@ def type_frame(frame: pd.DataFrame, spec: FormSchema) -> TypedChunk:
             check, message = "number_format", "a plain decimal number"
         else:
             typed[column.name] = text
-            if any(c.name in ENCODE_FOR for c in spec.schema.columns[column.name].checks):
+            if any(calling_of(c).encode for c in spec.schema.columns[column.name].checks):
                 encoded = _encode_if_repeating(text)
                 if encoded is not None:
                     distinct[column.name] = encoded
@@ -149,13 +114,13 @@ def _encode_if_repeating(text: pd.Series) -> tuple[np.ndarray, pd.Series] | None
     return codes, pd.Series(encoded.dictionary.to_pandas(), dtype="str")
 
 
-def judge(chunk: Chunk, spec: FormSchema, typed_chunk: TypedChunk | None = None) -> ChunkVerdict:
-    """Every rule of the schema on every row of the chunk (`typed_chunk`: `type_frame`'s answer
-    for it, when a reading thread has already worked it out)."""
+def judge(chunk: Chunk, spec: FormSchema, typed: TypedChunk | None = None) -> ChunkVerdict:
+    """Every rule of the schema on every row of the chunk. `typed` is `type_frame`'s answer for
+    the chunk when the caller has it (the read-ahead thread works it out while this one judges)."""
     frame = chunk.frame
     n = len(frame)
-    typed_chunk = typed_chunk or type_frame(frame, spec)
-    typed, failures = typed_chunk.frame, list(typed_chunk.failures)
+    typed = typed or type_frame(frame, spec)
+    failures = list(typed.failures)
     for column in spec.columns:
         if column.name not in frame.columns:
             if column.required:
@@ -163,73 +128,67 @@ def judge(chunk: Chunk, spec: FormSchema, typed_chunk: TypedChunk | None = None)
                     Failure(column.name, "missing_column", "the column is missing", np.arange(n))
                 )
             continue
-        values = typed[column.name]
-        given = (
-            frame[column.name].notna().to_numpy()
-        )  # an unreadable value is reported as such, not as missing
+        # an unreadable value is reported as such, not as missing
+        given = frame[column.name].notna().to_numpy()
         if column.required and not given.all():
             failures.append(
                 Failure(column.name, "required", "a value is required", np.flatnonzero(~given))
             )
-        present = (
-            values.notna().to_numpy() if column.kind in (TIME, DATE, NUMBER) else given
-        )  # text is kept as given
-        if not present.any():
-            continue
-        # As in pandera, a check's answer counts for present values only. It is asked the cheapest
-        # way it allows: once per distinct value of a repeating column; on the whole column when it
-        # copes with missing values (the frame checks on that column then reuse its work); else on
-        # a filtered copy of the present values, made once.
-        subset = None
-        encoded = typed_chunk.distinct.get(column.name)
-        for check in spec.schema.columns[column.name].checks:
-            if encoded is not None and check.name in PER_VALUE_CHECKS:
-                codes, uniques = encoded
-                passes = _as_mask(check._check_fn(uniques, **check._check_kwargs), len(uniques))
-                failing = np.flatnonzero(
-                    present & ~np.append(passes, True)[codes]
-                )  # code -1: missing
-            elif check.name in WHOLE_COLUMN_CHECKS:
-                failing = np.flatnonzero(
-                    present & ~_as_mask(check._check_fn(values, **check._check_kwargs), n)
-                )
-            else:
-                if subset is None:
-                    subset, positions = (
-                        (values, np.arange(n))
-                        if present.all()
-                        else (values[present], np.flatnonzero(present))
-                    )
-                failing = positions[
-                    ~_as_mask(check._check_fn(subset, **check._check_kwargs), len(subset))
-                ]
-            if len(failing):
-                stats = dict(check.statistics or {})
-                failures.append(
-                    Failure(column.name, check.name, check_message(check), failing, stats)
-                )
+        checks = spec.schema.columns[column.name].checks
+        failures += _column_failures(typed, column.name, column.kind, checks, given)
     for check in spec.schema.checks:
         stats = check.statistics or {}
         needed = [v for k, v in stats.items() if k in ("column", "other")]
-        if any(name not in typed.columns for name in needed):
+        if any(name not in typed.frame.columns for name in needed):
             continue
-        passed = _as_mask(check._check_fn(typed, **check._check_kwargs), n)
+        passed = _as_mask(ask(check, typed.frame), n)
         if not passed.all():
-            failures.append(
-                Failure(
-                    str(stats.get("column", "(frame)")),
-                    check.name,
-                    check_message(check),
-                    np.flatnonzero(~passed),
-                    dict(stats),
-                )
-            )
+            named = str(stats.get("column", "(frame)"))
+            failing = np.flatnonzero(~passed)
+            failures.append(Failure(named, check.name, check_message(check), failing, dict(stats)))
     if chunk.damage:
         failures = _without_damaged_rows(failures, chunk, n)
     valid = np.ones(n, dtype=bool)
     for failure in failures:
         valid[failure.rows] = False
-    return ChunkVerdict(typed, valid, failures)
+    return ChunkVerdict(typed.frame, valid, failures)
+
+
+def _column_failures(
+    typed: TypedChunk, name: str, kind: str, checks: list[Check], given: np.ndarray
+) -> list[Failure]:
+    """The failures of one column's own checks. As in pandera, a check's answer counts for present
+    values only. It is asked the cheapest way it allows (checks/calling.py): once per distinct
+    value of a repeating column; on the whole column when it copes with missing values (the frame
+    checks on that column then reuse its work); else on a filtered copy of the present values,
+    made once."""
+    values = typed.frame[name]
+    n = len(values)
+    present = values.notna().to_numpy() if kind in (TIME, DATE, NUMBER) else given
+    if not present.any():
+        return []
+    failures = []
+    subset, positions = None, np.arange(n)
+    encoded = typed.distinct.get(name)
+    for check in checks:
+        calling = calling_of(check)
+        if encoded is not None and calling.per_value:
+            codes, uniques = encoded
+            passes = np.append(
+                _as_mask(ask(check, uniques), len(uniques)), True
+            )  # code -1: missing
+            failing = np.flatnonzero(present & ~passes[codes])
+        elif calling.missing_ok:
+            failing = np.flatnonzero(present & ~_as_mask(ask(check, values), n))
+        else:
+            if subset is None and not present.all():
+                subset, positions = values[present], np.flatnonzero(present)
+            part = values if subset is None else subset
+            failing = positions[~_as_mask(ask(check, part), len(part))]
+        if len(failing):
+            stats = dict(check.statistics or {})
+            failures.append(Failure(name, str(check.name), check_message(check), failing, stats))
+    return failures
 
 
 def _without_damaged_rows(failures: list[Failure], chunk: Chunk, n: int) -> list[Failure]:

@@ -1,7 +1,7 @@
 """Custom checks of the published tables (SPEC section 7): the summary table that `rank` reads and
 the bookings table with its subtotals and 合计 (total) row.
 
-Like nj_audit/checks.py: column checks get the typed column without its missing values, frame checks
+Like checks/upload.py: column checks get the typed column without its missing values, frame checks
 get the typed frame; a row where an operand is missing or unreadable passes a frame check, because
 that defect is already reported by the column's own check (one defect, one report).
 """
@@ -14,10 +14,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from pandera.extensions import register_check_method
 
-from .checks import check_result, explains
-from .values import parse_numbers
+from ..conversion import parse_numbers
+from .calling import explains, register_check
+from .upload import check_result
 
 NOT_APPLICABLE = "/"
 RATE_PATTERN = re.compile(r"^(?:/|(\d+(?:\.\d*)?|\.\d+)(%?))$")
@@ -51,7 +51,7 @@ def parse_fraction(text: object) -> tuple[int, int] | None:
 # -- column checks -------------------------------------------------------------------------------
 
 
-@register_check_method(statistics=[])
+@register_check()
 def rate_format(pandas_obj: pd.Series) -> pd.Series:
     """A rate as a percentage (`95.40%`), a ratio (`0.954`) or `/` (not applicable)."""
     return check_result(
@@ -59,14 +59,14 @@ def rate_format(pandas_obj: pd.Series) -> pd.Series:
     )
 
 
-@register_check_method(statistics=[])
+@register_check()
 def rate_in_range(pandas_obj: pd.Series) -> pd.Series:
     """A readable rate is between 0 and 100% (0 and 1)."""
     rates = (parse_rate(v) for v in pandas_obj.astype(str))
     return check_result(pandas_obj, [r is None or 0 <= r <= 1 for r in rates])
 
 
-@register_check_method(statistics=[])
+@register_check()
 def fraction_format(pandas_obj: pd.Series) -> pd.Series:
     """Forms as `k/n` (whole numbers, n >= 1) or `/`."""
     parts = (FRACTION_PATTERN.match(v) for v in pandas_obj.astype(str))
@@ -75,34 +75,34 @@ def fraction_format(pandas_obj: pd.Series) -> pd.Series:
     )
 
 
-@register_check_method(statistics=[])
+@register_check()
 def fraction_not_above(pandas_obj: pd.Series) -> pd.Series:
     """In `k/n`, k <= n."""
     fractions = (parse_fraction(v) for v in pandas_obj.astype(str))
     return check_result(pandas_obj, [f is None or f[0] <= f[1] for f in fractions])
 
 
-@register_check_method(statistics=[])
+@register_check()
 def whole_number(pandas_obj: pd.Series) -> pd.Series:
     """A whole number (a count)."""
     values = pandas_obj.to_numpy(dtype=np.float64)
     return check_result(pandas_obj, np.isfinite(values) & (values == np.floor(values)))
 
 
-@register_check_method(statistics=["period_days"])
+@register_check(statistics=["period_days"])
 def within_period_days(pandas_obj: pd.Series, *, period_days: int) -> pd.Series:
     """A number of days at most the period's length (upload days within the period)."""
     return pandas_obj <= period_days
 
 
-@register_check_method(statistics=[])
+@register_check()
 def no_duplicates(pandas_obj: pd.Series) -> pd.Series:
     """Each value appears once (one row per institution)."""
     return ~pandas_obj.duplicated(keep=False)
 
 
 # -- frame checks --------------------------------------------------------------------------------
-@register_check_method(statistics=["column"], supported_types=pd.DataFrame)
+@register_check(statistics=["column"], frame=True)
 def not_blank(pandas_obj: pd.DataFrame, *, column: str) -> pd.Series:
     """When the table has `column`, every row has a value in it (`/` where not applicable)."""
     if column not in pandas_obj.columns:
@@ -132,7 +132,7 @@ def _row_sums(
     return found, numbers.sum(axis=1), known
 
 
-@register_check_method(statistics=["column", "parts"], supported_types=pd.DataFrame)
+@register_check(statistics=["column", "parts"], frame=True)
 def row_sum(pandas_obj: pd.DataFrame, *, column: str, parts: list[str]) -> pd.Series:
     """`column` (a subtotal) equals the sum of the `parts` columns of its row."""
     found, expected, known = _row_sums(pandas_obj, column, list(parts))
@@ -156,11 +156,12 @@ def _column_totals(
     return found, expected, is_total
 
 
-@register_check_method(statistics=["column", "label_column", "label"], supported_types=pd.DataFrame)
+@register_check(statistics=["column", "label_column", "label"], frame=True)
 def column_total(
     pandas_obj: pd.DataFrame, *, column: str, label_column: str, label: str
 ) -> pd.Series:
-    """On the row whose `label_column` is `label` (合计), `column` equals the sum of the other rows."""
+    """On the row whose `label_column` is `label` (合计), `column` equals the sum of the other
+    rows."""
     found, expected, is_total = _column_totals(pandas_obj, column, label_column, label)
     if expected is None:
         return pd.Series(True, index=pandas_obj.index)
@@ -189,7 +190,8 @@ def explain_row_sum(frame: pd.DataFrame, rows: np.ndarray, **stats: Any) -> list
 
 @explains("column_total")
 def explain_column_total(frame: pd.DataFrame, rows: np.ndarray, **stats: Any) -> list[str]:
-    """Per failing row: `expected 505272, found 505273` (the column's sum, the total row's value)."""
+    """Per failing row: `expected 505272, found 505273` (the column's sum, the total row's
+    value)."""
     texts = [""] * len(rows)
     found, expected, is_total = _column_totals(
         frame, stats["column"], stats["label_column"], stats["label"]

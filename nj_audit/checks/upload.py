@@ -9,21 +9,20 @@ that defect is already reported once by the column's own check (one defect, one 
 from __future__ import annotations
 
 import threading
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-from pandera.extensions import register_check_method
 
-from .values import arrow_text, calendar_dates, fixed_width_bytes, text_buffers
+from ..arrays import arrow_text, fixed_width_bytes, text_buffers
+from ..codes import GB11643_WEIGHTS, GB32100_CHARS, GB32100_WEIGHTS
+from ..conversion import calendar_dates
+from .calling import Calling, register_check
 
-# GB 32100-2015: 31 characters (no I, O, Z, S, V); weights 3^i mod 31.
-_GB32100_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-_GB32100_WEIGHTS = np.array([pow(3, i, 31) for i in range(17)], dtype=np.int64)
-# GB 11643-1999: weights 2^(17-i) mod 11; check value 10 is written X.
-_GB11643_WEIGHTS = np.array([pow(2, 17 - i, 11) for i in range(17)], dtype=np.int64)
+_GB32100_WEIGHTS = np.array(GB32100_WEIGHTS, dtype=np.int64)
+_GB11643_WEIGHTS = np.array(GB11643_WEIGHTS, dtype=np.int64)
 
 
 def _lookup_table(alphabet: str) -> np.ndarray:
@@ -33,7 +32,7 @@ def _lookup_table(alphabet: str) -> np.ndarray:
     return table
 
 
-_GB32100_VALUE = _lookup_table(_GB32100_CHARS)
+_GB32100_VALUE = _lookup_table(GB32100_CHARS)
 
 
 def check_result(series: pd.Series, passed: np.ndarray | list[bool]) -> pd.Series:
@@ -113,7 +112,7 @@ def id_card_parts(series: pd.Series) -> IdCardParts:
     year_month_day = _weighted_sum(digits[:, 6:14], _BIRTH_WEIGHTS)
     birth = calendar_dates(year_month_day[:, 0], year_month_day[:, 1], year_month_day[:, 2])
 
-    def spread(values: np.ndarray, empty: object, dtype: object) -> np.ndarray:
+    def spread(values: np.ndarray, empty: Any, dtype: Any) -> np.ndarray:
         whole = np.full(n, empty, dtype=dtype)
         whole[positions] = values
         return whole
@@ -152,44 +151,37 @@ def valid_id_card(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 
 
 # -- column checks ---------------------------------------------------------------------------
-# These take a whole column, missing values included (their answer there is ignored).
-MISSING_SAFE_CHECKS = frozenset(
-    {
-        "gb32100",
-        "id_card_format",
-        "id_card_checksum",
-        "id_card_birth_date",
-        "no_whitespace",
-        "not_before_date",
-    }
-)
+# Each says how it may be asked (calling.py): these judge a value on its own and cope with
+# missing values (their answer there is ignored).
+_PER_VALUE = Calling(per_value=True, missing_ok=True)
+_COSTLY = Calling(per_value=True, missing_ok=True, encode=True)
 
 
-@register_check_method(statistics=[])
+@register_check(calling=_COSTLY)
 def gb32100(pandas_obj: pd.Series) -> pd.Series:
     """Unified social credit code (GB 32100-2015) with a correct check character."""
     return gb32100_ok(pandas_obj)
 
 
-@register_check_method(statistics=[])
+@register_check(calling=_PER_VALUE)
 def id_card_format(pandas_obj: pd.Series) -> pd.Series:
     """Resident ID number shape (GB 11643): 17 digits and a digit or X."""
     return id_card_format_ok(pandas_obj)
 
 
-@register_check_method(statistics=[])
+@register_check(calling=_PER_VALUE)
 def id_card_checksum(pandas_obj: pd.Series) -> pd.Series:
     """Resident ID number check character (GB 11643, ISO 7064 MOD 11-2)."""
     return id_card_checksum_ok(pandas_obj)
 
 
-@register_check_method(statistics=[])
+@register_check(calling=_PER_VALUE)
 def id_card_birth_date(pandas_obj: pd.Series) -> pd.Series:
     """Characters 7-14 of a resident ID number are a real date."""
     return id_card_birth_date_ok(pandas_obj)
 
 
-@register_check_method(statistics=[])
+@register_check(calling=_COSTLY)
 def no_whitespace(pandas_obj: pd.Series) -> pd.Series:
     """No whitespace inside the value."""
     text = arrow_text(pandas_obj)
@@ -218,7 +210,7 @@ def no_whitespace(pandas_obj: pd.Series) -> pd.Series:
     return check_result(pandas_obj, passed)
 
 
-@register_check_method(statistics=["min_date"])
+@register_check(statistics=["min_date"], calling=Calling(missing_ok=True))
 def not_before_date(pandas_obj: pd.Series, *, min_date: str) -> pd.Series:
     """A time on or after the given date."""
     return pandas_obj >= pd.Timestamp(min_date)
@@ -232,28 +224,28 @@ def _both(frame: pd.DataFrame, a: str, b: str) -> tuple[pd.Series, pd.Series, pd
     return left, right, left.isna() | right.isna()
 
 
-@register_check_method(statistics=["column", "other"], supported_types=pd.DataFrame)
+@register_check(statistics=["column", "other"], frame=True)
 def not_after(pandas_obj: pd.DataFrame, *, column: str, other: str) -> pd.Series:
     """`column` <= `other` (times or numbers)."""
     left, right, skip = _both(pandas_obj, column, other)
     return skip | (left <= right)
 
 
-@register_check_method(statistics=["column", "other"], supported_types=pd.DataFrame)
+@register_check(statistics=["column", "other"], frame=True)
 def not_before(pandas_obj: pd.DataFrame, *, column: str, other: str) -> pd.Series:
     """`column` >= `other` (times or numbers)."""
     left, right, skip = _both(pandas_obj, column, other)
     return skip | (left >= right)
 
 
-@register_check_method(statistics=["column", "other"], supported_types=pd.DataFrame)
+@register_check(statistics=["column", "other"], frame=True)
 def greater_than_column(pandas_obj: pd.DataFrame, *, column: str, other: str) -> pd.Series:
     """`column` > `other`."""
     left, right, skip = _both(pandas_obj, column, other)
     return skip | (left > right)
 
 
-@register_check_method(statistics=["column", "other", "max_seconds"], supported_types=pd.DataFrame)
+@register_check(statistics=["column", "other", "max_seconds"], frame=True)
 def at_most_before(
     pandas_obj: pd.DataFrame, *, column: str, other: str, max_seconds: int
 ) -> pd.Series:
@@ -262,7 +254,7 @@ def at_most_before(
     return skip | ((right - left) <= pd.Timedelta(seconds=max_seconds))
 
 
-@register_check_method(statistics=["column", "other"], supported_types=pd.DataFrame)
+@register_check(statistics=["column", "other"], frame=True)
 def id_card_birth_date_matches(pandas_obj: pd.DataFrame, *, column: str, other: str) -> pd.Series:
     """A valid ID number's birth date (characters 7-14) equals `other` (birth_date)."""
     valid, birth = valid_id_card(pandas_obj[column])
@@ -271,7 +263,7 @@ def id_card_birth_date_matches(pandas_obj: pd.DataFrame, *, column: str, other: 
     return pd.Series(~check | (birth == stated), index=pandas_obj.index)
 
 
-@register_check_method(statistics=["column", "other"], supported_types=pd.DataFrame)
+@register_check(statistics=["column", "other"], frame=True)
 def id_card_sex_matches(pandas_obj: pd.DataFrame, *, column: str, other: str) -> pd.Series:
     """A valid ID number's 17th digit is odd for sex_code 1 and even for sex_code 2."""
     ids = pandas_obj[column]
@@ -283,33 +275,3 @@ def id_card_sex_matches(pandas_obj: pd.DataFrame, *, column: str, other: str) ->
     check = valid & (is_male | is_female)
     agrees = (is_male & odd) | (is_female & ~odd)
     return pd.Series(~check | agrees, index=pandas_obj.index)
-
-
-# -- making valid codes (for the sample generator and tests) -----------------------------------
-
-
-def gb32100_check_char(first17: str) -> str:
-    """The 18th character of a unified social credit code whose first 17 are given."""
-    total = sum(_GB32100_CHARS.index(c) * w for c, w in zip(first17, _GB32100_WEIGHTS))
-    return _GB32100_CHARS[(31 - total % 31) % 31]
-
-
-def gb11643_check_char(first17: str) -> str:
-    """The 18th character of a resident ID number whose first 17 digits are given."""
-    total = sum(int(c) * w for c, w in zip(first17, _GB11643_WEIGHTS))
-    value = (12 - total % 11) % 11
-    return "X" if value == 10 else str(value)
-
-
-# -- explaining failures -----------------------------------------------------------------------
-# A check may name, per failing row, what it expected and found (e.g. a subtotal's expected sum);
-# validation uses the text instead of the bare cell value.
-EXPLAINERS: dict[str, object] = {}
-
-
-def explains(check_name: str):  # type: ignore[no-untyped-def]
-    def register(fn):  # type: ignore[no-untyped-def]
-        EXPLAINERS[check_name] = fn
-        return fn
-
-    return register

@@ -1,4 +1,4 @@
-"""The `rank` command: a published summary table -> the audit's ranking, flags and gate."""
+"""`nj-audit rank`: a published summary table -> the audit's ranking, flags and gate."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from .cli import (
+from ..errors import ExitCode
+from .app import (
     DebugOption,
     FailOnOption,
     Format,
@@ -17,18 +18,14 @@ from .cli import (
     OutputOption,
     PolicyOption,
     SortOption,
-    app,
     chosen_policy,
+    emit_report,
     errors_handled,
     refuse_overwriting_inputs,
-    render_audit,
-    stderr,
 )
-from .errors import ExitCode
 
 
-@app.command()
-def rank(
+def rank_command(
     path: Annotated[
         Path,
         typer.Argument(
@@ -54,11 +51,13 @@ def rank(
 ) -> None:
     """Rank and flag the institutions of a published summary table with the audit's policy.
 
-    Columns: 接入单位, 数据上传量, 数据上传天数, 实时数据表单上传情况, 门急诊人次, 门急诊实时数据符合率,
-    出院人次, 出院实时数据符合率 (or the English names of `--format csv`); other columns are ignored.
+    Columns: 接入单位, 数据上传量, 数据上传天数, 实时数据表单上传情况, 门急诊人次,
+    门急诊实时数据符合率, 出院人次, 出院实时数据符合率 (or the English names of `--format csv`);
+    other columns are ignored.
 
-    The table is checked against schemas/summary.yaml first. Failures are listed on stderr as `validate` lists them;
-    a failing row is still ranked, without its failing values and with the flag invalid_row (fail).
+    The table is checked against schemas/summary.yaml first. Failures are listed on stderr as
+    `validate` lists them; a failing row is still ranked, without its failing values and with the
+    flag invalid_row (fail).
 
     Exit 0 when the gate passes, 1 when it fails, 2 when the table cannot be read.
 
@@ -68,18 +67,22 @@ def rank(
 
         nj-audit rank report.xlsx --sort outpatient_rate --fail-on warn
 
-        nj-audit audit uploads/ --period 2022 --format csv --output audit.csv && nj-audit rank audit.csv
-    """
-    from . import report
-    from .summary import rank_table
+        nj-audit audit uploads/ --period 2022 --format csv --output audit.csv
 
-    inputs = [path, *(p for p in (policy,) if p)]
+        nj-audit rank audit.csv
+    """
+    from ..rank import rank_table
+    from ..render.console import stderr_console
+    from ..render.terminal import render_validate_table
+    from ..requests import RankRequest
+
     with errors_handled(debug):
         chosen = chosen_policy(policy, fail_on, sort)
         if output is not None:
-            refuse_overwriting_inputs(output, inputs)
-        ranking = rank_table(path, policy=chosen, period_days=period_days, encoding=encoding)
+            refuse_overwriting_inputs(output, [path, *(p for p in (policy,) if p)])
+        request = RankRequest(path=path, policy=chosen, period_days=period_days, encoding=encoding)
+        ranking = rank_table(request)
         if not ranking.table.valid:
-            report.render_validate_table(ranking.table, stderr)
-        render_audit(ranking.result, output_format, output, sort, lang)
+            render_validate_table(ranking.table, stderr_console())
+        emit_report(ranking.result, output_format, output, sort, lang)
     raise typer.Exit(int(ExitCode.PASSED if ranking.result.passed else ExitCode.FAILED))

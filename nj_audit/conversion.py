@@ -1,17 +1,13 @@
-"""Text -> typed values: times (to Asia/Shanghai), plain decimals, windows, periods."""
+"""Text -> typed values: times (local, Asia/Shanghai) and plain decimal numbers, vectorised."""
 
 from __future__ import annotations
-
-import re
-from dataclasses import dataclass
-from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .errors import UsageError
+from .arrays import arrow_text, fixed_width_bytes, to_numpy
 
 # Asia/Shanghai has kept UTC+08:00 without daylight saving since 1991; the times audited start
 # in 2000, and birth dates carry no offset, so a fixed offset is exact here.
@@ -22,43 +18,15 @@ _TIME_PATTERN = (
     r"(?:[T ](?P<clock>(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d)(?P<fraction>\.\d{1,9})?)?"
     r"(?P<zone>Z|[+-]\d{2}:?\d{2})?$"
 )
+
 _NUMBER_PATTERN = r"^[+-]?(\d+(\.\d*)?|\.\d+)$"
-
-
-def arrow_text(series: pd.Series) -> pa.Array:
-    """A text column as one arrow array."""
-    return one_array(pa.array(series, type=pa.large_string(), from_pandas=True))
-
-
-def one_array(text: pa.Array | pa.ChunkedArray) -> pa.Array:
-    """A column read in pieces (pyarrow parses a block's pieces in parallel), joined."""
-    if isinstance(text, pa.ChunkedArray):
-        return text.combine_chunks() if text.num_chunks else pa.array([], type=text.type)
-    return text
-
-
-def text_buffers(text: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    """A string array's value offsets (len + 1 of them) and the whole data buffer, as numpy views;
-    value i is data[offsets[i]:offsets[i + 1]]."""
-    width = np.int64 if text.type in (pa.large_string(), pa.large_binary()) else np.int32
-    offsets = np.frombuffer(text.buffers()[1], dtype=width)[
-        text.offset : text.offset + len(text) + 1
-    ]
-    data = text.buffers()[2]
-    return offsets, np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(
-        0, dtype=np.uint8
-    )
-
-
-def _numpy(array: pa.Array | pa.ChunkedArray) -> np.ndarray:
-    return array.to_numpy(zero_copy_only=False)
 
 
 def parse_times(series: pd.Series, date_only: bool = False) -> tuple[pd.Series, np.ndarray]:
     """Local naive datetime64[ns] values (NaT where missing or unreadable), and the mask of present
     values that are not a time in one of the SPEC's formats."""
     text = arrow_text(series)
-    present = _numpy(pc.is_valid(text)).astype(bool)
+    present = to_numpy(pc.is_valid(text)).astype(bool)
     values = _parse_uniform(text, 10 if date_only else 19)
     if values is None:  # some value has another layout, or is not a time: value by value
         values, done = _parse_plain(text)
@@ -109,7 +77,7 @@ def _parse_uniform(text: pa.Array, width: int) -> np.ndarray | None:
     low, high = pc.min_max(seconds).values()
     if low.value < _FIRST_SECOND or high.value >= _END_SECOND:
         return None
-    stamps = _numpy(pc.fill_null(seconds.cast(pa.int64()), np.iinfo(np.int64).min))
+    stamps = to_numpy(pc.fill_null(seconds.cast(pa.int64()), np.iinfo(np.int64).min))
     values = stamps.astype("datetime64[s]").astype("datetime64[ns]")
     values[stamps == np.iinfo(np.int64).min] = np.datetime64("NaT")
     return values
@@ -151,27 +119,6 @@ def _parse_plain(text: pa.Array) -> tuple[np.ndarray, np.ndarray]:
         values[hit] = stamps[ok]
         done[hit] = True
     return values, done
-
-
-def fixed_width_bytes(
-    text: pa.Array | pa.ChunkedArray, width: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Positions of the values that are `width` bytes long, and those values as a (k, width) uint8
-    matrix (a view of arrow's buffer when every value qualifies). Bytes are not checked to be
-    ASCII: every caller checks each byte against what it expects, so a non-ASCII byte fails there."""
-    text = one_array(text)
-    offsets, _ = text_buffers(text)
-    fits = np.diff(offsets) == width
-    if text.null_count:
-        fits &= _numpy(text.is_valid()).astype(bool)
-    positions = np.flatnonzero(fits)
-    if len(positions) == 0:
-        return positions, np.zeros((0, width), dtype=np.uint8)
-    chosen = text if len(positions) == len(text) else pc.filter(text, pa.array(fits))
-    offsets, data = text_buffers(chosen)
-    return positions, data[offsets[0] : offsets[0] + len(chosen) * width].reshape(
-        len(chosen), width
-    )
 
 
 def calendar_dates(year: np.ndarray, month: np.ndarray, day: np.ndarray) -> np.ndarray:
@@ -225,14 +172,14 @@ def _digits(chars: np.ndarray, start: int, count: int) -> tuple[np.ndarray, np.n
 
 def _parse_general(text: pa.Array) -> np.ndarray:
     parts = pc.extract_regex(text, _TIME_PATTERN)
-    matched = _numpy(pc.is_valid(parts)).astype(bool)
+    matched = to_numpy(pc.is_valid(parts)).astype(bool)
     clock = pc.fill_null(pc.struct_field(parts, "clock"), "")
     clock = pc.if_else(pc.equal(clock, ""), "00:00:00", clock)
     body = pc.binary_join_element_wise(
         pc.struct_field(parts, "date"), clock, pa.scalar(" ", pa.large_string())
     )
     parsed = pd.to_datetime(
-        pd.Series(_numpy(body), dtype=object), format="%Y-%m-%d %H:%M:%S", errors="coerce"
+        pd.Series(to_numpy(body), dtype=object), format="%Y-%m-%d %H:%M:%S", errors="coerce"
     )
     parsed = parsed.where(
         (parsed.dt.year >= 1678) & (parsed.dt.year <= 2261)
@@ -245,9 +192,9 @@ def _parse_general(text: pa.Array) -> np.ndarray:
         nanos = pc.fill_null(
             pc.cast(pc.if_else(pc.equal(digits, "000000000"), "0", digits), pa.int64()), 0
         )
-        values = values + _numpy(nanos).astype("timedelta64[ns]")
+        values = values + to_numpy(nanos).astype("timedelta64[ns]")
 
-    zone = _numpy(pc.fill_null(pc.struct_field(parts, "zone"), "")).astype(object)
+    zone = to_numpy(pc.fill_null(pc.struct_field(parts, "zone"), "")).astype(object)
     has_zone = zone != ""
     if has_zone.any():
         z = pd.Series(zone[has_zone], dtype=object).str.replace(":", "", regex=False)
@@ -267,110 +214,8 @@ def parse_numbers(series: pd.Series) -> tuple[pd.Series, np.ndarray]:
     """float64 values (NaN where missing or not a plain decimal), and the mask of present values
     that are not numbers."""
     text = arrow_text(series)
-    present = _numpy(pc.is_valid(text)).astype(bool)
-    ok = _numpy(pc.fill_null(pc.match_substring_regex(text, _NUMBER_PATTERN), False)).astype(bool)
+    present = to_numpy(pc.is_valid(text)).astype(bool)
+    ok = to_numpy(pc.fill_null(pc.match_substring_regex(text, _NUMBER_PATTERN), False)).astype(bool)
     clean = pc.if_else(pa.array(ok), text, pa.scalar(None, pa.large_string()))
-    values = _numpy(pc.cast(clean, pa.float64())).astype(np.float64)
+    values = to_numpy(pc.cast(clean, pa.float64())).astype(np.float64)
     return pd.Series(values, index=series.index), present & ~ok
-
-
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)\s*$", re.IGNORECASE)
-_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-
-
-def parse_window(text: str) -> int:
-    """`24h`, `90m`, `1d`, `3600s` (or bare seconds) -> whole seconds."""
-    raw = str(text).strip()
-    if raw.isdigit():
-        return int(raw)
-    match = _DURATION.match(raw)
-    if not match:
-        raise UsageError(
-            f"bad window {text!r}: use a number and a unit, like 24h, 90m, 1d or 3600s"
-        )
-    seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2).lower()]
-    if seconds != int(seconds):
-        raise UsageError(f"bad window {text!r}: not a whole number of seconds")
-    return int(seconds)
-
-
-@dataclass(frozen=True)
-class Period:
-    start: date
-    end: date  # inclusive
-
-    @property
-    def days(self) -> int:
-        return (self.end - self.start).days + 1
-
-
-def parse_period(text: str) -> Period:
-    """`2022`, `2022-03`, or `2022-01-01:2022-06-30` (inclusive)."""
-    raw = text.strip()
-    try:
-        if re.fullmatch(r"\d{4}", raw):
-            year = int(raw)
-            return Period(date(year, 1, 1), date(year, 12, 31))
-        if re.fullmatch(r"\d{4}-\d{2}", raw):
-            year, month = map(int, raw.split("-"))
-            first = date(year, month, 1)
-            following = date(year + month // 12, month % 12 + 1, 1)
-            return Period(first, following - timedelta(days=1))
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}:\d{4}-\d{2}-\d{2}", raw):
-            start, end = (date.fromisoformat(part) for part in raw.split(":"))
-            if end < start:
-                raise UsageError(f"bad period {text!r}: the end is before the start")
-            return Period(start, end)
-    except ValueError:
-        pass
-    raise UsageError(
-        f"bad period {text!r}: use a year (2022), a month (2022-03) or 2022-01-01:2022-06-30"
-    )
-
-
-# murmur3's 64-bit finaliser: a bijection that spreads every input bit over the whole word
-_MIX_1, _MIX_2, _SHIFT = np.uint64(0xFF51AFD7ED558CCD), np.uint64(0xC4CEB9FE1A85EC53), np.uint64(33)
-
-
-def _mix(h: np.ndarray) -> np.ndarray:
-    """In place (fresh temporaries would cost more than the arithmetic)."""
-    h ^= h >> _SHIFT
-    h *= _MIX_1
-    h ^= h >> _SHIFT
-    h *= _MIX_2
-    h ^= h >> _SHIFT
-    return h
-
-
-def text_hashes(text: pa.Array | pa.ChunkedArray) -> np.ndarray:
-    """A 64-bit hash of each value's UTF-8 bytes (missing values hash as ""), the same for the same
-    text wherever it is read: the length, then each 8-byte word of the zero-padded bytes, are folded
-    in through murmur3's finaliser. Values are hashed in groups of equal length, so the work is a
-    few numpy passes over the bytes instead of one Python object per value."""
-    text = one_array(text)
-    lengths = np.diff(text_buffers(text)[0])
-
-    def seeded(
-        length: int, count: int
-    ) -> np.ndarray:  # the hash of the length alone, `count` times
-        return np.full(
-            count, _mix(np.array([length], dtype=np.uint64) ^ np.uint64(0x9E3779B97F4A7C15))[0]
-        )
-
-    hashes = seeded(0, len(text))
-    if len(lengths) == 0 or lengths.min() == lengths.max():
-        distinct = lengths[:1]
-    else:  # counting is cheaper than sorting or hashing; the rare very long values apart
-        short = np.flatnonzero(np.bincount(np.minimum(lengths, 1024)))
-        distinct = np.concatenate([short[short < 1024], np.unique(lengths[lengths >= 1024])])
-    for length in distinct[distinct > 0].tolist():
-        rows, chars = fixed_width_bytes(text, length)
-        padded = np.zeros((len(rows), -(-length // 8) * 8), dtype=np.uint8)
-        padded[:, :length] = chars
-        words = padded.view(np.dtype("<u8"))
-        h = seeded(length, len(rows))
-        for column in range(words.shape[1]):
-            h ^= words[:, column]
-            _mix(h)
-        hashes[rows] = h
-    return hashes

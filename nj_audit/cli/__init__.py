@@ -1,0 +1,21 @@
+"""The `nj-audit` command line. This module only registers the commands; each lives in a module of
+its own (`audit`, `validate`, `rank`, `schemas`, `samples`) over one library call, and `app` holds
+the wiring they share."""
+
+from .app import app, samples_app, schemas_app
+from .audit import audit_command
+from .rank import rank_command
+from .samples import samples_generate
+from .schemas import schemas_list, schemas_show
+from .validate import validate_command
+
+app.command("validate")(validate_command)
+app.command("audit")(audit_command)
+app.command("rank")(rank_command)
+schemas_app.command("list")(schemas_list)
+schemas_app.command("show")(schemas_show)
+samples_app.command("generate")(samples_generate)
+app.add_typer(schemas_app, name="schemas")
+app.add_typer(samples_app, name="samples")
+
+__all__ = ["app"]

@@ -1,0 +1,63 @@
+"""`nj-audit schemas list|show`: the upload contract, read from the schema files."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from .app import DebugOption, errors_handled, known_form
+
+
+def schemas_list() -> None:
+    """The 14 forms: id, Chinese name, real-time or archive, number of columns.
+
+    Example:
+
+        nj-audit schemas list
+    """
+    from ..forms import FORMS
+    from ..render.console import stdout_console
+    from ..render.terminal import render_forms
+    from ..schemas import load_schema
+
+    rows = []
+    for form in FORMS:
+        schema = load_schema(form.id).schema
+        rules = sum(len(c.checks) for c in schema.columns.values()) + len(schema.checks)
+        rows.append((form.id, form.label, form.realtime, len(schema.columns), rules))
+    render_forms(stdout_console(), rows)
+
+
+def schemas_show(
+    form: Annotated[str, typer.Argument(help="A form id, e.g. outpatient_visit.")],
+    debug: DebugOption = False,
+) -> None:
+    """One form's columns, labels and rules, as the schema file states them.
+
+    Example:
+
+        nj-audit schemas show outpatient_visit
+    """
+    from ..render.console import stdout_console
+    from ..render.terminal import render_form
+    from ..rules import check_message
+    from ..schemas import load_schema, schema_path
+
+    with errors_handled(debug):
+        known_form(form)
+        spec = load_schema(form)
+    rows = [
+        (
+            column.name,
+            column.label,
+            column.description + (" (PII)" if column.pii else ""),
+            column.kind,
+            "yes" if column.required else "optional",
+            "\n".join(check_message(c) for c in spec.schema.columns[column.name].checks),
+        )
+        for column in spec.columns
+    ]
+    cross = [check_message(check) for check in spec.schema.checks]
+    title = f"{form} ({spec.schema.title}) - {schema_path(form).name}"
+    render_form(stdout_console(), title, rows, cross)

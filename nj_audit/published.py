@@ -1,0 +1,149 @@
+"""Published summary tables (contract section 8): their columns in English and Chinese, and
+reading one (CSV in UTF-8 or GB18030, or an xlsx workbook whose header may sit below a title)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .errors import InputError
+from .reading import Chunk, read_chunks
+
+# The published table's columns (contract sections 1 and 8), in its order, then the audit's own.
+TABLE_COLUMNS = (
+    ("institution", "接入单位"),
+    ("rows_uploaded", "数据上传量"),
+    ("upload_days", "数据上传天数"),
+    ("forms", "实时数据表单上传情况"),
+    ("outpatient_visits", "门急诊人次"),
+    ("outpatient_rate", "门急诊实时数据符合率"),
+    ("discharges", "出院人次"),
+    ("discharge_rate", "出院实时数据符合率"),
+    ("org_code", "机构代码"),
+    ("district", "所属区"),
+    ("valid_ratio", "数据有效率"),
+    ("period_days", "统计天数"),
+    ("status", "状态"),
+    ("flags", "预警"),
+)
+FIELDS = (
+    "institution",
+    "rows_uploaded",
+    "upload_days",
+    "forms",
+    "outpatient_visits",
+    "outpatient_rate",
+    "discharges",
+    "discharge_rate",
+    "org_code",
+    "district",
+    "valid_ratio",
+)
+XLSX_SUFFIXES = (".xlsx", ".xlsm")
+HEADER_SEARCH_ROWS = 20  # an xlsx sheet may have a title above its header row
+
+
+def _key(header: str) -> str:
+    return re.sub(r"\s+", "", header).lower()
+
+
+ALIASES = {
+    _key(name): en
+    for en, zh in TABLE_COLUMNS
+    for name in (en, zh)
+    if en in (*FIELDS, "period_days")
+}
+
+
+def _cell_text(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = value.isoformat() if hasattr(value, "isoformat") else str(value)
+    return text.strip() or None
+
+
+def _read_xlsx(path: Path) -> Chunk:
+    """The first sheet: header row (the first that names the institution column), then data rows."""
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+        rows = [
+            (n, [_cell_text(v) for v in row])
+            for n, row in enumerate(book.worksheets[0].iter_rows(values_only=True), 1)
+        ]
+        book.close()
+    except Exception as exc:  # openpyxl raises zipfile, KeyError, XML errors... for a bad workbook
+        raise InputError(f"cannot read xlsx workbook: {exc}", path) from None
+    rows = [(n, cells) for n, cells in rows if any(cells)]
+    if not rows:
+        raise InputError("empty workbook (no header row)", path)
+    start = next(
+        (i for i, (_, cells) in enumerate(rows[:HEADER_SEARCH_ROWS]) if _names_institution(cells)),
+        0,
+    )
+    header = [c or f"(column {i})" for i, c in enumerate(rows[start][1], 1)]
+    duplicates = sorted({h for h in header if header.count(h) > 1})
+    if duplicates:
+        raise InputError(
+            f"duplicate column names in header: {', '.join(duplicates)}", path, rows[start][0]
+        )
+    body = rows[start + 1 :]
+    columns = {
+        h: [cells[i] if i < len(cells) else None for _, cells in body] for i, h in enumerate(header)
+    }
+    frame = (
+        pd.DataFrame(columns, dtype=object).astype("str")
+        if body
+        else pd.DataFrame({h: [] for h in header}).astype("str")
+    )
+    return Chunk(frame, np.array([n for n, _ in body], dtype=np.int64))
+
+
+def _names_institution(cells: list[str | None]) -> bool:
+    return any(c is not None and ALIASES.get(_key(c)) == "institution" for c in cells)
+
+
+def _read_csv(path: Path, encoding: str | None) -> Chunk:
+    chunks = list(read_chunks(path, encoding))  # not an upload form: no header check
+    offsets = np.cumsum([0] + [len(c.frame) for c in chunks])
+    damage = {
+        int(o) + p: problem for c, o in zip(chunks, offsets) for p, problem in c.damage.items()
+    }
+    frame = pd.concat([c.frame for c in chunks], ignore_index=True)
+    return Chunk(frame, np.concatenate([c.lines for c in chunks]), damage)
+
+
+def read_table(path: Path, encoding: str | None = None) -> Chunk:
+    """The table's rows as text, columns renamed to the schema's English names (others kept)."""
+    chunk = _read_xlsx(path) if path.suffix.lower() in XLSX_SUFFIXES else _read_csv(path, encoding)
+    names: dict[str, str] = {}
+    for header in chunk.frame.columns:
+        field = ALIASES.get(_key(str(header)))
+        if field is None:
+            continue
+        if field in names.values():
+            other = next(h for h, f in names.items() if f == field)
+            raise InputError(f"columns {other!r} and {header!r} are both {field}", path, 1)
+        names[header] = field
+    if "institution" not in names.values():
+        raise InputError(
+            "no institution column (接入单位 or institution); the header is: "
+            + ", ".join(map(str, chunk.frame.columns)),
+            path,
+            1,
+        )
+    frame = chunk.frame.rename(columns=names)
+    blank = [
+        c
+        for c in frame.columns
+        if c in names.values() and c != "institution" and frame[c].isna().all()
+    ]
+    return Chunk(
+        frame.drop(columns=blank), chunk.lines, chunk.damage
+    )  # an all-blank column counts as absent

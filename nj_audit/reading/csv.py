@@ -1,0 +1,309 @@
+"""CSV text -> parsed tables: pyarrow's parser for clean blocks; Python's csv module, row by row,
+for a block with rows of the wrong shape, so that each damaged row is reported at its line and the
+rest of the file is still judged."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
+
+from ..codes import is_org_code
+from ..errors import InputError
+from . import blocks
+from .encoding import (
+    SAMPLE_BYTES,
+    Utf8Blocks,
+    check_encoding,
+    decode_line,
+    detect_encoding,
+    open_binary,
+    read_bytes,
+    sniff,
+)
+from .frames import Chunk, Expected, check_names, long_or_nul, split_chunks, unique_names
+
+csv.field_size_limit(1 << 30)
+
+# Damage found in a row's shape (the `check` of the `(row)` failures validation reports).
+FIELD_COUNT = "field_count"
+UNTERMINATED_QUOTE = "unterminated_quote"
+UNPARSEABLE_ROW = "unparseable_row"
+
+
+def _header(text: str, path: Path) -> list[str]:
+    first_line = text.split("\n", 1)[0].rstrip("\r")
+    if not first_line.strip() or not first_line.replace(",", "").strip():
+        raise InputError("no header row (the first line is empty)", path, 1)
+    if any(ord(char) < 32 and char != "\t" for char in first_line):
+        raise InputError(
+            "the header holds control characters (binary data, not a CSV file)", path, 1
+        )
+    return unique_names(next(csv.reader([first_line])), path)
+
+
+class _ShapeError(Exception):
+    pass
+
+
+PARSE_BLOCK_BYTES = 4 * 1024 * 1024  # pyarrow parses a block's pieces of this size in parallel
+
+
+def _arrow_parse(block: bytes, names: list[str], piece_bytes: int) -> pa.Table:
+    return pa_csv.read_csv(
+        io.BytesIO(block),
+        read_options=pa_csv.ReadOptions(column_names=names, block_size=piece_bytes),
+        parse_options=pa_csv.ParseOptions(newlines_in_values=True, ignore_empty_lines=False),
+        convert_options=pa_csv.ConvertOptions(
+            column_types={name: pa.large_string() for name in names},
+            check_utf8=False,  # Utf8Blocks has checked (or transcoded) every block
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+        ),
+    )
+
+
+def _parse_fast(block: bytes, names: list[str], physical_rows: int = -1) -> pa.Table:
+    """pyarrow's parser (on UTF-8 already checked); _ShapeError when some row has the wrong number
+    of fields or holds a value that looks like rows swallowed by an unterminated quote. A table
+    with as many rows as the block has lines (`physical_rows`) has no newline in any value, so
+    nothing to look for."""
+    try:
+        try:
+            table = _arrow_parse(block, names, PARSE_BLOCK_BYTES)
+        except pa.ArrowInvalid:  # e.g. a row longer than a piece: parse the block whole
+            table = _arrow_parse(block, names, max(len(block), 1 << 20) + 1)
+    except (
+        pa.ArrowInvalid,
+        pa.ArrowNotImplementedError,
+    ):  # the message quotes the row: never shown
+        raise _ShapeError from None
+    if b'"' in block and block.count(b'"') % 2:  # a quote left open somewhere
+        raise _ShapeError
+    if table.num_rows == physical_rows:
+        return table
+    for column in table.columns:
+        newlines = pc.count_substring(column, "\n")
+        if pc.max(newlines).as_py():
+            commas = pc.count_substring(pc.filter(column, pc.greater(newlines, 0)), ",")
+            if pc.max(commas).as_py() >= max(len(names) - 1, 1):
+                raise _ShapeError
+    return table
+
+
+def _fast_lines(table: pa.Table, first_line: int) -> np.ndarray:
+    """Start line of each row: rows take one line plus the newlines inside their values."""
+    n = table.num_rows
+    extra = np.zeros(n, dtype=np.int64)
+    for column in table.columns:
+        extra += np.asarray(
+            pc.count_substring(column, "\n").to_numpy(zero_copy_only=False), dtype=np.int64
+        )
+    starts = np.arange(n, dtype=np.int64) + first_line
+    starts[1:] += np.cumsum(extra)[:-1]
+    return starts
+
+
+class _Lines:
+    """Physical lines fed to csv.reader from `start`; `position` is the next line to be read."""
+
+    def __init__(self, lines: list[str], start: int):
+        self.lines, self.position = lines, start
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        if self.position >= len(self.lines):
+            raise StopIteration
+        self.position += 1
+        return self.lines[self.position - 1]
+
+
+def _fields(line: str) -> list[str]:
+    try:
+        return next(csv.reader([line], strict=False), [])
+    except csv.Error:
+        return [line]
+
+
+def _parse_slow(
+    block: bytes, names: list[str], first_line: int
+) -> tuple[pa.Table, np.ndarray, dict[int, tuple[str, str]]]:
+    """Row by row with the csv module: every row's line, and the damaged ones kept and named.
+
+    A row that has the wrong number of fields and spans several lines, or whose later lines are
+    rows of their own, is an unterminated quote: it is reported at its first line alone, and
+    parsing starts again on the next line, so one bad quote never swallows the rest of the file."""
+    text = block.decode("utf-8", errors="replace")
+    pieces = text.split("\n")
+    physical = [piece + "\n" for piece in pieces[:-1]] + ([pieces[-1]] if pieces[-1] else [])
+    width = len(names)
+    rows: list[list[str]] = []
+    lines: list[int] = []
+    damage: dict[int, tuple[str, str]] = {}
+
+    def damaged(fields: list[str], start: int, check: str, what: str) -> None:
+        damage[len(rows)] = (check, what)
+        fields = (fields + [""] * width)[:width]
+        if (
+            "org_code" in names
+        ):  # a shifted row's org_code may be any other value: keep only a real one
+            at = names.index("org_code")
+            if not is_org_code(fields[at].strip()):
+                fields[at] = ""
+        rows.append(fields)
+        lines.append(first_line + start)
+
+    position = 0
+    while position < len(physical):
+        feed = _Lines(physical, position)
+        reader = csv.reader(feed, strict=False)
+        position = len(physical)
+        while True:
+            start = feed.position
+            try:
+                fields = next(reader)
+            except StopIteration:
+                break
+            except csv.Error as exc:
+                damaged(
+                    _fields(physical[start]), start, UNPARSEABLE_ROW, f"unparseable row ({exc})"
+                )
+                position = start + 1
+                break
+            used = feed.position - start
+            if not fields or (len(fields) == 1 and not fields[0].strip()):
+                rows.append([""] * width)
+                lines.append(first_line + start)
+                continue
+            misshapen = len(fields) != width
+            spanned = range(start + 1, feed.position)
+            swallowed = used > 1 and (
+                misshapen or any(len(_fields(physical[j])) >= width for j in spanned)
+            )
+            odd_quotes = sum(physical[j].count('"') for j in range(start, feed.position)) % 2 == 1
+            if swallowed or (odd_quotes and (misshapen or feed.position == len(physical))):
+                damaged(
+                    _fields(physical[start]),
+                    start,
+                    UNTERMINATED_QUOTE,
+                    "a quoted value is not closed (unterminated quote)",
+                )
+                position = start + 1
+                break
+            if misshapen:
+                damaged(
+                    fields,
+                    start,
+                    FIELD_COUNT,
+                    f"row has {len(fields)} fields, the header has {width}",
+                )
+                continue
+            rows.append(fields)
+            lines.append(first_line + start)
+    columns = list(zip(*rows)) if rows else [() for _ in names]
+    table = pa.table(
+        {name: pa.array(list(col), pa.large_string()) for name, col in zip(names, columns)}
+    )
+    return table, np.asarray(lines, dtype=np.int64), damage
+
+
+def read_csv(
+    path: Path, encoding: str | None, chunk_rows: int, expected: Expected | None
+) -> Iterator[Chunk]:
+    stream = open_binary(path)
+    try:
+        sample = read_bytes(stream, SAMPLE_BYTES, path)
+        if not sample.strip(b" \t\r\n"):
+            raise InputError("empty file (no header row)", path)
+        if encoding is not None:
+            check_encoding(encoding, path)
+        else:
+            sniff(sample, path)
+        chosen = encoding or detect_encoding(sample, path)
+        try:
+            decoded_sample = codecs.getincrementaldecoder(chosen)(errors="strict").decode(
+                sample, final=False
+            )
+        except UnicodeDecodeError as exc:
+            what = (
+                f"bytes that are not valid {chosen} text ({exc.reason}): pass the right --encoding"
+            )
+            raise InputError(what, path, decode_line(sample, exc, 1)) from None
+        names = _header(decoded_sample.lstrip("\ufeff"), path)
+        check_names(names, expected, path)
+        rest = _skip_header(stream, sample)
+        utf8_blocks = Utf8Blocks(
+            rest,
+            chosen,
+            path,
+            blocks.BLOCK_BYTES,  # looked up here, so that a test may make blocks small
+            forced=encoding is not None,
+            ascii_so_far=sample.isascii(),
+        )
+        line = 2
+        for block, newlines, may_be_long in utf8_blocks:
+            physical_rows = newlines + (0 if block.endswith(b"\n") else 1)
+            try:
+                table = _parse_fast(block, names, physical_rows)
+                # every row on one line (no newline inside a value): no need to count per value
+                lines = (
+                    np.arange(line, line + table.num_rows)
+                    if table.num_rows == physical_rows
+                    else _fast_lines(table, line)
+                )
+                damage: dict[int, tuple[str, str]] = {}
+            except _ShapeError:
+                table, lines, damage = _parse_slow(block, names, line)
+            line += newlines + (0 if block.endswith(b"\n") or not block else 1)
+            # a value with newlines inside may be longer than any of its lines
+            long_values = may_be_long or bool(damage) or table.num_rows != physical_rows
+            damage = {**long_or_nul(table, nul=b"\x00" in block, long=long_values), **damage}
+            yield from split_chunks(
+                table, lines, damage, chunk_rows, long_values, _stored_position(stream)
+            )
+    finally:
+        stream.close()
+
+
+def _skip_header(stream: BinaryIO, sample: bytes) -> BinaryIO:
+    """A stream positioned after the header line (the header is never quoted across lines)."""
+    newline = sample.find(b"\n")
+    if newline < 0:
+        return io.BytesIO(b"")
+    return _Concat(sample[newline + 1 :], stream)  # type: ignore[return-value]
+
+
+class _Concat(io.RawIOBase):
+    def __init__(self, head: bytes, tail: BinaryIO):
+        self.head, self.tail = head, tail
+
+    def read(self, size: int | None = -1) -> bytes:
+        if self.head:
+            out, self.head = (
+                (self.head, b"")
+                if size is None or size < 0 or size >= len(self.head)
+                else (self.head[:size], self.head[size:])
+            )
+            return out
+        return self.tail.read(-1 if size is None else size)
+
+
+def _stored_position(stream: BinaryIO) -> int:
+    """How far into the file on disk reading has got (through a gzip layer, if any)."""
+    raw = getattr(stream, "fileobj", None) or getattr(stream, "tail", None) or stream
+    if raw is not stream:
+        return _stored_position(raw)
+    try:
+        return stream.tell()
+    except (OSError, ValueError):
+        return 0

@@ -1,0 +1,55 @@
+"""What each command is asked to do, as one value: the command line builds it from its options,
+and a Python caller builds it directly (see the README's "From Python").
+
+    from nj_audit import AuditRequest, audit, load_policy
+    result = audit(AuditRequest(paths=[Path("uploads")], policy=load_policy(None)))
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .period import Period
+from .policy import Policy
+from .reading import DEFAULT_CHUNK_ROWS
+from .registry import Registry
+
+BY_CHOICES = ("institution", "district")
+# What the library tells the caller after each chunk: rows just judged, bytes read so far, in all
+ProgressHook = Callable[[int, int, int], None]
+ENGINES = ("pandas", "dask")
+
+
+@dataclass(frozen=True)
+class AuditRequest:
+    paths: Sequence[Path | str]  # files or folders (or, with the dask engine, fsspec URLs)
+    policy: Policy = field(default_factory=Policy)
+    form: str | None = None  # the form of every file (default: from each file's name)
+    period: Period | None = None  # upload dates to keep (default: all, the period they span)
+    registry: Registry | None = None
+    by: str = "institution"  # or "district" (needs a registry)
+    encoding: str | None = None  # default: detect UTF-8 / GB18030
+    chunk_rows: int = DEFAULT_CHUNK_ROWS
+    engine: str = "pandas"  # or "dask"
+    scheduler: str | None = None  # dask: a scheduler's address (default: a local cluster)
+    partitions: int | None = None  # dask: byte ranges per uncompressed CSV file
+
+
+@dataclass(frozen=True)
+class ValidateRequest:
+    paths: Sequence[Path]
+    form: str | None = None
+    schema_file: Path | None = None  # a pandera YAML schema instead of the forms' own
+    encoding: str | None = None
+    show_pii: bool = False
+    chunk_rows: int = DEFAULT_CHUNK_ROWS
+
+
+@dataclass(frozen=True)
+class RankRequest:
+    path: Path  # a published summary table: CSV or xlsx
+    policy: Policy = field(default_factory=Policy)
+    period_days: int | None = None  # default: the table's period_days column, else 365
+    encoding: str | None = None
