@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from nj_audit.checks import gb32100_ok, id_card_parts, no_whitespace
+from nj_audit.checks.upload import gb32100_ok, id_card_parts, no_whitespace
 
 
 @pytest.mark.parametrize(

@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from nj_audit.checks import gb32100_check_char
 from nj_audit.cli import app
+from nj_audit.codes import gb32100_check_char
 from nj_audit.reading import MAX_FIELD_CHARS, read_chunks
 
-from rows import SPEC_COLUMNS
-from rows import visit as visit_row
+from builders import SPEC_COLUMNS
+from builders import visit as visit_row
 
 DAMAGED = Path(__file__).parent / "fixtures" / "damaged"
 COLUMNS = list(SPEC_COLUMNS["outpatient_visit"])

@@ -1,6 +1,7 @@
-"""The dask engine gives the pandas engine's JSON document, field for field, on a LocalCluster of two
-worker processes: corrections across files and across partitions of one file (ties included), a
-GB18030 file, a .csv.gz and a Parquet file, times with offsets, invalid, damaged and blank rows."""
+"""The dask engine gives the pandas engine's JSON document, field for field, on a LocalCluster of
+two worker processes: corrections across files and across partitions of one file (ties included),
+a GB18030 file, a .csv.gz and a Parquet file, times with offsets, invalid, damaged and blank
+rows."""
 
 from __future__ import annotations
 
@@ -13,12 +14,19 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import CLI_ENV
 from typer.testing import CliRunner
 
 from nj_audit.cli import app
 
-from rows import TIME_FORMAT, csv_text, make_org_code, valid_row, write_csv, write_parquet
+from builders import (
+    CLI_ENV,
+    TIME_FORMAT,
+    csv_text,
+    make_org_code,
+    valid_row,
+    write_csv,
+    write_parquet,
+)
 
 ORGS = [make_org_code(f"1232010046600{i:04d}") for i in range(3)] + ["BADCODE"]
 
@@ -168,16 +176,16 @@ def test_dask_engine_pieces_cut_files_and_keep_order(batch: Path, monkeypatch) -
 
 
 def test_missing_dask_is_a_usage_error(batch: Path, monkeypatch) -> None:
-    from nj_audit.engines.dask_engine import run_audit_dask
+    from nj_audit.engines.dask_engine import DaskEngine
     from nj_audit.errors import UsageError
-    from nj_audit.policy import Policy
+    from nj_audit.requests import AuditRequest
 
     monkeypatch.setitem(sys.modules, "dask", None)
     monkeypatch.setitem(sys.modules, "dask.bag", None)
     with pytest.raises(
         UsageError, match=re.escape("install the dask extra: pip install 'nj-audit[dask]'")
     ):
-        run_audit_dask([batch], policy=Policy())
+        DaskEngine().tally(AuditRequest([batch]))
     result = CliRunner().invoke(app, ["audit", str(batch), "--engine", "dask"], env=CLI_ENV)
     assert result.exit_code == 2
     assert "install the dask extra: pip install 'nj-audit" in result.stderr

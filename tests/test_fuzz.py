@@ -14,10 +14,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from nj_audit.checks import gb32100_check_char
 from nj_audit.cli import app
+from nj_audit.codes import gb32100_check_char
 
-from rows import SPEC_COLUMNS, visit
+from builders import SPEC_COLUMNS, visit
 
 runner = CliRunner()
 COLUMNS = list(SPEC_COLUMNS["outpatient_visit"])
@@ -92,7 +92,8 @@ def test_arbitrary_bytes(body: bytes, with_header: bool, suffix: str) -> None:
 
 cell_text = st.text(
     alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
-    max_size=12,  # fewer than 12 commas in a value: a multi-line value never looks like a swallowed row
+    # fewer than 12 commas in a value: a multi-line value never looks like a swallowed row
+    max_size=12,
 )
 
 

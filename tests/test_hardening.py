@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from nj_audit import reading
-from nj_audit.checks import gb32100_check_char
 from nj_audit.cli import app
+from nj_audit.codes import gb32100_check_char
+from nj_audit.reading import encoding
 
-from rows import SPEC_COLUMNS, visit
+from builders import SPEC_COLUMNS, visit
 
 HOSTILE = Path(__file__).parent / "fixtures" / "hostile"
 COLUMNS = list(SPEC_COLUMNS["outpatient_visit"])
@@ -139,7 +139,7 @@ def test_unreadable_file(command: str, tmp_path: Path, monkeypatch) -> None:  # 
     def refuse(*args, **kwargs):  # type: ignore[no-untyped-def]
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(reading, "open", refuse, raising=False)
+    monkeypatch.setattr(encoding, "open", refuse, raising=False)
     result = runner.invoke(app, [command, str(path)])
     assert_one_error_line(result, "outpatient_visit.csv", "Permission denied")
 

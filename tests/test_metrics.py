@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 
@@ -10,47 +9,19 @@ import pytest
 from typer.testing import CliRunner
 
 from nj_audit.audit import run_audit
-from nj_audit.checks import gb11643_check_char, gb32100_check_char
 from nj_audit.cli import app
+from nj_audit.period import parse_period
 from nj_audit.policy import Policy
-from nj_audit.values import parse_period
+from nj_audit.requests import AuditRequest
 
-ORG = "9132010066600000" + "1"
-ORG = ORG + gb32100_check_char(ORG)
-ORG2 = "1232010046600000" + "2"
-ORG2 = ORG2 + gb32100_check_char(ORG2)
-ID17 = "32010219900307123"
-ID_CARD = ID17 + gb11643_check_char(ID17)  # born 1990-03-07, 17th digit 3: male
-
-VISIT_COLUMNS = [
-    "org_code", "record_id", "event_time", "upload_time", "patient_id", "id_card", "name",
-    "sex_code", "birth_date", "visit_type", "dept_code", "diagnosis_code", "doctor_id",
-]  # fmt: skip
-
-
-def visit(
-    record_id: str | None, event: str, upload: str, org: str = ORG, **changes: str
-) -> dict[str, str]:
-    row = {
-        "org_code": org, "record_id": record_id or "", "event_time": event, "upload_time": upload,
-        "patient_id": "P1", "id_card": ID_CARD, "name": "张三", "sex_code": "1", "birth_date": "1990-03-07",
-        "visit_type": "1", "dept_code": "0101", "diagnosis_code": "J06.900", "doctor_id": "D1",
-    }  # fmt: skip
-    row.update(changes)
-    return row
-
-
-def write(path: Path, rows: list[dict[str, str]], columns: list[str] = VISIT_COLUMNS) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=columns)
-        writer.writeheader()
-        writer.writerows(rows)
-    return path
+from builders import VISIT_ORG as ORG
+from builders import VISIT_ORG2 as ORG2
+from builders import timed_visit as visit
+from builders import write_rows as write
 
 
 def audit_forms(paths: list[Path], **kwargs: object) -> dict:
-    result = run_audit(paths, policy=kwargs.pop("policy", Policy()), **kwargs)  # type: ignore[arg-type]
+    result = run_audit(AuditRequest(paths=paths, **kwargs))  # type: ignore[arg-type]
     return {i.org_code: i for i in result.institutions}
 
 
@@ -119,8 +90,9 @@ def test_upload_time_tie_takes_the_later_row_in_path_order(tmp_path: Path) -> No
     form = audit_forms([b, a])[ORG].forms["outpatient_visit"]  # order of arguments does not matter
     assert (form.records, form.valid_records, form.realtime_records) == (1, 0, 0)
     # within one file: the later row wins
-    c = write(tmp_path / "c" / "outpatient_visit.csv", [visit("r1", "2022-03-01 10:00:00", same, sex_code="7"),
-                                                        visit("r1", "2022-03-01 10:00:00", same)])  # fmt: skip
+    c = write(tmp_path / "c" / "outpatient_visit.csv",
+              [visit("r1", "2022-03-01 10:00:00", same, sex_code="7"),
+               visit("r1", "2022-03-01 10:00:00", same)])  # fmt: skip
     form = audit_forms([c])[ORG].forms["outpatient_visit"]
     assert (form.records, form.valid_records, form.realtime_records) == (1, 1, 1)
 

@@ -21,7 +21,9 @@ from nj_audit.policy import (
     status_of,
 )
 
-from test_metrics import ORG, visit, write
+from builders import VISIT_ORG as ORG
+from builders import timed_visit as visit
+from builders import write_rows as write
 
 GOOD = dict(
     forms_covered=11,
@@ -91,7 +93,8 @@ def test_status_is_the_worst_flag_and_the_gate() -> None:
 def test_policy_file_and_pyproject(tmp_path: Path) -> None:
     policy_file = tmp_path / "policy.toml"
     policy_file.write_text(
-        'window = "2h"\ncoverage_min_records = 5\nfail_on = "warn"\n[outpatient_rate]\nwarn = 0.8\nfail = 0.5\n'
+        'window = "2h"\ncoverage_min_records = 5\nfail_on = "warn"\n'
+        "[outpatient_rate]\nwarn = 0.8\nfail = 0.5\n"
         '[windows]\nlab_report = "48h"\n',
         encoding="utf-8",
     )

@@ -1,5 +1,6 @@
 """PII never leaves the tool: id_card, name and any column a schema marks as PII appear in no output
-(table, JSON, CSV, Markdown, JUnit, the --failures file, error messages, --debug) unless --show-pii."""
+(table, JSON, CSV, Markdown, JUnit, the --failures file, error messages, --debug) unless
+--show-pii."""
 
 from __future__ import annotations
 
@@ -11,13 +12,13 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from nj_audit.checks import gb11643_check_char, gb32100_check_char
 from nj_audit.cli import app
+from nj_audit.codes import gb11643_check_char, gb32100_check_char
 from nj_audit.pii import mask, shown
 from nj_audit.schemas import schema_path
 
-from rows import SPEC_COLUMNS
-from rows import visit as visit_row
+from builders import SPEC_COLUMNS
+from builders import visit as visit_row
 
 runner = CliRunner()
 VISIT = list(SPEC_COLUMNS["outpatient_visit"])

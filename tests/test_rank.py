@@ -12,8 +12,8 @@ import openpyxl
 import pytest
 from typer.testing import CliRunner
 
-from nj_audit.checks import gb32100_check_char
 from nj_audit.cli import app
+from nj_audit.codes import gb32100_check_char
 
 ROOT = Path(__file__).resolve().parents[1]
 HOSPITALS = ROOT / "samples" / "hospitals_2022.csv"
@@ -239,7 +239,7 @@ def test_bad_arguments_exit_2(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "cannot read xlsx" in result.stderr
 
 
-# -- audit's csv output is a summary table -------------------------------------------------------------
+# -- audit's csv output is a summary table ---------------------------------------------------------
 
 
 def _org(n: int) -> str:

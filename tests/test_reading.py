@@ -1,9 +1,11 @@
-"""SPEC section 2: encodings, line ends, quoting, text values, times, compression, Parquet, discovery.
+"""SPEC section 2: encodings, line ends, quoting, text values, times, compression, Parquet,
+discovery.
 
 Static fixtures (tests/fixtures/):
 - utf8_bom.csv: two valid outpatient_visit rows, UTF-8 with a BOM.
 - gb18030.csv: two valid outpatient_visit rows with Chinese names and an extra column 备注, GB18030.
-- bad_encoding.csv: one valid exam_report row whose conclusion is Latin-1 text (neither UTF-8 nor GB18030).
+- bad_encoding.csv: one valid exam_report row whose conclusion is Latin-1 text (neither UTF-8 nor
+  GB18030).
 - quoted_newline_then_failing_row.csv: exam_report, CRLF; row 1 (lines 2-3) and row 3 (lines 5-7)
   hold quoted commas, quotes and line breaks; row 2 (line 4, exam_type XX) and row 4 (line 8,
   record_id with a space) fail.
@@ -17,17 +19,18 @@ import gzip
 
 import pandas as pd
 import pytest
-from conftest import FIXTURES, judge_file
 
+from nj_audit.conversion import parse_numbers, parse_times
 from nj_audit.errors import InputError
 from nj_audit.forms import form_from_filename
 from nj_audit.reading import discover, read_chunks
-from nj_audit.values import parse_numbers, parse_times
 
-from rows import (
+from builders import (
     FEMALE_ID_CARD,
+    FIXTURES,
     ID_CARD,
     SPEC_COLUMNS,
+    judge_file,
     rows_of,
     valid_row,
     write_csv,
@@ -63,7 +66,7 @@ def test_gb18030_detected() -> None:
 
 def test_gbk_is_read_as_gb18030(tmp_path) -> None:
     path = tmp_path / "v.csv"
-    from rows import csv_text
+    from builders import csv_text
 
     path.write_bytes(csv_text(rows_of("outpatient_visit", {"name": "赵钱孙"})).encode("gbk"))
     judged = judge_file(path, "outpatient_visit")
@@ -72,8 +75,9 @@ def test_gbk_is_read_as_gb18030(tmp_path) -> None:
 
 
 def test_gb18030_bytes_after_the_first_megabyte(tmp_path) -> None:
-    """Detection must not be fooled by a long ASCII start: Chinese text later in the file is read right."""
-    from rows import csv_text
+    """Detection must not be fooled by a long ASCII start: Chinese text later in the file is read
+    right."""
+    from builders import csv_text
 
     rows = rows_of("outpatient_visit", *([{"name": "Zhang"}] * 9000))
     rows.append(valid_row("outpatient_visit", record_id="LAST", name="欧阳娜娜"))
@@ -107,7 +111,7 @@ def test_encoding_override_beats_detection() -> None:
     assert judged.frames[0]["name"].tolist() == ["张三", "欧阳娜娜"]
 
 
-# -- line ends and quoting ----------------------------------------------------------------------------
+# -- line ends and quoting -------------------------------------------------------------------------
 
 
 def test_crlf(tmp_path) -> None:
@@ -160,7 +164,8 @@ def test_lines_survive_small_chunks() -> None:
 
 
 def test_row_after_a_damaged_row_keeps_its_line(tmp_path) -> None:
-    """A row with too many fields is reported alone, at its line; the rows after it are still judged."""
+    """A row with too many fields is reported alone, at its line; the rows after it are still
+    judged."""
     columns = SPEC_COLUMNS["exam_report"]
     good = valid_row("exam_report")
     lines = [",".join(columns)]
@@ -177,7 +182,7 @@ def test_row_after_a_damaged_row_keeps_its_line(tmp_path) -> None:
 
 
 def test_blank_lines_skipped_lines_kept(tmp_path) -> None:
-    from rows import csv_text
+    from builders import csv_text
 
     lines = csv_text(rows_of("exam_report", {}, {}, {"exam_type": "XX"})).split("\n")
     path = tmp_path / "exam_report.csv"
@@ -187,7 +192,7 @@ def test_blank_lines_skipped_lines_kept(tmp_path) -> None:
     assert judged.failures == {("exam_type", "isin", 2)}
 
 
-# -- text values --------------------------------------------------------------------------------------
+# -- text values -----------------------------------------------------------------------------------
 
 
 def test_leading_zeros_kept(tmp_path) -> None:
@@ -257,7 +262,7 @@ def test_not_plain_decimals(text: str) -> None:
     assert bad.tolist() == [True]
 
 
-# -- times ------------------------------------------------------------------------------------------
+# -- times -----------------------------------------------------------------------------------------
 
 LOCAL = [
     ("2022-03-01 10:00:00", "2022-03-01 10:00:00"),
@@ -311,7 +316,8 @@ def test_unreadable_times(text: str) -> None:
 
 
 def test_offsets_decide_the_rules(tmp_path) -> None:
-    """event_time <= upload_time and birth_date <= the (local) date of event_time compare local times."""
+    """event_time <= upload_time and birth_date <= the (local) date of event_time compare local
+    times."""
     rows = rows_of(
         "outpatient_visit",
         {
@@ -351,7 +357,7 @@ def test_offsets_at_the_2000_boundary(tmp_path) -> None:
     assert judged.failures == {("event_time", "not_before_date", 1)}
 
 
-# -- compressed and Parquet input ----------------------------------------------------------------------
+# -- compressed and Parquet input ------------------------------------------------------------------
 
 
 def test_csv_gz(tmp_path) -> None:
@@ -397,7 +403,7 @@ def test_parquet_blank_and_missing(tmp_path) -> None:
     assert judged.failures == {("result", "required", 0), ("result", "required", 1)}
 
 
-# -- discovery and form names --------------------------------------------------------------------------
+# -- discovery and form names ----------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(

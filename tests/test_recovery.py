@@ -10,9 +10,10 @@ import pytest
 from nj_audit.audit import run_audit
 from nj_audit.forms import REALTIME_FORM_IDS
 from nj_audit.generate import generate_batch
+from nj_audit.period import parse_period
 from nj_audit.policy import Policy
 from nj_audit.registry import load_registry
-from nj_audit.values import parse_period
+from nj_audit.requests import AuditRequest
 
 
 @pytest.fixture(scope="module")
@@ -31,9 +32,8 @@ def audited(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untype
         missed_day_share=0.1,
         missing_form_share=0.0,
     )
-    result = run_audit(
-        [folder], policy=Policy(), period=period, registry=load_registry(batch.registry)
-    )
+    registry = load_registry(batch.registry)
+    result = run_audit(AuditRequest([folder], Policy(), period=period, registry=registry))
     return batch, {i.org_code: i for i in result.institutions}
 
 

@@ -1,4 +1,5 @@
-"""The 14 pandera YAML schemas against SPEC section 3, `schemas list/show`, and the installed package."""
+"""The 14 pandera YAML schemas against SPEC section 3, `schemas list/show`, and the installed
+package."""
 
 from __future__ import annotations
 
@@ -8,21 +9,21 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import assert_one_line_error
 from typer.testing import CliRunner
 
 from nj_audit.cli import app
-from nj_audit.errors import SchemaError
+from nj_audit.errors import SchemaFileError
 from nj_audit.forms import FORM_BY_ID, FORM_IDS, REALTIME_FORM_IDS
 from nj_audit.schemas import DATE, NUMBER, TEXT, TIME, load_schema, load_schema_file, schema_path
 
-from rows import (
+from builders import (
     ARCHIVE_FORMS,
     FORMS,
     NUMBER_COLUMNS,
     REALTIME_FORMS,
     SPEC_COLUMNS,
     TIME_COLUMNS,
+    assert_one_line_error,
     is_required,
     rows_of,
     write_csv,
@@ -114,19 +115,19 @@ def test_installed_schema_is_the_repo_schema(form: str) -> None:
 
 
 def test_unknown_form() -> None:
-    with pytest.raises(SchemaError):
+    with pytest.raises(SchemaFileError):
         load_schema("outpatient_visitor")
 
 
 def test_bad_schema_file(tmp_path) -> None:
     path = tmp_path / "broken.yaml"
     path.write_text("schema_type: dataframe\ncolumns: [1, 2\n", encoding="utf-8")
-    with pytest.raises(SchemaError) as info:
+    with pytest.raises(SchemaFileError) as info:
         load_schema_file(path)
     assert "broken.yaml" in str(info.value)
 
 
-# -- schemas list / show ----------------------------------------------------------------------------
+# -- schemas list / show ---------------------------------------------------------------------------
 
 
 def test_schemas_list() -> None:
@@ -158,7 +159,7 @@ def test_schemas_show_unknown_form() -> None:
     assert_one_line_error(result.stderr, "outpatient_visitor")
 
 
-# -- the installed command, in a subprocess, outside the repository ---------------------------------------
+# -- the installed command, in a subprocess, outside the repository --------------------------------
 
 
 def _env() -> dict[str, str]:

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from nj_audit.cli import app
 from nj_audit.generate import generate_batch
 from nj_audit.metrics import RecordState
-from nj_audit.values import parse_period
+from nj_audit.period import parse_period
 
 
 def audit_json(folder: Path, *extra: str) -> dict:

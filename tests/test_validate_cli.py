@@ -1,5 +1,6 @@
 """`nj-audit validate` through the real CLI: exit codes, stdout and stderr apart, --failures CSV,
-PII masking, CSV-injection guard, JSON, golden table output (UPDATE_GOLDEN=1 rewrites tests/golden/)."""
+PII masking, CSV-injection guard, JSON, golden table output (UPDATE_GOLDEN=1 rewrites
+tests/golden/)."""
 
 from __future__ import annotations
 
@@ -10,17 +11,20 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES, assert_one_line_error, check_golden
-from test_rules import CASES
 from typer.testing import CliRunner
 
 from nj_audit.cli import app
 
-from rows import (
+from builders import (
+    CASES,
     FEMALE_ID_CARD,
+    FIXTURES,
     FORMS,
     ID_CARD,
     SPEC_COLUMNS,
+    assert_one_line_error,
+    check_golden,
+    check_golden_json,
     make_id_card,
     rows_of,
     valid_row,
@@ -139,7 +143,7 @@ def test_encodings_detected(runner, name: str) -> None:
     assert document["rows"] == 2 and document["invalid_rows"] == 0
 
 
-# -- JSON ----------------------------------------------------------------------------------------------
+# -- JSON ------------------------------------------------------------------------------------------
 
 
 def test_json_document(runner, tmp_path) -> None:
@@ -174,7 +178,7 @@ def test_json_valid(runner, tmp_path) -> None:
     assert document["forms"][0]["checks"] == []
 
 
-# -- --failures ----------------------------------------------------------------------------------------
+# -- --failures ------------------------------------------------------------------------------------
 
 
 def test_failures_file_columns_and_lines(runner, tmp_path) -> None:
@@ -253,7 +257,7 @@ def test_missing_column_reported_once_by_name(runner, tmp_path) -> None:
     )
 
 
-# -- PII -------------------------------------------------------------------------------------------------
+# -- PII -------------------------------------------------------------------------------------------
 
 BAD_ID = ID_CARD[:-1] + ("0" if ID_CARD[-1] != "0" else "1")  # wrong check character
 LONG_NAME = "王" + "李" * 30  # 31 characters
@@ -317,7 +321,7 @@ def test_archive_id_card_masked(runner, tmp_path) -> None:
     assert failure["value"] == bad[:4] + "*" * 12 + bad[-2:]
 
 
-# -- CSV injection ---------------------------------------------------------------------------------------
+# -- CSV injection ---------------------------------------------------------------------------------
 
 
 def test_failures_cells_neutralised(runner, tmp_path) -> None:
@@ -348,7 +352,7 @@ def test_failures_cells_neutralised(runner, tmp_path) -> None:
         assert all(cell[:1] not in ("=", "+", "-", "@") for cell in row)
 
 
-# -- inputs through the CLI --------------------------------------------------------------------------------
+# -- inputs through the CLI ------------------------------------------------------------------------
 
 
 def test_gz_and_parquet_lines(runner, tmp_path) -> None:
@@ -414,7 +418,7 @@ def test_small_chunks_same_answer(runner, tmp_path) -> None:
     assert [e["line"] for e in examples] == [3, 6]
 
 
-# -- one defect per rule ---------------------------------------------------------------------------------
+# -- one defect per rule ---------------------------------------------------------------------------
 
 UNREADABLE = {"time_format", "number_format"}
 
@@ -466,7 +470,7 @@ def test_one_defect_per_unreadable_value(runner, tmp_path, form: str) -> None:
     assert {(f["line"], f["column"], f["check"]) for f in failures_of(out)} == expected
 
 
-# -- golden table output ---------------------------------------------------------------------------------
+# -- golden table output ---------------------------------------------------------------------------
 
 
 def golden_inputs(folder: Path) -> None:
@@ -519,4 +523,4 @@ def test_golden_validate_json(runner, tmp_path, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)
     result = run(runner, "validate", "batch", "--format", "json")
     assert result.exit_code == 1
-    check_golden("validate.json", result.stdout)
+    check_golden_json("validate.json", result.stdout)
