@@ -28,9 +28,11 @@ PLAIN_READ = """
 import sys, pyarrow as pa, pyarrow.csv as csv
 times = ["event_time", "upload_time", "birth_date"]
 types = {c: (pa.timestamp("s") if c in times else pa.string()) for c in
-         ["org_code", "record_id", "event_time", "upload_time", "patient_id", "id_card", "name", "sex_code",
+         ["org_code", "record_id", "event_time", "upload_time", "patient_id", "id_card", "name", \
+"sex_code",
           "birth_date", "visit_type", "dept_code", "diagnosis_code", "doctor_id"]}
-options = csv.ConvertOptions(column_types=types, timestamp_parsers=["%Y-%m-%d %H:%M:%S", "%Y-%m-%d"])
+options = csv.ConvertOptions(column_types=types, \
+timestamp_parsers=["%Y-%m-%d %H:%M:%S", "%Y-%m-%d"])
 table = csv.read_csv(sys.argv[1], convert_options=options)
 print(table.num_rows)
 """
@@ -45,7 +47,8 @@ def measure(command: list[str]) -> tuple[float, float]:
     code = os.waitstatus_to_exitcode(status)
     if code not in (0, 1):
         raise SystemExit(
-            f"{' '.join(command)} exited {code}: {process.stderr.read().decode() if process.stderr else ''}"
+            f"{' '.join(command)} exited {code}: "
+            f"{process.stderr.read().decode() if process.stderr else ''}"
         )
     return seconds, usage.ru_maxrss / 1024
 
@@ -104,7 +107,8 @@ def main() -> None:
             )
             print(
                 f"{rows:>11,} {variant:<7} {megabytes:>6.0f} | {read_s:>7.2f} {read_mib:>8.0f} | "
-                f"{audit_s:>7.2f} {rows / audit_s:>10,.0f} {audit_mib:>6.0f} | {audit_s / read_s:>5.2f}",
+                f"{audit_s:>7.2f} {rows / audit_s:>10,.0f} {audit_mib:>6.0f} | "
+                f"{audit_s / read_s:>5.2f}",
                 flush=True,
             )
 

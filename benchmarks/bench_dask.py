@@ -44,7 +44,8 @@ seconds = time.perf_counter() - start
 rows = sum(i.rows_uploaded or 0 for i in result.institutions)
 usage = resource.getrusage(resource.RUSAGE_SELF)
 cpu = usage.ru_utime + usage.ru_stime
-print(json.dumps({"seconds": seconds, "rows": rows, "client_peak": usage.ru_maxrss * 1024, "client_cpu": cpu}), flush=True)
+print(json.dumps({"seconds": seconds, "rows": rows, \
+"client_peak": usage.ru_maxrss * 1024, "client_cpu": cpu}), flush=True)
 """
 
 
@@ -110,11 +111,13 @@ def main() -> None:
         ]
         size = sum(p.stat().st_size for p in files)
         print(
-            f"batch: {len(files)} files, {size / 2**20:.0f} MiB; {platform.processor() or platform.machine()}, "
+            f"batch: {len(files)} files, {size / 2**20:.0f} MiB; "
+            f"{platform.processor() or platform.machine()}, "
             f"{os.cpu_count()} cores, {psutil.virtual_memory().total / 2**30:.0f} GiB"
         )
         print(
-            f"{'engine':<8} {'rows':>10} {'seconds':>8} {'rows/s':>10} {'CPU s':>7} {'rows/CPU-s':>10} {'peak RSS':>20}"
+            f"{'engine':<8} {'rows':>10} {'seconds':>8} {'rows/s':>10} {'CPU s':>7} "
+            f"{'rows/CPU-s':>10} {'peak RSS':>20}"
         )
         for engine in ("pandas", "dask"):
             r = measure(engine, batch, args.workers)

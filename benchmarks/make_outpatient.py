@@ -1,6 +1,7 @@
 """Write a large outpatient_visit CSV quickly, for benchmarks.
 
-    python benchmarks/make_outpatient.py OUT.csv --rows N [--dirty 0.5] [--seed S] [--institutions 190]
+    python benchmarks/make_outpatient.py OUT.csv --rows N [--dirty 0.5] [--seed S]
+        [--institutions 190]
 
 Rows follow the outpatient_visit schema (SPEC section 3): `--institutions` org codes, uploads on
 every day of 2022, ~85% of them within 24 h of the visit, ~2% corrections (a record uploaded again
@@ -35,7 +36,8 @@ def write_outpatient(
     correction_share: float = 0.02,
     realtime_share: float = 0.85,
 ) -> int:
-    """Write `rows` outpatient_visit rows (header included once) to `path`; return the invalid rows."""
+    """Write `rows` outpatient_visit rows (header included once) to `path`; return the
+    invalid rows."""
     rng = np.random.default_rng([seed, 0])
     regions = [code for _, code, _ in DISTRICTS.values()]
     codes = [org_code(rng, regions[k % len(regions)]) for k in range(institutions)]
