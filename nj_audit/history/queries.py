@@ -1,0 +1,198 @@
+"""The SQL behind the store's reads and its entity/series bookkeeping."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
+
+from .errors import HistoryError
+from .extract import KIND_ORG, Finding
+from .metrics import join_metric, split_metric
+from .model import EntityKey, Label, RunInfo, Snapshot
+
+if TYPE_CHECKING:
+    from .store import EntityRef, HistoryStore
+
+MAX_CANDIDATES = 10
+
+
+def run_with_digest(db: sqlite3.Connection, digest: str) -> int | None:
+    row = db.execute("SELECT id FROM runs WHERE document_digest = ? LIMIT 1", (digest,)).fetchone()
+    return None if row is None else int(row[0])
+
+
+def ensure_entities(db: sqlite3.Connection, keys: Sequence[EntityKey]) -> dict[EntityKey, int]:
+    db.executemany("INSERT OR IGNORE INTO entities (kind, code) VALUES (?, ?)", keys)
+    wanted = set(keys)
+    rows = db.execute("SELECT kind, code, id FROM entities").fetchall()
+    return {(kind, code): id_ for kind, code, id_ in rows if (kind, code) in wanted}
+
+
+INCOMING_TABLE = (
+    "CREATE TEMP TABLE IF NOT EXISTS incoming (entity INTEGER, form TEXT, "
+    '"check" TEXT, metric TEXT, value REAL, numerator INTEGER, denominator INTEGER)'
+)
+
+
+def delete_orphans(db: sqlite3.Connection) -> None:
+    """Series without observations and entities seen in no remaining run."""
+    db.execute(
+        "DELETE FROM series WHERE NOT EXISTS "
+        "(SELECT 1 FROM observations o WHERE o.series = series.id)"
+    )
+    db.execute(
+        "DELETE FROM entities WHERE NOT EXISTS "
+        "(SELECT 1 FROM appearances a WHERE a.entity = entities.id) AND NOT EXISTS "
+        "(SELECT 1 FROM series s WHERE s.entity = entities.id) AND NOT EXISTS "
+        "(SELECT 1 FROM findings f WHERE f.entity = entities.id)"
+    )
+
+
+def select_runs(
+    db: sqlite3.Connection,
+    *,
+    label: str | None = None,
+    command: str | None = None,
+    scope: str | None = None,
+) -> list[RunInfo]:
+    from .store import RUN_COLUMNS, _run
+
+    where, params = [], []
+    for column, value in (("label", label), ("command", command), ("scope", scope)):
+        if value is not None:
+            where.append(f"{column} = ?")
+            params.append(value)
+    sql = f"SELECT {RUN_COLUMNS} FROM runs"
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    return [_run(row) for row in db.execute(sql + " ORDER BY started_at, id", params)]
+
+
+def resolve(store: HistoryStore, ref: str) -> RunInfo:
+    runs = store.runs()
+    if not runs:
+        raise HistoryError(f"{store.path}: the history holds no runs")
+    match = re.fullmatch(r"latest(?:~(\d+))?", ref)
+    if match:
+        back = int(match.group(1) or 0)
+        if back >= len(runs):
+            raise HistoryError(f"{store.path}: {ref}: the history holds only {len(runs)} runs")
+        return runs[-1 - back]
+    if ref == "accepted":
+        accepted = [r for r in runs if r.accepted]
+        if not accepted:
+            raise HistoryError(f"{store.path}: no run is accepted as a baseline")
+        return accepted[-1]
+    if ref.isdigit():
+        by_id = [r for r in runs if r.id == int(ref)]
+        if by_id:
+            return by_id[0]
+    if len(ref) >= 4:
+        found = [r for r in runs if r.uuid.startswith(ref.lower())]
+        if len(found) == 1:
+            return found[0]
+        if found:
+            ids = ", ".join(f"{r.id} ({r.uuid[:8]})" for r in found[:MAX_CANDIDATES])
+            raise HistoryError(f"{store.path}: run {ref!r} is ambiguous: {ids}")
+    raise HistoryError(
+        f"{store.path}: no run {ref!r} (give a run id, latest, latest~N, accepted or a uuid prefix)"
+    )
+
+
+def snapshot(db: sqlite3.Connection, run_id: int, metrics: frozenset[str] | None) -> Snapshot:
+    entities = {
+        id_: (kind, code) for id_, kind, code in db.execute("SELECT id, kind, code FROM entities")
+    }
+    labels = {
+        entities[e]: Label(name, district)
+        for e, name, district in db.execute(
+            "SELECT entity, name, district FROM appearances WHERE run = ?", (run_id,)
+        )
+    }
+    sql = (
+        'SELECT s.entity, s.form, s."check", s.metric, o.value FROM observations o '
+        "JOIN series s ON s.id = o.series WHERE o.run = ? AND o.value IS NOT NULL"
+    )
+    params: list[object] = [run_id]
+    if metrics is not None:
+        sql += f" AND s.metric IN ({','.join('?' * len(metrics))})"
+        params.extend(sorted(metrics))
+    values = {
+        (entities[e], join_metric(form, check, metric)): value
+        for e, form, check, metric, value in db.execute(sql, params)
+    }
+    findings = {
+        (entities[e], f): Finding(f, severity, value, threshold, message)
+        for e, f, severity, value, threshold, message in db.execute(
+            "SELECT entity, finding, severity, value, threshold, message FROM findings "
+            "WHERE run = ?",
+            (run_id,),
+        )
+    }
+    return Snapshot(labels, values, findings)
+
+
+def values(
+    db: sqlite3.Connection, run_ids: Sequence[int], metrics: Iterable[str]
+) -> dict[tuple[EntityKey, str], dict[int, float]]:
+    wanted = {split_metric(m) for m in metrics}
+    runs = set(run_ids)
+    out: dict[tuple[EntityKey, str], dict[int, float]] = {}
+    if not wanted or not runs:
+        return out
+    names = sorted({m for _, _, m in wanted})
+    marks = ",".join("?" * len(names))
+    rows = db.execute(
+        f'SELECT e.kind, e.code, s.form, s."check", s.metric, o.run, o.value FROM series s '
+        f"JOIN entities e ON e.id = s.entity JOIN observations o ON o.series = s.id "
+        f"WHERE s.metric IN ({marks}) AND o.value IS NOT NULL",
+        names,
+    )
+    for kind, code, form, check, metric, run, value in rows:
+        if run in runs and (form, check, metric) in wanted:
+            out.setdefault(((kind, code), join_metric(form, check, metric)), {})[run] = value
+    return out
+
+
+def find_entity(store: HistoryStore, query: str) -> EntityRef:
+    db = store.db
+    steps = (
+        ("SELECT id FROM entities WHERE code = ?", (query,)),
+        ("SELECT DISTINCT entity FROM appearances WHERE name = ?", (query,)),
+        (
+            "SELECT id FROM entities WHERE instr(lower(code), lower(?)) > 0 UNION "
+            "SELECT entity FROM appearances WHERE instr(lower(name), lower(?)) > 0",
+            (query, query),
+        ),
+    )
+    for step, (sql, params) in enumerate(steps):
+        found = [entity_ref(db, int(row[0])) for row in db.execute(sql, params).fetchall()]
+        if step == 0 and len(found) > 1:  # a code that is also some name-only entity's name
+            found = [e for e in found if e.kind == KIND_ORG] or found
+        if len(found) == 1:
+            return found[0]
+        if found:
+            found.sort(key=lambda e: e.code)
+            shown = ", ".join(
+                f"{e.code} ({e.name})" if e.name and e.name != e.code else e.code
+                for e in found[:MAX_CANDIDATES]
+            )
+            more = f" and {len(found) - MAX_CANDIDATES} more" if len(found) > MAX_CANDIDATES else ""
+            raise HistoryError(f"{query!r} matches several institutions: {shown}{more}")
+    raise HistoryError(f"{store.path}: no institution matches {query!r}")
+
+
+def entity_ref(db: sqlite3.Connection, entity_id: int) -> EntityRef:
+    """The entity with its name and district as of the newest run that shows it."""
+    from .store import EntityRef
+
+    kind, code = db.execute("SELECT kind, code FROM entities WHERE id = ?", (entity_id,)).fetchone()
+    label = db.execute(
+        "SELECT a.name, a.district FROM appearances a JOIN runs r ON r.id = a.run "
+        "WHERE a.entity = ? ORDER BY r.started_at DESC, r.id DESC LIMIT 1",
+        (entity_id,),
+    ).fetchone()
+    name, district = label if label is not None else (None, None)
+    return EntityRef(entity_id, kind, code, name, district)
