@@ -31,7 +31,8 @@ def text_of(document: dict[str, Any]) -> str:
 def counts(path: Path) -> dict[str, int]:
     db = sqlite3.connect(path)
     try:
-        tables = ("runs", "entities", "appearances", "series", "observations", "findings")
+        tables = ("runs", "documents", "entities", "appearances", "series", "observations",
+                  "finding_names", "findings")  # fmt: skip
         return {t: db.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}
     finally:
         db.close()
@@ -192,10 +193,11 @@ CREATE TABLE series (id INTEGER PRIMARY KEY, entity INTEGER NOT NULL, form TEXT 
 CREATE TABLE observations (run INTEGER NOT NULL, series INTEGER NOT NULL, value REAL,
     numerator INTEGER, denominator INTEGER, PRIMARY KEY (run, series)) WITHOUT ROWID;
 CREATE INDEX observations_series ON observations (series, run);
-CREATE TABLE findings (run INTEGER NOT NULL, entity INTEGER NOT NULL, finding TEXT NOT NULL,
+CREATE TABLE finding_names (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
+CREATE TABLE findings (run INTEGER NOT NULL, entity INTEGER NOT NULL, finding INTEGER NOT NULL,
     severity TEXT NOT NULL, value REAL, threshold REAL, message TEXT,
     PRIMARY KEY (run, entity, finding)) WITHOUT ROWID;
-CREATE INDEX findings_entity ON findings (entity, run);
+CREATE INDEX findings_entity ON findings (entity, finding);
 INSERT INTO meta VALUES ('application', 'nj-audit-history'), ('schema_version', '1');
 """
 
@@ -215,7 +217,8 @@ def test_a_version_1_file_is_migrated(path: Path, tmp_path: Path) -> None:
     db.execute("INSERT INTO appearances VALUES (1, 1, '甲医院', '玄武区', 'fail')")
     db.execute("INSERT INTO series VALUES (1, 1, '', '', 'outpatient_rate')")
     db.execute("INSERT INTO observations VALUES (1, 1, 0.5, 50, 100)")
-    db.execute("INSERT INTO findings VALUES (1, 1, 'outpatient_rate', 'fail', 0.5, 0.6, 'low')")
+    db.execute("INSERT INTO finding_names VALUES (1, 'outpatient_rate')")
+    db.execute("INSERT INTO findings VALUES (1, 1, 1, 'fail', 0.5, 0.6, 'low')")
     db.commit()
     db.close()
     with HistoryStore.open(path) as store:
@@ -225,8 +228,12 @@ def test_a_version_1_file_is_migrated(path: Path, tmp_path: Path) -> None:
         assert run.document_digest == hashlib.sha256(text.encode()).hexdigest()
         indexes = {r[0] for r in store.db.execute("SELECT name FROM sqlite_master")}
         assert "runs_document_digest" in indexes
+        assert not {"observations_series", "findings_entity"} & indexes
+        columns = {r[1] for r in store.db.execute("PRAGMA table_info(runs)")}
+        assert "document" not in columns and "document_digest" in columns
         assert store.document(run) == text
-        assert store.trend("甲医院", ["outpatient_rate"]).rows[0].values == (0.5,)
+        (row,) = store.trend("甲医院", ["outpatient_rate"]).rows
+        assert row.values == (0.5,) and (row.finding, row.persisted) == ("outpatient_rate", 1)
         # the migrated digest makes importing the same document a no-op
         saved = tmp_path / "saved.json"
         saved.write_text(text, encoding="utf-8")
@@ -427,7 +434,7 @@ def test_the_store_holds_nothing_the_document_does_not_say(path: Path) -> None:
         ):
             for (value,) in db.execute(sql):
                 assert value is None or value in strings, (sql, value)
-        for (finding,) in db.execute("SELECT DISTINCT finding FROM findings"):
+        for (finding,) in db.execute("SELECT name FROM finding_names"):
             parts = finding.removeprefix("check:").split(".") if "check:" in finding else [finding]
             assert all(p in strings for p in parts), finding
         for form, check, metric in db.execute('SELECT form, "check", metric FROM series'):
@@ -438,3 +445,47 @@ def test_the_store_holds_nothing_the_document_does_not_say(path: Path) -> None:
         values = {v for (v,) in db.execute("SELECT value FROM observations")}
         assert not any(isinstance(v, float) and math.isnan(v) for v in values)
         assert 0.95 in values and 3.0 in values
+
+
+def test_findings_carry_the_judged_value_and_the_policy_threshold(path: Path) -> None:
+    entry = syn.entry(
+        forms_covered=4,
+        outpatient_rate=0.7,
+        flags=[
+            ("coverage", "fail"),
+            ("outpatient_rate", "warn"),
+            ("no_data", "warn"),
+            ("regression:rate:outpatient_visit", "warn"),
+        ],  # fmt: skip
+        checks=[("lab_report", "id_card", "id_card_checksum", 7), ("lab_report", "name", "x", 0)],
+    )
+    bare = syn.document(entry)
+    del bare["policy"]
+    with HistoryStore.open(path) as store:
+        with_policy = store.snapshot(store.append(text_of(syn.document(entry))))
+        without = store.snapshot(store.append(text_of(bare)))
+    key = ("org_code", entry["org_code"])
+    found = {
+        name: (f.severity, f.value, f.threshold) for (k, name), f in with_policy.findings.items()
+    }
+    assert found == {
+        "coverage": ("fail", 4.0, 6.0),
+        "outpatient_rate": ("warn", 0.7, 0.9),
+        "no_data": ("warn", None, None),
+        "regression:rate:outpatient_visit": ("warn", 0.7, None),
+        "check:lab_report.id_card.id_card_checksum": ("fail", 7.0, None),
+    }
+    assert without.findings[key, "coverage"].threshold is None
+    assert without.findings[key, "coverage"].value == 4.0
+
+
+def test_district_runs_key_districts_by_name(path: Path) -> None:
+    grouped = syn.entry(org_code=None, name="玄武区", district="玄武区")  # today's --by district
+    listed = syn.document(districts=[syn.entry(org_code=None, name="秦淮区", district="秦淮区")])
+    with HistoryStore.open(path) as store:
+        today = store.append(text_of(syn.document(grouped)), scope="district")
+        coming = store.append(text_of(listed))
+        assert (today.scope, coming.scope) == ("district", "district")
+        assert list(store.snapshot(today).labels) == [("district", "玄武区")]
+        assert list(store.snapshot(coming).labels) == [("district", "秦淮区")]
+        assert store.trend("秦淮").entity.kind == "district"

@@ -228,7 +228,8 @@ def compare(
         warnings = tuple(f"the runs' {d} differ" for d in differences)
     rules = rules or RegressionRules.default()
     kinds = CHANGE_KINDS | {"rate"} | rules.metric_kinds
-    base_snap, head_snap = store.snapshot(base, kinds), store.snapshot(head, kinds)
+    base_snap = store.snapshot(base, kinds, details=False)
+    head_snap = store.snapshot(head, kinds, details=False)
     parts = partition(base_snap, head_snap)
     history = {key: [value] for key, value in base_snap.values.items()}
     regressions = evaluate(rules, head_snap, base_snap.values, history, f"run {base.id}")

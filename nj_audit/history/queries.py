@@ -30,6 +30,15 @@ def ensure_entities(db: sqlite3.Connection, keys: Sequence[EntityKey]) -> dict[E
     return {(kind, code): id_ for kind, code, id_ in rows if (kind, code) in wanted}
 
 
+def ensure_finding_names(db: sqlite3.Connection, names: set[str]) -> dict[str, int]:
+    db.executemany("INSERT OR IGNORE INTO finding_names (name) VALUES (?)", [(n,) for n in names])
+    return {name: id_ for id_, name in db.execute("SELECT id, name FROM finding_names")}
+
+
+def finding_names(db: sqlite3.Connection) -> dict[int, str]:
+    return dict(db.execute("SELECT id, name FROM finding_names").fetchall())
+
+
 INCOMING_TABLE = (
     "CREATE TEMP TABLE IF NOT EXISTS incoming (entity INTEGER, form TEXT, "
     '"check" TEXT, metric TEXT, value REAL, numerator INTEGER, denominator INTEGER)'
@@ -37,16 +46,13 @@ INCOMING_TABLE = (
 
 
 def delete_orphans(db: sqlite3.Connection) -> None:
-    """Series without observations and entities seen in no remaining run."""
-    db.execute(
-        "DELETE FROM series WHERE NOT EXISTS "
-        "(SELECT 1 FROM observations o WHERE o.series = series.id)"
-    )
+    """Series without observations (one scan of them) and entities seen in no remaining run (a
+    finding's entity always appears in its run)."""
+    db.execute("DELETE FROM series WHERE id NOT IN (SELECT DISTINCT series FROM observations)")
     db.execute(
         "DELETE FROM entities WHERE NOT EXISTS "
         "(SELECT 1 FROM appearances a WHERE a.entity = entities.id) AND NOT EXISTS "
-        "(SELECT 1 FROM series s WHERE s.entity = entities.id) AND NOT EXISTS "
-        "(SELECT 1 FROM findings f WHERE f.entity = entities.id)"
+        "(SELECT 1 FROM series s WHERE s.entity = entities.id)"
     )
 
 
@@ -101,7 +107,9 @@ def resolve(store: HistoryStore, ref: str) -> RunInfo:
     )
 
 
-def snapshot(db: sqlite3.Connection, run_id: int, metrics: frozenset[str] | None) -> Snapshot:
+def snapshot(
+    db: sqlite3.Connection, run_id: int, metrics: frozenset[str] | None, details: bool
+) -> Snapshot:
     entities = {
         id_: (kind, code) for id_, kind, code in db.execute("SELECT id, kind, code FROM entities")
     }
@@ -123,36 +131,51 @@ def snapshot(db: sqlite3.Connection, run_id: int, metrics: frozenset[str] | None
         (entities[e], join_metric(form, check, metric)): value
         for e, form, check, metric, value in db.execute(sql, params)
     }
-    findings = {
-        (entities[e], f): Finding(f, severity, value, threshold, message)
-        for e, f, severity, value, threshold, message in db.execute(
+    names = finding_names(db)
+    if details:
+        rows = db.execute(
             "SELECT entity, finding, severity, value, threshold, message FROM findings "
             "WHERE run = ?",
             (run_id,),
         )
-    }
+        findings = {
+            (entities[e], names[f]): Finding(names[f], severity, value, threshold, message)
+            for e, f, severity, value, threshold, message in rows
+        }
+    else:
+        rows = db.execute(
+            "SELECT entity, finding, severity, value FROM findings WHERE run = ?", (run_id,)
+        )
+        findings = {
+            (entities[e], names[f]): Finding(names[f], severity, value, None, None)
+            for e, f, severity, value in rows
+        }
     return Snapshot(labels, values, findings)
 
 
 def values(
     db: sqlite3.Connection, run_ids: Sequence[int], metrics: Iterable[str]
 ) -> dict[tuple[EntityKey, str], dict[int, float]]:
+    """Run by run (observations are clustered by run), the given metrics of every entity."""
     wanted = {split_metric(m) for m in metrics}
-    runs = set(run_ids)
     out: dict[tuple[EntityKey, str], dict[int, float]] = {}
-    if not wanted or not runs:
+    if not wanted or not run_ids:
         return out
+    entities = {
+        id_: (kind, code) for id_, kind, code in db.execute("SELECT id, kind, code FROM entities")
+    }
     names = sorted({m for _, _, m in wanted})
     marks = ",".join("?" * len(names))
-    rows = db.execute(
-        f'SELECT e.kind, e.code, s.form, s."check", s.metric, o.run, o.value FROM series s '
-        f"JOIN entities e ON e.id = s.entity JOIN observations o ON o.series = s.id "
-        f"WHERE s.metric IN ({marks}) AND o.value IS NOT NULL",
-        names,
+    sql = (
+        'SELECT s.entity, s.form, s."check", s.metric, o.value FROM observations o '
+        "JOIN series s ON s.id = o.series "
+        f"WHERE o.run = ? AND o.value IS NOT NULL AND s.metric IN ({marks})"
     )
-    for kind, code, form, check, metric, run, value in rows:
-        if run in runs and (form, check, metric) in wanted:
-            out.setdefault(((kind, code), join_metric(form, check, metric)), {})[run] = value
+    for run in sorted(set(run_ids)):
+        for entity, form, check, metric, value in db.execute(sql, [run, *names]):
+            if (form, check, metric) in wanted:
+                key = (entities[entity], join_metric(form, check, metric))
+                out.setdefault(key, {})[run] = value
     return out
 
 

@@ -106,10 +106,11 @@ class HistoryStore:
             raise HistoryError(f"{self.path}: cannot write the history: {exc}") from None
         try:
             yield self._db
+            self._db.execute("COMMIT")
         except BaseException:
-            self._db.execute("ROLLBACK")
+            if self._db.in_transaction:  # SQLite may have rolled back already (disk full)
+                self._db.execute("ROLLBACK")
             raise
-        self._db.execute("COMMIT")
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -170,7 +171,7 @@ class HistoryStore:
                 "INSERT INTO runs (uuid, started_at, finished_at, command, scope, label, "
                 "period_start, period_end, period_days, window_seconds, tool_version, "
                 "schema_digest, policy_digest, inputs_digest, document_digest, rows_read, "
-                "exit_code, passed, document) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                "exit_code, passed) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     str(uuidlib.uuid4()),
                     started,
@@ -190,10 +191,10 @@ class HistoryStore:
                     options["rows_read"],
                     options["exit_code"],
                     None if parsed.passed is None else int(parsed.passed),
-                    blob,
                 ),
             )
             run_id = int(cursor.lastrowid or 0)
+            db.execute("INSERT INTO documents (run, body) VALUES (?, ?)", (run_id, blob))
             self._insert_tables(db, run_id, parsed)
         return self.run(run_id)
 
@@ -233,11 +234,14 @@ class HistoryStore:
     def _insert_findings(
         self, db: sqlite3.Connection, run_id: int, parsed: Parsed, entity_ids: dict[EntityKey, int]
     ) -> None:
+        names = queries.ensure_finding_names(
+            db, {f.finding for e in parsed.entities for f in e.findings}
+        )
         db.executemany(
             "INSERT INTO findings (run, entity, finding, severity, value, threshold, message) "
             "VALUES (?,?,?,?,?,?,?)",
             [
-                (run_id, entity_ids[e.key], f.finding, f.severity, f.value, f.threshold, f.message)
+                (run_id, entity_ids[e.key], names[f.finding], *f[1:])
                 for e in parsed.entities
                 for f in e.findings
             ],
@@ -279,7 +283,7 @@ class HistoryStore:
                 cutoff = utc_text((now or datetime.now(UTC)) - timedelta(days=keep_days))
                 keep.update(r.id for r in runs if r.started_at >= cutoff)
             doomed = [(r.id,) for r in runs if r.id not in keep]
-            for table in ("observations", "findings", "appearances"):
+            for table in ("observations", "findings", "appearances", "documents"):
                 db.executemany(f"DELETE FROM {table} WHERE run = ?", doomed)
             db.executemany("DELETE FROM runs WHERE id = ?", doomed)
             if doomed:
@@ -317,8 +321,10 @@ class HistoryStore:
         return _run(row)
 
     def latest(self) -> RunInfo | None:
-        runs = self.runs(last=1)
-        return runs[0] if runs else None
+        row = self._db.execute(
+            f"SELECT {RUN_COLUMNS} FROM runs ORDER BY started_at DESC, id DESC LIMIT 1"
+        ).fetchone()
+        return None if row is None else _run(row)
 
     def resolve(self, ref: str) -> RunInfo:
         """A run by id, `latest`, `latest~N`, `accepted`, or a uuid prefix (4+ characters)."""
@@ -327,7 +333,7 @@ class HistoryStore:
     def document(self, run: RunInfo | int) -> str:
         """The run's document, exactly the text that was appended."""
         run_id = run if isinstance(run, int) else run.id
-        row = self._db.execute("SELECT document FROM runs WHERE id = ?", (run_id,)).fetchone()
+        row = self._db.execute("SELECT body FROM documents WHERE run = ?", (run_id,)).fetchone()
         if row is None:
             raise HistoryError(f"{self.path}: no run {run_id}")
         return zlib.decompress(row[0]).decode("utf-8")
@@ -350,10 +356,14 @@ class HistoryStore:
             runs = [r for r in runs if (r.started_at, r.id) < order]
         return runs[-last:] if last else runs
 
-    def snapshot(self, run: RunInfo | int, metrics: frozenset[str] | None = None) -> Snapshot:
+    def snapshot(
+        self, run: RunInfo | int, metrics: frozenset[str] | None = None, details: bool = True
+    ) -> Snapshot:
         """A run's labels, findings and values; `metrics` keeps only those stored metric kinds
-        (e.g. {"rate", "valid_ratio"}: "rate" is every form's rate)."""
-        return queries.snapshot(self._db, run if isinstance(run, int) else run.id, metrics)
+        (e.g. {"rate", "valid_ratio"}: "rate" is every form's rate); without `details` the
+        findings lack threshold and message (a comparison does not show them)."""
+        run_id = run if isinstance(run, int) else run.id
+        return queries.snapshot(self._db, run_id, metrics, details)
 
     def values(
         self, run_ids: Sequence[int], metrics: Sequence[str]

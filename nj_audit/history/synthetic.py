@@ -50,11 +50,14 @@ def _flag(name: str, value: float | None, shown: str) -> dict[str, str] | None:
     return None
 
 
-def institution(index: int, run: int, checks: int, rng: random.Random) -> dict[str, Any]:
+def institution(
+    index: int, run: int, checks: int, rng: random.Random, all_forms: bool = False
+) -> dict[str, Any]:
     base = random.Random(index)  # what stays with the institution from run to run
     quality = base.uniform(0.5, 1.0)
     forms: dict[str, Any] = {}
-    for form in FORM_IDS if base.random() < 0.8 else FORM_IDS[: base.randint(1, 13)]:
+    some = base.random() >= 0.8 and not all_forms  # a fifth upload only some of the forms
+    for form in FORM_IDS[: base.randint(1, 13)] if some else FORM_IDS:
         records = max(0, int(base.randint(50, 5000) * rng.uniform(0.8, 1.2)))
         share = min(1.0, max(0.0, quality + rng.uniform(-0.05, 0.05) - 0.001 * run))
         realtime = int(records * share)
@@ -114,12 +117,19 @@ def institution(index: int, run: int, checks: int, rng: random.Random) -> dict[s
 
 
 def make_document(
-    institutions: int = 20, checks: int = 5, *, run: int = 0, seed: int = 0
+    institutions: int = 20,
+    checks: int = 5,
+    *,
+    run: int = 0,
+    seed: int = 0,
+    all_forms: bool = False,
 ) -> dict[str, Any]:
-    """Run `run` of a synthetic history: one day's audit of `institutions` institutions."""
+    """Run `run` of a synthetic history: one day's audit of `institutions` institutions, each
+    with `checks` check counts (a fifth of them zero) and all 14 forms or, for a fifth of the
+    institutions unless `all_forms`, only some."""
     rng = random.Random(seed * 1_000_003 + run)
     day = (date(2023, 1, 1) + timedelta(days=run)).isoformat()
-    items = [institution(i, run, checks, rng) for i in range(institutions)]
+    items = [institution(i, run, checks, rng, all_forms) for i in range(institutions)]
     totals: dict[tuple[str, str, str], int] = {}
     for item in items:
         for c in item["checks"]:

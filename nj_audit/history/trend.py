@@ -18,6 +18,7 @@ from .metrics import (
     split_metric,
 )
 from .model import RunInfo, entity_json
+from .queries import finding_names
 
 if TYPE_CHECKING:
     from .store import EntityRef, HistoryStore
@@ -122,7 +123,8 @@ def trend(
     shown = {
         int(r[0]) for r in db.execute("SELECT run FROM appearances WHERE entity = ?", (entity.id,))
     }
-    runs = [r for r in store.runs() if r.id in shown]
+    every = store.runs()
+    runs = [r for r in every if r.id in shown]
     if last is not None:
         runs = runs[-last:] if last > 0 else []
     series = {
@@ -140,37 +142,43 @@ def trend(
             names.append(name)
     baseline = runs[0] if runs else None
     if runs:
-        accepted = store.accepted(runs[-1].command, runs[-1].scope)
-        if accepted is not None and accepted.id in shown:
-            baseline = accepted
+        newest = runs[-1]
+        for run in every:
+            pinned = run.accepted and (run.command, run.scope) == (newest.command, newest.scope)
+            if pinned and run.id in shown:
+                baseline = run
+    run_ids = sorted({r.id for r in runs} | ({baseline.id} if baseline else set()))
     wanted = [series[n] for n in names if n in series]
     values: dict[tuple[int, int], float] = {}
-    if wanted:
-        marks = ",".join("?" * len(wanted))
-        for series_id, run, value in db.execute(
-            f"SELECT series, run, value FROM observations WHERE series IN ({marks})", wanted
-        ):
+    if wanted and run_ids:
+        # point look-ups on the (run, series) key: observations are clustered by run
+        sql = (
+            "SELECT series, run, value FROM observations WHERE run IN "
+            f"({','.join('?' * len(run_ids))}) AND series IN ({','.join('?' * len(wanted))})"
+        )
+        for series_id, run, value in db.execute(sql, [*run_ids, *wanted]):
             values[series_id, run] = value
-    findings = _findings(store, entity, names)
+    findings = _findings(store, entity, names, run_ids)
     rows = tuple(_row(n, series.get(n), runs, baseline, values, findings) for n in names)
     return Trend(entity, tuple(runs), baseline, rows)
 
 
 def _findings(
-    store: HistoryStore, entity: EntityRef, names: list[str]
+    store: HistoryStore, entity: EntityRef, names: list[str], run_ids: list[int]
 ) -> dict[tuple[int, str], str]:
     """(run, finding) -> severity for the findings that speak about the given metrics."""
-    wanted = sorted({f for n in names for f in metric_findings(n)})
-    if not wanted:
+    known = {name: id_ for id_, name in finding_names(store.db).items()}
+    wanted = sorted({known[f] for n in names for f in metric_findings(n) if f in known})
+    if not wanted or not run_ids:
         return {}
-    marks = ",".join("?" * len(wanted))
+    by_id = {id_: name for name, id_ in known.items()}
+    sql = (
+        f"SELECT run, finding, severity FROM findings WHERE run IN ({','.join('?' * len(run_ids))})"
+        f" AND entity = ? AND finding IN ({','.join('?' * len(wanted))})"
+    )
     return {
-        (int(run), finding): severity
-        for run, finding, severity in store.db.execute(
-            "SELECT run, finding, severity FROM findings "
-            f"WHERE entity = ? AND finding IN ({marks})",
-            [entity.id, *wanted],
-        )
+        (int(run), by_id[finding]): severity
+        for run, finding, severity in store.db.execute(sql, [*run_ids, entity.id, *wanted])
     }
 
 
