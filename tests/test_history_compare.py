@@ -24,6 +24,8 @@ from nj_audit.history import (
 from nj_audit.history import synthetic as syn
 
 CODES = [f"1232010046600000{n}X" for n in range(6)]
+# (org_code, name): name-only institutions (published tables) are keyed by their names
+WHO = [(c, f"医院{n}") for n, c in enumerate(CODES)] + [(None, "丙卫生院"), (None, "Ωmega诊所")]
 FLAGS = ["coverage", "outpatient_rate", "discharge_rate", "upload_days", "validity", "no_data",
          "unregistered", "regression:outpatient_rate"]  # fmt: skip
 CHECKS = [("outpatient_visit", "id_card", "id_card_checksum"), ("lab_report", "name", "not_null")]
@@ -41,28 +43,32 @@ def add(store: HistoryStore, *entries: dict[str, Any], day: int = 1, **options: 
 
 
 institution = st.builds(
-    lambda code, flags, checks, rate: syn.entry(
-        org_code=code,
-        name=f"医院{code[-2]}",
+    lambda who, flags, checks, rate: syn.entry(
+        org_code=who[0],
+        name=who[1],
         flags=sorted(flags.items()),
         checks=[(*c, n) for c, n in checks.items()],
         outpatient_rate=rate,
     ),
-    st.sampled_from(CODES),
+    st.sampled_from(WHO),
     st.dictionaries(st.sampled_from(FLAGS), st.sampled_from(["warn", "fail"]), max_size=5),
     st.dictionaries(st.sampled_from(CHECKS), st.integers(0, 5), max_size=2),
     st.one_of(st.none(), st.floats(0, 1)),
 )
-documents = st.lists(institution, max_size=5, unique_by=lambda e: e["org_code"])
+documents = st.lists(institution, max_size=5, unique_by=lambda e: e["name"])
+
+
+def ident(item: dict[str, Any]) -> str:
+    return item["org_code"] or item["name"]
 
 
 def findings_of(document: dict[str, Any]) -> set[tuple[str, str]]:
     """What the audit document says: (org_code, flag) and (org_code, check:...) when failing."""
     out = set()
     for item in document["institutions"]:
-        out |= {(item["org_code"], f["flag"]) for f in item["flags"]}
+        out |= {(ident(item), f["flag"]) for f in item["flags"]}
         out |= {
-            (item["org_code"], f"check:{c['form']}.{c['column']}.{c['check']}")
+            (ident(item), f"check:{c['form']}.{c['column']}.{c['check']}")
             for c in item["checks"]
             if c["failures"] > 0
         }
@@ -81,7 +87,7 @@ def test_findings_partition(
         comparison = store.compare(base, head)
         expected = comparison.to_json()
     keys = {
-        name: [(f["org_code"], f["finding"]) for f in expected[name]]
+        name: [(ident(f), f["finding"]) for f in expected[name]]
         for name in ("new", "resolved", "persisting")
     }
     for name, found in keys.items():
@@ -91,10 +97,10 @@ def test_findings_partition(
     assert resolved | persisting == findings_of(base_doc)
     assert not (new & persisting) and not (resolved & persisting) and not (new & resolved)
     assert all(f["change"] in ("worse", "same", "better") for f in expected["persisting"])
-    head_codes = {i["org_code"] for i in head_items}
-    base_codes = {i["org_code"] for i in base_items}
-    assert {e["org_code"] for e in expected["appeared"]} == head_codes - base_codes
-    assert {e["org_code"] for e in expected["disappeared"]} == base_codes - head_codes
+    head_codes = {ident(i) for i in head_items}
+    base_codes = {ident(i) for i in base_items}
+    assert {ident(e) for e in expected["appeared"]} == head_codes - base_codes
+    assert {ident(e) for e in expected["disappeared"]} == base_codes - head_codes
 
 
 def test_persisting_findings_get_worse_same_or_better(store: HistoryStore) -> None:
@@ -230,3 +236,36 @@ def test_summary_since_previous(store: HistoryStore) -> None:
     assert with_rules.regressions == 1 and with_rules.to_json()["regressions"] == 1
     other = RunSettings("audit", "institution", 86400, None, "another policy")
     assert since_previous(store, head, settings=other).base is None
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(documents)
+def test_a_document_not_yet_stored_compares_like_the_stored_run(
+    items: list[dict[str, Any]],
+) -> None:
+    """The summary judges the new document in memory: it must see what the store would keep."""
+    from nj_audit.history import Snapshot
+    from nj_audit.history.extract import parse
+
+    document = syn.document(*items)
+    with tempfile.TemporaryDirectory() as folder, HistoryStore.open(Path(folder) / "h") as store:
+        stored = store.snapshot(store.append(syn.render(document)))
+    in_memory = Snapshot.of(parse(document))
+    assert stored.labels == in_memory.labels
+    assert stored.values == in_memory.values
+    assert stored.findings == in_memory.findings
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(documents, documents)
+def test_sqlite_and_python_partitions_agree(
+    base_items: list[dict[str, Any]], head_items: list[dict[str, Any]]
+) -> None:
+    """compare() matches stored runs in SQLite; the summary matches a document in Python."""
+    from nj_audit.history.compare import partition, partition_stored
+
+    with tempfile.TemporaryDirectory() as folder, HistoryStore.open(Path(folder) / "h") as store:
+        base = store.append(syn.render(syn.document(*base_items)), started_at="2022-04-01T00:00Z")
+        head = store.append(syn.render(syn.document(*head_items)), started_at="2022-04-02T00:00Z")
+        snaps = store.snapshot(base, findings="brief"), store.snapshot(head, findings="brief")
+        assert partition_stored(store, *snaps, (base.id, head.id)) == partition(*snaps)

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .errors import HistoryError, NotComparableError
-from .extract import Finding
 from .metrics import SEVERITY_RANK, diff, finding_metric, higher_is_worse, is_ratio
 from .model import EntityKey, RunInfo, Snapshot, entity_json
+from .queries import paired_findings
 from .regress import Regression, RegressionRules, evaluate
 
 if TYPE_CHECKING:
@@ -124,26 +124,30 @@ class Comparison:
         }
 
 
-def direction(finding: str, before: Finding, after: Finding) -> str:
-    """Severity first; at equal severity the judged value, in the metric's good direction.
-    (Floats compare as their shortest decimals do, so no Decimal is needed here.)"""
-    rank_before = SEVERITY_RANK.get(before.severity, 0)
-    rank_after = SEVERITY_RANK.get(after.severity, 0)
+def direction(
+    finding: str,
+    before: tuple[str, float | None],
+    after: tuple[str, float | None],
+) -> str:
+    """Severity first, then the judged value in the metric's good direction, for (severity,
+    value) pairs. (Floats compare as their shortest decimals do: no Decimal needed here.)"""
+    rank_before, rank_after = SEVERITY_RANK.get(before[0], 0), SEVERITY_RANK.get(after[0], 0)
     if rank_after != rank_before:
         return WORSE if rank_after > rank_before else BETTER
-    if before.value is None or after.value is None or before.value == after.value:
+    value_before, value_after = before[1], after[1]
+    if value_before is None or value_after is None or value_before == value_after:
         return SAME
     metric = finding_metric(finding)
     if metric is None:
         return SAME
-    return WORSE if (after.value > before.value) == higher_is_worse(metric) else BETTER
+    return WORSE if (value_after > value_before) == higher_is_worse(metric) else BETTER
 
 
 class _Who:
     """Entity fields for the output rows, computed once per entity."""
 
     def __init__(self, *snapshots: Snapshot):
-        self._labels = [snap.labels for snap in snapshots]
+        self._labels = [snap.labels for snap in snapshots]  # the first that knows the entity
         self._cache: dict[EntityKey, tuple[str, str, str | None, str | None]] = {}
 
     def __call__(self, key: EntityKey) -> tuple[str, str, str | None, str | None]:
@@ -162,7 +166,7 @@ def partition(base: Snapshot, head: Snapshot) -> Partition:
         entity, name = key
         after, before = head.findings.get(key), base.findings.get(key)
         if after is not None and before is not None:
-            change = direction(name, before, after)
+            change = direction(name, before[1:3], after[1:3])
             persisting.append(
                 FindingDiff(
                     *who(entity),
@@ -178,6 +182,31 @@ def partition(base: Snapshot, head: Snapshot) -> Partition:
             new.append(FindingDiff(*who(entity), name, after.severity, after.value))
         elif before is not None:
             resolved.append(FindingDiff(*who(entity), name, before.severity, before.value))
+    return Partition(tuple(new), tuple(resolved), tuple(persisting))
+
+
+def partition_stored(
+    store: HistoryStore, base: Snapshot, head: Snapshot, ids: tuple[int, int]
+) -> Partition:
+    """`partition` of two stored runs, matched by SQLite rather than by Python dictionaries
+    (the same result, a third of the time for a city's ten thousand findings)."""
+    new, resolved, persisting = [], [], []
+    who = _Who(head, base)
+    for kind, code, name, severity, value, before_severity, before_value in paired_findings(
+        store.db, *ids
+    ):
+        entity = (kind, code)
+        if severity is None:
+            resolved.append(FindingDiff(*who(entity), name, before_severity or "", before_value))
+        elif before_severity is None:
+            new.append(FindingDiff(*who(entity), name, severity, value))
+        else:
+            change = direction(name, (before_severity, before_value), (severity, value))
+            persisting.append(
+                FindingDiff(
+                    *who(entity), name, severity, value, before_severity, before_value, change
+                )
+            )
     return Partition(tuple(new), tuple(resolved), tuple(persisting))
 
 
@@ -228,9 +257,9 @@ def compare(
         warnings = tuple(f"the runs' {d} differ" for d in differences)
     rules = rules or RegressionRules.default()
     kinds = CHANGE_KINDS | {"rate"} | rules.metric_kinds
-    base_snap = store.snapshot(base, kinds, details=False)
-    head_snap = store.snapshot(head, kinds, details=False)
-    parts = partition(base_snap, head_snap)
+    base_snap = store.snapshot(base, kinds, findings="none")
+    head_snap = store.snapshot(head, kinds, findings="none")
+    parts = partition_stored(store, base_snap, head_snap, (base.id, head.id))
     history = {key: [value] for key, value in base_snap.values.items()}
     regressions = evaluate(rules, head_snap, base_snap.values, history, f"run {base.id}")
     who = _Who(head_snap, base_snap)

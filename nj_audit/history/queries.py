@@ -107,8 +107,11 @@ def resolve(store: HistoryStore, ref: str) -> RunInfo:
     )
 
 
+FINDINGS = ("full", "brief", "none")  # with threshold and message, without, no findings
+
+
 def snapshot(
-    db: sqlite3.Connection, run_id: int, metrics: frozenset[str] | None, details: bool
+    db: sqlite3.Connection, run_id: int, metrics: frozenset[str] | None, findings: str
 ) -> Snapshot:
     entities = {
         id_: (kind, code) for id_, kind, code in db.execute("SELECT id, kind, code FROM entities")
@@ -131,26 +134,55 @@ def snapshot(
         (entities[e], join_metric(form, check, metric)): value
         for e, form, check, metric, value in db.execute(sql, params)
     }
-    names = finding_names(db)
-    if details:
+    if findings not in FINDINGS:
+        raise ValueError(f"findings must be one of {', '.join(FINDINGS)}")
+    found: dict[tuple[EntityKey, str], Finding] = {}
+    names = finding_names(db) if findings != "none" else {}
+    if findings == "full":
         rows = db.execute(
             "SELECT entity, finding, severity, value, threshold, message FROM findings "
             "WHERE run = ?",
             (run_id,),
         )
-        findings = {
+        found = {
             (entities[e], names[f]): Finding(names[f], severity, value, threshold, message)
             for e, f, severity, value, threshold, message in rows
         }
-    else:
+    elif findings == "brief":
         rows = db.execute(
             "SELECT entity, finding, severity, value FROM findings WHERE run = ?", (run_id,)
         )
-        findings = {
+        found = {
             (entities[e], names[f]): Finding(names[f], severity, value, None, None)
             for e, f, severity, value in rows
         }
-    return Snapshot(labels, values, findings)
+    return Snapshot(labels, values, found)
+
+
+PairedFinding = tuple[str, str, str, str | None, float | None, str | None, float | None]
+
+
+def paired_findings(db: sqlite3.Connection, base: int, head: int) -> list[PairedFinding]:
+    """Two stored runs' findings matched by (entity, finding) in SQLite: (kind, code, finding,
+    head severity, head value, base severity, base value), a missing side as NULLs, in the order
+    of (kind, code, finding) (UTF-8 byte order is code point order, as Python sorts)."""
+    sql = """
+        SELECT e.kind, e.code, n.name, h.severity, h.value, b.severity, b.value
+        FROM findings h
+        JOIN entities e ON e.id = h.entity JOIN finding_names n ON n.id = h.finding
+        LEFT JOIN findings b ON b.run = :base AND b.entity = h.entity AND b.finding = h.finding
+        WHERE h.run = :head
+        UNION ALL
+        SELECT e.kind, e.code, n.name, NULL, NULL, b.severity, b.value
+        FROM findings b
+        JOIN entities e ON e.id = b.entity JOIN finding_names n ON n.id = b.finding
+        WHERE b.run = :base AND NOT EXISTS (
+            SELECT 1 FROM findings h
+            WHERE h.run = :head AND h.entity = b.entity AND h.finding = b.finding
+        )
+        ORDER BY 1, 2, 3
+    """
+    return db.execute(sql, {"base": base, "head": head}).fetchall()
 
 
 def values(

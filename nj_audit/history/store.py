@@ -357,13 +357,13 @@ class HistoryStore:
         return runs[-last:] if last else runs
 
     def snapshot(
-        self, run: RunInfo | int, metrics: frozenset[str] | None = None, details: bool = True
+        self, run: RunInfo | int, metrics: frozenset[str] | None = None, findings: str = "full"
     ) -> Snapshot:
-        """A run's labels, findings and values; `metrics` keeps only those stored metric kinds
-        (e.g. {"rate", "valid_ratio"}: "rate" is every form's rate); without `details` the
-        findings lack threshold and message (a comparison does not show them)."""
+        """A run's labels, values and findings; `metrics` keeps only those stored metric kinds
+        (e.g. {"rate", "valid_ratio"}: "rate" is every form's rate); `findings` is "full",
+        "brief" (no threshold or message: a comparison does not show them) or "none"."""
         run_id = run if isinstance(run, int) else run.id
-        return queries.snapshot(self._db, run_id, metrics, details)
+        return queries.snapshot(self._db, run_id, metrics, findings)
 
     def values(
         self, run_ids: Sequence[int], metrics: Sequence[str]

@@ -64,7 +64,7 @@ def since_previous(
         return SinceSummary(None)
     base = earlier[-1]
     head = Snapshot.of(parsed, frozenset())
-    parts = partition(store.snapshot(base, frozenset(), details=False), head)
+    parts = partition(store.snapshot(base, frozenset(), findings="brief"), head)
     if rules is not None:
         count = len(regressions(store, document, rules, settings=settings))
     else:
