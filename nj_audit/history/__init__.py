@@ -9,10 +9,10 @@ comparisons between runs and regression gates. Standard library only (sqlite3, z
 
 from .compare import Comparison, EntityDiff, FindingDiff, MetricChange, compare
 from .errors import HistoryError, NotComparableError
-from .model import RunInfo, RunSettings, Snapshot
+from .model import EntityRef, RunInfo, RunSettings, Snapshot
 from .regress import MetricRule, Regression, RegressionRules, regressions
 from .schema import SCHEMA_VERSION
-from .store import EntityRef, HistoryStore
+from .store import HistoryStore
 from .summary import SinceSummary, since_previous, summary_since_previous
 from .trend import Trend, TrendRow, sparkline, trend
 

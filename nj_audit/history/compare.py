@@ -166,7 +166,7 @@ def partition(base: Snapshot, head: Snapshot) -> Partition:
         entity, name = key
         after, before = head.findings.get(key), base.findings.get(key)
         if after is not None and before is not None:
-            change = direction(name, before[1:3], after[1:3])
+            change = direction(name, (before.severity, before.value), (after.severity, after.value))
             persisting.append(
                 FindingDiff(
                     *who(entity),

@@ -6,6 +6,7 @@ word: `outpatient_rate` (institution), `rate:lab_report` (per form), and
 
 from __future__ import annotations
 
+import functools
 from decimal import Decimal
 
 INSTITUTION_METRICS: tuple[str, ...] = (
@@ -67,6 +68,7 @@ def is_ratio(name: str) -> bool:
     return name in RATIO_METRICS or name.startswith("rate:")
 
 
+@functools.cache  # a comparison asks for each of a few hundred names thousands of times
 def finding_metric(finding: str) -> str | None:
     """The metric whose value a finding judges, or None (no_data, unregistered, members...)."""
     if finding in FLAG_METRIC:

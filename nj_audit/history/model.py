@@ -88,6 +88,19 @@ class RunInfo:
 
 
 @dataclass(frozen=True)
+class EntityRef:
+    id: int
+    kind: str
+    code: str
+    name: str | None
+    district: str | None
+
+    @property
+    def key(self) -> EntityKey:
+        return self.kind, self.code
+
+
+@dataclass(frozen=True)
 class Label:
     name: str | None
     district: str | None

@@ -5,17 +5,35 @@ from __future__ import annotations
 import re
 import sqlite3
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .errors import HistoryError
 from .extract import KIND_ORG, Finding
 from .metrics import join_metric, split_metric
-from .model import EntityKey, Label, RunInfo, Snapshot
+from .model import EntityKey, EntityRef, Label, RunInfo, Snapshot
 
 if TYPE_CHECKING:
-    from .store import EntityRef, HistoryStore
+    from .store import HistoryStore
 
 MAX_CANDIDATES = 10
+
+RUN_COLUMNS = (
+    "id, uuid, started_at, finished_at, command, scope, label, period_start, period_end, "
+    "period_days, window_seconds, tool_version, schema_digest, policy_digest, inputs_digest, "
+    "document_digest, rows_read, exit_code, passed, accepted"
+)
+
+
+RUN_FIELDS = tuple(name.strip() for name in RUN_COLUMNS.split(","))
+
+
+def run_info(row: Sequence[Any]) -> RunInfo:
+    fields = dict(zip(RUN_FIELDS, row, strict=True))
+    passed = fields["passed"]  # SQLite keeps booleans as 0/1
+    fields.update(
+        passed=None if passed is None else bool(passed), accepted=bool(fields["accepted"])
+    )
+    return RunInfo(**fields)
 
 
 def run_with_digest(db: sqlite3.Connection, digest: str) -> int | None:
@@ -63,8 +81,6 @@ def select_runs(
     command: str | None = None,
     scope: str | None = None,
 ) -> list[RunInfo]:
-    from .store import RUN_COLUMNS, _run
-
     where, params = [], []
     for column, value in (("label", label), ("command", command), ("scope", scope)):
         if value is not None:
@@ -73,7 +89,7 @@ def select_runs(
     sql = f"SELECT {RUN_COLUMNS} FROM runs"
     if where:
         sql += " WHERE " + " AND ".join(where)
-    return [_run(row) for row in db.execute(sql + " ORDER BY started_at, id", params)]
+    return [run_info(row) for row in db.execute(sql + " ORDER BY started_at, id", params)]
 
 
 def resolve(store: HistoryStore, ref: str) -> RunInfo:
@@ -241,8 +257,6 @@ def find_entity(store: HistoryStore, query: str) -> EntityRef:
 
 def entity_ref(db: sqlite3.Connection, entity_id: int) -> EntityRef:
     """The entity with its name and district as of the newest run that shows it."""
-    from .store import EntityRef
-
     kind, code = db.execute("SELECT kind, code FROM entities WHERE id = ?", (entity_id,)).fetchone()
     label = db.execute(
         "SELECT a.name, a.district FROM appearances a JOIN runs r ON r.id = a.run "

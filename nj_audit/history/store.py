@@ -8,7 +8,6 @@ import uuid as uuidlib
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
@@ -17,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 from . import queries
 from .errors import HistoryError
 from .extract import Parsed, parse
-from .model import COMMANDS, EntityKey, RunInfo, RunSettings, Snapshot
+from .model import COMMANDS, EntityKey, EntityRef, RunInfo, RunSettings, Snapshot
+from .queries import RUN_COLUMNS, run_info
 from .schema import connect, document_digest
 
 if TYPE_CHECKING:
@@ -25,11 +25,6 @@ if TYPE_CHECKING:
     from .regress import RegressionRules
     from .trend import Trend
 
-RUN_COLUMNS = (
-    "id, uuid, started_at, finished_at, command, scope, label, period_start, period_end, "
-    "period_days, window_seconds, tool_version, schema_digest, policy_digest, inputs_digest, "
-    "document_digest, rows_read, exit_code, passed, accepted"
-)
 COMPRESSION_LEVEL = 6
 
 
@@ -47,26 +42,6 @@ def utc_text(value: datetime | str | None) -> str:
     if moment.tzinfo is None:
         raise ValueError(f"a time without a UTC offset is ambiguous: {value!r}")
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _run(row: Sequence[Any]) -> RunInfo:
-    values = list(row)
-    values[18] = None if values[18] is None else bool(values[18])
-    values[19] = bool(values[19])
-    return RunInfo(*values)
-
-
-@dataclass(frozen=True)
-class EntityRef:
-    id: int
-    kind: str
-    code: str
-    name: str | None
-    district: str | None
-
-    @property
-    def key(self) -> EntityKey:
-        return self.kind, self.code
 
 
 class HistoryStore:
@@ -318,13 +293,13 @@ class HistoryStore:
         row = self._db.execute(f"SELECT {RUN_COLUMNS} FROM runs WHERE id = ?", (run_id,)).fetchone()
         if row is None:
             raise HistoryError(f"{self.path}: no run {run_id}")
-        return _run(row)
+        return run_info(row)
 
     def latest(self) -> RunInfo | None:
         row = self._db.execute(
             f"SELECT {RUN_COLUMNS} FROM runs ORDER BY started_at DESC, id DESC LIMIT 1"
         ).fetchone()
-        return None if row is None else _run(row)
+        return None if row is None else run_info(row)
 
     def resolve(self, ref: str) -> RunInfo:
         """A run by id, `latest`, `latest~N`, `accepted`, or a uuid prefix (4+ characters)."""

@@ -17,11 +17,11 @@ from .metrics import (
     metric_findings,
     split_metric,
 )
-from .model import RunInfo, entity_json
+from .model import EntityRef, RunInfo, entity_json
 from .queries import finding_names
 
 if TYPE_CHECKING:
-    from .store import EntityRef, HistoryStore
+    from .store import HistoryStore
 
 BARS = "▁▂▃▄▅▆▇█"
 FLAT = BARS[3]
