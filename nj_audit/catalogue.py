@@ -87,7 +87,16 @@ FLAGS = _codes(
     ("no_data", "no outpatient or discharge real-time data (the rate is /)"),
     ("unregistered", "the org_code is not in the registry"),
     ("invalid_row", "the published table's row fails its schema"),
+    # one code per metric, regression:METRIC (outpatient_rate, rate:lab_report, ...): § 5.5
+    ("regression:*", "a metric fell too far against the history's baseline"),
 )
+REGRESSION_PREFIX = "regression:"
+
+
+def flag_code(flag: str) -> str:
+    """The catalogue's code of a flag: itself, or `regression:*` for `regression:METRIC`."""
+    return REGRESSION_PREFIX + "*" if flag.startswith(REGRESSION_PREFIX) else flag
+
 
 # A threshold flag's message: "{what} is below the {level} threshold {threshold:g}".
 THRESHOLD_SUBJECTS = {

@@ -5,13 +5,16 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .catalogue import flag_message, threshold_message
 from .errors import PolicyError
 from .forms import FORM_IDS
 from .period import parse_window
 from .results import Flag
+
+if TYPE_CHECKING:
+    from .history.regress import RegressionRules
 
 OK, WARN, FAIL = "ok", "warn", "fail"
 SEVERITY_RANK = {OK: 0, WARN: 1, FAIL: 2}
@@ -35,6 +38,8 @@ class Policy:
     window_seconds: int = 86_400
     form_windows: dict[str, int] = field(default_factory=dict)  # form id -> seconds
     fail_on: str = "fail"
+    regressions: RegressionRules | None = None  # [regressions]: judged against --history (§ 5.5)
+    history: Path | None = None  # `history = "FILE"`, relative to the file that says it
 
     def window_for(self, form: str) -> int:
         return self.form_windows.get(form, self.window_seconds)
@@ -84,9 +89,28 @@ def policy_from_mapping(data: dict[str, Any], source: Path) -> Policy:
                     f"fail_on must be one of {', '.join(FAIL_ON_CHOICES)}, not {value!r}", source
                 )
             changes[key] = value
+        elif key == "regressions":
+            changes[key] = _regressions(value, source)
+        elif key == "history":
+            if not isinstance(value, str) or not value.strip():
+                raise PolicyError(
+                    f'history must be a file name like "history.sqlite", not {value!r}', source
+                )
+            changes[key] = source.parent / Path(value).expanduser()
         else:
             raise PolicyError(f"unknown policy key {key!r}", source)
     return replace(policy, **changes)
+
+
+def _regressions(value: Any, source: Path) -> RegressionRules:
+    from .history.regress import (
+        RegressionRules,
+    )  # here: the history is needed only with [regressions]
+
+    try:
+        return RegressionRules.from_mapping(value)
+    except ValueError as exc:
+        raise PolicyError(f"[regressions]: {exc}", source) from None
 
 
 def _window(value: Any, where: str, source: Path) -> int:

@@ -85,6 +85,7 @@ class AuditResult:
     checks: tuple[CheckCount, ...]
     skipped: tuple[Path, ...] = ()
     by: str = "institution"
+    since: str | None = None  # with --history: what changed since the previous comparable run
 
 
 # -- validate -------------------------------------------------------------------------------------

@@ -748,3 +748,41 @@ def check_golden_json(name: str, text: str) -> None:
     assert json.loads(text) == json.loads(path.read_text(encoding="utf-8")), (
         f"{name} differs from the golden file (UPDATE_GOLDEN=1 to accept the new output)"
     )
+
+
+# -- nightly batches for the history --------------------------------------------------------------
+
+NIGHTLY_ORGS = {  # org_code -> (name, district)
+    VISIT_ORG: ("甲医院", "玄武区"),
+    VISIT_ORG2: ("乙医院", "秦淮区"),
+    make_org_code("12320100466000003"): ("丙卫生院", "鼓楼区"),
+}
+NIGHTLY_VISITS = 10  # per institution and night
+# A policy under which one form and one rate of 50% pass: only the outpatient rate can fail.
+NIGHTLY_POLICY = """window = "1h"
+[coverage]
+warn = 1
+fail = 0
+[outpatient_rate]
+warn = 0.9
+fail = 0.4
+"""
+
+
+def nightly_batch(folder: Path, day: str, realtime: dict[str, float]) -> tuple[Path, Path]:
+    """One night's uploads: NIGHTLY_VISITS outpatient visits per institution of `realtime`
+    (org_code -> the share uploaded 30 minutes after the visit; the others 3 hours after: late
+    for NIGHTLY_POLICY's 1 h window, and on the same day), all on `day` (YYYY-MM-DD), and the
+    registry of NIGHTLY_ORGS. Returns (uploads folder, registry)."""
+    rows = []
+    for org, share in realtime.items():
+        for n in range(NIGHTLY_VISITS):
+            event = f"{day} 08:00:00"
+            upload = shift(event, hours=0.5 if n < round(share * NIGHTLY_VISITS) else 3)
+            rows.append(timed_visit(f"{org[-4:]}-{n}", event, upload, org=org))
+    uploads = folder / "uploads"
+    write_rows(uploads / "outpatient_visit.csv", rows)
+    registry = folder / "registry.csv"
+    lines = ["org_code,name,district"] + [f"{c},{n},{d}" for c, (n, d) in NIGHTLY_ORGS.items()]
+    registry.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return uploads, registry

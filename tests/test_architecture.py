@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from nj_audit.catalogue import CHECKS, FLAGS
+from nj_audit.catalogue import CHECKS, FLAGS, flag_code
 from nj_audit.cli import app
 from nj_audit.forms import FORM_IDS
 from nj_audit.schemas import load_schema, load_schema_file, schema_dir
@@ -125,7 +125,11 @@ def test_only_the_rendering_modules_import_rich() -> None:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
         if any(name.split(".")[0] == "rich" for name in _imported(node))
     }
-    assert importers == {"nj_audit.render.terminal", "nj_audit.render.console"}
+    assert importers == {
+        "nj_audit.render.terminal",
+        "nj_audit.render.console",
+        "nj_audit.render.history_terminal",
+    }
 
 
 def test_the_reader_knows_nothing_of_schemas_or_checks() -> None:
@@ -155,7 +159,7 @@ def _emitted(args: list[str]) -> tuple[set[str], set[str]]:
     assert result.exit_code in (0, 1), result.output
     document = json.loads(result.stdout)
     checks = {c["check"] for c in document["checks"]}
-    flags = {f["flag"] for i in document["institutions"] for f in i["flags"]}
+    flags = {flag_code(f["flag"]) for i in document["institutions"] for f in i["flags"]}
     return checks, flags
 
 
@@ -172,6 +176,29 @@ def test_every_code_an_audit_emits_is_in_the_catalogue(args: list[str]) -> None:
     assert checks and flags
     assert checks - set(CHECKS) == set()
     assert flags - set(FLAGS) == set()
+
+
+def test_regression_flags_are_in_the_catalogue(tmp_path: Path) -> None:
+    """A saved audit with twice the rows, imported as the previous run: rows_uploaded regresses."""
+    batch = [str(SAMPLES / "batch"), "--registry", str(SAMPLES / "registry.csv")]
+    runner = CliRunner(env=CLI_ENV)
+    document = json.loads(runner.invoke(app, ["audit", *batch, "--format", "json"]).stdout)
+    for inst in document["institutions"]:
+        inst["rows_uploaded"] *= 2
+    saved = tmp_path / "before.json"
+    saved.write_text(json.dumps(document), encoding="utf-8")
+    policy = tmp_path / "policy.toml"
+    policy.write_text("[regressions.rows_uploaded]\nmax_relative_drop = 0.4\n", encoding="utf-8")
+    history = ["--history", str(tmp_path / "h.sqlite")]
+    imported = runner.invoke(
+        app, ["history", "import", str(saved), "--as", "audit", "--policy", str(policy), *history]
+    )
+    assert imported.exit_code == 0, imported.output
+    _, flags = _emitted([*batch, "--policy", str(policy), *history])
+    assert "regression:*" in flags
+    assert flags - set(FLAGS) == set()
+    assert flag_code("regression:rate:lab_report") == "regression:*"
+    assert flag_code("coverage") == "coverage"
 
 
 def test_every_flag_rank_emits_is_in_the_catalogue() -> None:

@@ -28,6 +28,7 @@ from .app import (
     refuse_overwriting_inputs,
     show_progress,
 )
+from .history import HistoryOption, LabelOption, start_recording
 
 
 def audit_command(
@@ -60,6 +61,8 @@ def audit_command(
     ] = None,
     partitions: Annotated[int | None, typer.Option(help="Dask partitions per file.", min=1)] = None,
     quiet: QuietOption = False,
+    history: HistoryOption = None,
+    label: LabelOption = None,
     debug: DebugOption = False,
 ) -> None:
     """Per-institution real-time compliance, form coverage and upload days, ranked, flagged and
@@ -74,16 +77,20 @@ def audit_command(
         nj-audit audit uploads/ --period 2022 --format json --output audit.json
 
         nj-audit audit uploads/ --by district --format markdown --fail-on warn
+
+        nj-audit audit uploads/ --history audits.sqlite --label nightly
     """
     from ..audit import run_audit
     from ..period import parse_period
     from ..registry import load_registry
     from ..render.console import progress_bar
+    from ..render.json import render_json, to_document
     from ..requests import AuditRequest
 
     with errors_handled(debug):
         chosen = chosen_policy(policy, fail_on, sort, window)
         known_form(form)
+        recorder = start_recording(history, chosen, "audit", by.value, label)
         chosen_period = parse_period(period) if period else None
         loaded_registry = load_registry(registry) if registry else None
         if by == By.district and loaded_registry is None:
@@ -106,5 +113,9 @@ def audit_command(
         json_out = output_format == Format.json and output is None
         with progress_bar(engine == "pandas" and show_progress(quiet, json_out)) as hook:
             result = run_audit(request, progress=hook)
+        if recorder is not None:
+            result = recorder.judge(result, to_document)
         emit_report(result, output_format, output, sort, lang)
+        if recorder is not None:
+            recorder.record(result, render_json(result), inputs=paths)
     raise typer.Exit(int(ExitCode.PASSED if result.passed else ExitCode.FAILED))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -23,6 +24,7 @@ from .app import (
     errors_handled,
     refuse_overwriting_inputs,
 )
+from .history import HistoryOption, LabelOption, start_recording
 
 
 def rank_command(
@@ -47,6 +49,8 @@ def rank_command(
     encoding: Annotated[
         str | None, typer.Option(help="Force the CSV encoding (default: detect UTF-8/GB18030).")
     ] = None,
+    history: HistoryOption = None,
+    label: LabelOption = None,
     debug: DebugOption = False,
 ) -> None:
     """Rank and flag the institutions of a published summary table with the audit's policy.
@@ -70,19 +74,27 @@ def rank_command(
         nj-audit audit uploads/ --period 2022 --format csv --output audit.csv
 
         nj-audit rank audit.csv
+
+        nj-audit rank hospitals_2023.csv --history rank-history.sqlite
     """
     from ..rank import rank_table
     from ..render.console import stderr_console
+    from ..render.json import render_json, to_document
     from ..render.terminal import render_validate_table
     from ..requests import RankRequest
 
     with errors_handled(debug):
         chosen = chosen_policy(policy, fail_on, sort)
+        recorder = start_recording(history, chosen, "rank", "institution", label)
         if output is not None:
             refuse_overwriting_inputs(output, [path, *(p for p in (policy,) if p)])
         request = RankRequest(path=path, policy=chosen, period_days=period_days, encoding=encoding)
         ranking = rank_table(request)
         if not ranking.table.valid:
             render_validate_table(ranking.table, stderr_console())
+        if recorder is not None:
+            ranking = replace(ranking, result=recorder.judge(ranking.result, to_document))
         emit_report(ranking.result, output_format, output, sort, lang)
+        if recorder is not None:
+            recorder.record(ranking.result, render_json(ranking.result), inputs=[path])
     raise typer.Exit(int(ExitCode.PASSED if ranking.result.passed else ExitCode.FAILED))

@@ -49,10 +49,11 @@ def period_text(result: AuditResult) -> str:
 def verdict_line(result: AuditResult) -> str:
     counts = {s: sum(1 for i in result.institutions if i.status == s) for s in (OK, WARN, FAIL)}
     gate = "PASSED" if result.passed else "FAILED"
-    return (
+    line = (
         f"gate {gate} (--fail-on {result.fail_on}): {len(result.institutions)} institutions, "
         f"{counts[OK]} ok, {counts[WARN]} warn, {counts[FAIL]} fail"
     )
+    return line if result.since is None else f"{line}; {result.since}"
 
 
 def _int(value: int | None) -> str:
