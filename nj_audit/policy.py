@@ -1,7 +1,8 @@
-"""Thresholds, flags, status and the gate (SPEC section 5)."""
+"""Thresholds, flags, status and the gate (docs/contract.md § 5)."""
 
 from __future__ import annotations
 
+import os
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -16,6 +17,7 @@ from .results import Flag
 OK, WARN, FAIL = "ok", "warn", "fail"
 SEVERITY_RANK = {OK: 0, WARN: 1, FAIL: 2}
 FAIL_ON_CHOICES = ("fail", "warn", "never")
+DEFAULTS = "defaults"  # the source of a policy that no file changed
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,9 @@ class Policy:
     window_seconds: int = 86_400
     form_windows: dict[str, int] = field(default_factory=dict)  # form id -> seconds
     fail_on: str = "fail"
+    # where it came from (contract § 5.3): "defaults", or the path of the policy file or of the
+    # pyproject.toml that held [tool.nj-audit]
+    source: str = DEFAULTS
 
     def window_for(self, form: str) -> int:
         return self.form_windows.get(form, self.window_seconds)
@@ -86,7 +91,7 @@ def policy_from_mapping(data: dict[str, Any], source: Path) -> Policy:
             changes[key] = value
         else:
             raise PolicyError(f"unknown policy key {key!r}", source)
-    return replace(policy, **changes)
+    return replace(policy, **changes, source=str(source))
 
 
 def _window(value: Any, where: str, source: Path) -> int:
@@ -98,20 +103,44 @@ def _window(value: Any, where: str, source: Path) -> int:
         raise PolicyError(f"{where}: {exc}", source) from None
 
 
+def find_pyproject(start: Path) -> Path | None:
+    """The nearest pyproject.toml: in `start`, else in the nearest of its parents (as ruff and
+    pytest look for theirs)."""
+    folder = start.absolute()
+    for candidate in (folder, *folder.parents):
+        path = candidate / "pyproject.toml"
+        if path.is_file():
+            return path
+    return None
+
+
 def load_policy(path: Path | None, cwd: Path | None = None) -> Policy:
-    """`--policy FILE`, else `[tool.nj-audit]` in ./pyproject.toml, else the defaults."""
+    """`--policy FILE`, else `[tool.nj-audit]` in the nearest pyproject.toml at or above the
+    working directory (the search stops at the first one found), else the defaults."""
     if path is None:
-        pyproject = (cwd or Path.cwd()) / "pyproject.toml"
-        if not pyproject.is_file():
+        here = cwd or Path.cwd()
+        pyproject = find_pyproject(here)
+        if pyproject is None:
             return Policy()
         data = _read_toml(pyproject)
         section = data.get("tool", {}).get("nj-audit")
-        return policy_from_mapping(section, pyproject) if isinstance(section, dict) else Policy()
+        if not isinstance(section, dict):
+            return Policy()
+        return policy_from_mapping(section, _as_seen_from(here, pyproject))
     data = _read_toml(path)
     section = data.get("tool", {}).get("nj-audit") if "tool" in data else data
     if not isinstance(section, dict):
         raise PolicyError("no policy found ([tool.nj-audit] is not a table)", path)
     return policy_from_mapping(section, path)
+
+
+def _as_seen_from(here: Path, path: Path) -> Path:
+    """`path` relative to the working directory (`pyproject.toml`, `../pyproject.toml`), so that a
+    report names it the same on every machine; absolute where no relative path exists."""
+    try:
+        return Path(os.path.relpath(path, here.absolute()))
+    except ValueError:  # another drive (Windows)
+        return path
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

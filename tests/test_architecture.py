@@ -27,14 +27,30 @@ def _module_name(path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
+def _run_time_nodes(tree: ast.AST) -> list[ast.AST]:
+    """Every node of `tree` but those under `if TYPE_CHECKING:`, which the type checker alone
+    reads (results.py names Policy there, while policy.py imports results at run time)."""
+    skipped = {
+        id(inner)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.If)
+        and isinstance(node.test, ast.Name)
+        and node.test.id == "TYPE_CHECKING"
+        for child in node.body
+        for inner in ast.walk(child)
+    }
+    return [node for node in ast.walk(tree) if id(node) not in skipped]
+
+
 def import_graph() -> dict[str, set[str]]:
-    """Module -> the package's modules it imports anywhere in its body (inside functions too). An
-    import of a package's submodule counts as an import of that submodule, not of its package."""
+    """Module -> the package's modules it imports anywhere in its body (inside functions too) at
+    run time. An import of a package's submodule counts as an import of that submodule, not of
+    its package."""
     files = {_module_name(p): p for p in PACKAGE.rglob("*.py")}
     graph: dict[str, set[str]] = {name: set() for name in files}
     for name, path in files.items():
         package = name if path.name == "__init__.py" else name.rpartition(".")[0]
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        for node in _run_time_nodes(ast.parse(path.read_text(encoding="utf-8"))):
             targets: list[str] = []
             if isinstance(node, ast.ImportFrom):
                 if node.level:
