@@ -294,3 +294,13 @@ def test_usage_lines_name_their_arguments() -> None:
     assert "[OPTIONS] FILE" in runner.invoke(app, ["rank", "--help"]).stdout
     assert "--chunk-size" in (text := runner.invoke(app, ["validate", "--help"]).stdout)
     assert " N " in text and "[FORMAT:]FILE" in text
+
+
+def test_an_unwritable_step_summary_is_a_warning_not_a_failure(
+    runner: CliRunner, uploads: Path, tmp_path: Path
+) -> None:
+    env = {"GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(tmp_path / "no" / "such.md")}
+    result = run(runner, "validate", str(uploads), "--format", "github", env=env)
+    assert result.exit_code == 1  # validate's verdict, not 2
+    assert "::error file=" in result.stdout
+    assert "the step summary was not written" in result.stderr

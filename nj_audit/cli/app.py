@@ -292,6 +292,7 @@ SUMMARY_LIMIT = 1024 * 1024  # GitHub refuses a step summary over 1 MiB ("up to 
 def append_step_summary(markdown: str, report: str | None) -> None:
     """With `--format github` under GitHub Actions: the Markdown summary appended to
     $GITHUB_STEP_SUMMARY, cut so that the step's summary stays under GitHub's limit."""
+    from ..render.console import print_note
     from ..render.markdown import fit_summary
 
     target = os.environ.get("GITHUB_STEP_SUMMARY")
@@ -300,11 +301,11 @@ def append_step_summary(markdown: str, report: str | None) -> None:
     path = Path(target)
     try:
         before = path.read_text(encoding="utf-8") if path.exists() else ""
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"cannot read the step summary: {exc}", path) from None
-    budget = SUMMARY_LIMIT - len(before.encode("utf-8")) - 1024  # a margin for GitHub's count
-    separator = "\n" if before and not before.endswith("\n") else ""
-    write_output(before + separator + fit_summary(markdown, max(budget, 0), report), path)
+        budget = SUMMARY_LIMIT - len(before.encode("utf-8")) - 1024  # a margin for GitHub's count
+        separator = "\n" if before and not before.endswith("\n") else ""
+        write_output(before + separator + fit_summary(markdown, max(budget, 0), report), path)
+    except (OSError, UnicodeDecodeError, AuditError) as exc:  # the reports are out: only warn
+        print_note(f"warning: {path}: the step summary was not written ({exc})")
 
 
 def emit_report(
