@@ -1,5 +1,6 @@
-"""`audit`: upload files -> per-institution metrics, flags and the gate (contract sections 4-6), in
-one call: the engine tallies the inputs, `institutions.summarise` makes the report's rows."""
+"""`audit`: upload files -> per-institution metrics, flags and the gate (docs/contract.md § 4 and
+§ 5), in one call: the engine tallies the inputs, `institutions.summarise` makes the report's
+rows."""
 
 from __future__ import annotations
 

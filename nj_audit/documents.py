@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
 from .errors import AuditError
 from .forms import DISCHARGE_FORM, OUTPATIENT_FORM
 from .period import Period
-from .policy import FAIL, FAIL_ON_CHOICES, SEVERITY_RANK, WARN
+from .policy import FAIL, FAIL_ON_CHOICES, SEVERITY_RANK, THRESHOLD_KEYS, WARN, Policy, Threshold
 from .results import AuditResult, CheckCount, Flag, FormResult, InstitutionResult
 
 
@@ -45,7 +46,38 @@ def result_of(document: Mapping[str, Any], by: str = "institution") -> AuditResu
         institutions=institutions,
         checks=checks,
         by=by,
+        policy=_policy(document.get("policy")),
     )
+
+
+def _policy(block: Any) -> Policy | None:
+    """The policy of a document's `policy` block (None for a document without one); what the
+    block leaves out keeps its default."""
+    if not isinstance(block, Mapping):
+        return None
+    changes: dict[str, Any] = {}
+    try:
+        for key in THRESHOLD_KEYS:
+            if key in block:
+                pair = block[key]
+                changes[key] = Threshold(float(pair["warn"]), _optional_float(pair["fail"]))
+        for key, name, kind in (
+            ("coverage_min_records", "coverage_min_records", int),
+            ("window_seconds", "window_seconds", int),
+            ("fail_on", "fail_on", str),
+            ("source", "source", str),
+        ):
+            if key in block:
+                changes[name] = kind(block[key])
+        if "windows" in block:
+            changes["form_windows"] = {str(f): int(s) for f, s in dict(block["windows"]).items()}
+    except (KeyError, TypeError, ValueError) as exc:
+        raise DocumentError(f"not an audit document (its policy block: {exc})") from None
+    return replace(Policy(), **changes)
+
+
+def _optional_float(value: Any) -> float | None:
+    return None if value is None else float(value)
 
 
 def _list(document: Mapping[str, Any], key: str) -> list[Any]:

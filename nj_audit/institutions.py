@@ -1,5 +1,5 @@
 """Folded counts -> the report's rows: per-institution (or per-district) metrics, flags and status,
-and the gate's verdict (contract sections 4 and 5)."""
+and the gate's verdict (docs/contract.md § 4 and § 5)."""
 
 from __future__ import annotations
 
@@ -53,6 +53,7 @@ def summarise(tally: Tally, request: AuditRequest) -> AuditResult:
         tuple(checks),
         tally.skipped,
         request.by,
+        policy,
     )
 
 

@@ -3,8 +3,9 @@
 The shape lets a file be streamed in chunks (or a batch be split over a cluster): each chunk gives a
 `Partial` (row counts, upload days, one `RecordState` row per data row), partials merge by
 concatenation, and `RecordState.reduce` folds corrections (several rows of one record) with the
-SPEC's rule: the earliest upload decides real-time, the latest upload (ties: the later row in file
-order) decides validity. Reducing early or late gives the same result, so chunk size never matters.
+contract's rule (docs/contract.md § 4.3): the earliest upload decides real-time, the latest upload
+(ties: the later row in file order) decides validity. Reducing early or late gives the same result,
+so chunk size never matters.
 
 A record is keyed by (institution, form, 64-bit hash of record_id). Two different record_ids of the
 same institution and form collide with probability about n^2 / 2^65: 1.5e-3 for the largest

@@ -1,4 +1,4 @@
-"""Masking patient identifiers (SPEC section 6): an ID number keeps its first 4 and last 2
+"""Masking patient identifiers (docs/contract.md § 7.3): an ID number keeps its first 4 and last 2
 characters (`3201************12`), a name its first character (`张*`). Any other column a schema
 marks as PII is masked like an ID number. A value too short to keep anything is all stars; a very
 long one is shortened, so a masked value never carries more than those 6 (or 1) characters."""

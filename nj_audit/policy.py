@@ -1,7 +1,8 @@
-"""Thresholds, flags, status and the gate (SPEC section 5)."""
+"""Thresholds, flags, status and the gate (docs/contract.md § 5)."""
 
 from __future__ import annotations
 
+import os
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
 OK, WARN, FAIL = "ok", "warn", "fail"
 SEVERITY_RANK = {OK: 0, WARN: 1, FAIL: 2}
 FAIL_ON_CHOICES = ("fail", "warn", "never")
+DEFAULTS = "defaults"  # the source of a policy that no file changed
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,9 @@ class Policy:
     fail_on: str = "fail"
     regressions: RegressionRules | None = None  # [regressions]: judged against --history (§ 5.5)
     history: Path | None = None  # `history = "FILE"`, relative to the file that says it
+    # where it came from (contract § 5.3): "defaults", or the path of the policy file or of the
+    # pyproject.toml that held [tool.nj-audit]
+    source: str = DEFAULTS
 
     def window_for(self, form: str) -> int:
         return self.form_windows.get(form, self.window_seconds)
@@ -54,8 +59,10 @@ def _number(value: Any, where: str, source: Path) -> float:
     return float(value)
 
 
-def policy_from_mapping(data: dict[str, Any], source: Path) -> Policy:
-    """A policy from the keys of a TOML document (top level or `[tool.nj-audit]`)."""
+def policy_from_mapping(data: dict[str, Any], source: Path, location: Path | None = None) -> Policy:
+    """A policy from the keys of a TOML document (top level or `[tool.nj-audit]`). `source` is
+    how reports name the file; `location`, where it is (default: `source`), for the paths it
+    names."""
     policy = Policy()
     changes: dict[str, Any] = {}
     for key, value in data.items():
@@ -96,10 +103,10 @@ def policy_from_mapping(data: dict[str, Any], source: Path) -> Policy:
                 raise PolicyError(
                     f'history must be a file name like "history.sqlite", not {value!r}', source
                 )
-            changes[key] = source.parent / Path(value).expanduser()
+            changes[key] = (location or source).parent / Path(value).expanduser()
         else:
             raise PolicyError(f"unknown policy key {key!r}", source)
-    return replace(policy, **changes)
+    return replace(policy, **changes, source=str(source))
 
 
 def _regressions(value: Any, source: Path) -> RegressionRules:
@@ -122,20 +129,44 @@ def _window(value: Any, where: str, source: Path) -> int:
         raise PolicyError(f"{where}: {exc}", source) from None
 
 
+def find_pyproject(start: Path) -> Path | None:
+    """The nearest pyproject.toml: in `start`, else in the nearest of its parents (as ruff and
+    pytest look for theirs)."""
+    folder = start.absolute()
+    for candidate in (folder, *folder.parents):
+        path = candidate / "pyproject.toml"
+        if path.is_file():
+            return path
+    return None
+
+
 def load_policy(path: Path | None, cwd: Path | None = None) -> Policy:
-    """`--policy FILE`, else `[tool.nj-audit]` in ./pyproject.toml, else the defaults."""
+    """`--policy FILE`, else `[tool.nj-audit]` in the nearest pyproject.toml at or above the
+    working directory (the search stops at the first one found), else the defaults."""
     if path is None:
-        pyproject = (cwd or Path.cwd()) / "pyproject.toml"
-        if not pyproject.is_file():
+        here = cwd or Path.cwd()
+        pyproject = find_pyproject(here)
+        if pyproject is None:
             return Policy()
         data = _read_toml(pyproject)
         section = data.get("tool", {}).get("nj-audit")
-        return policy_from_mapping(section, pyproject) if isinstance(section, dict) else Policy()
+        if not isinstance(section, dict):
+            return Policy()
+        return policy_from_mapping(section, _as_seen_from(here, pyproject), pyproject)
     data = _read_toml(path)
     section = data.get("tool", {}).get("nj-audit") if "tool" in data else data
     if not isinstance(section, dict):
         raise PolicyError("no policy found ([tool.nj-audit] is not a table)", path)
     return policy_from_mapping(section, path)
+
+
+def _as_seen_from(here: Path, path: Path) -> Path:
+    """`path` relative to the working directory (`pyproject.toml`, `../pyproject.toml`), so that a
+    report names it the same on every machine; absolute where no relative path exists."""
+    try:
+        return Path(os.path.relpath(path, here.absolute()))
+    except ValueError:  # another drive (Windows)
+        return path
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

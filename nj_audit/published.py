@@ -1,4 +1,4 @@
-"""Published summary tables (contract section 8): their columns in English and Chinese, and
+"""Published summary tables (docs/contract.md § 8): their columns in English and Chinese, and
 reading one (CSV in UTF-8 or GB18030, or an xlsx workbook whose header may sit below a title)."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import pandas as pd
 from .errors import InputError
 from .reading import Chunk, read_chunks
 
-# The published table's columns (contract sections 1 and 8), in its order, then the audit's own.
+# The published table's columns (docs/contract.md § 1 and § 8), in its order, then the audit's own.
 TABLE_COLUMNS = (
     ("institution", "接入单位"),
     ("rows_uploaded", "数据上传量"),

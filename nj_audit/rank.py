@@ -1,4 +1,4 @@
-"""`rank`: a published summary table -> the audit's ranking, flags and gate (contract section 8).
+"""`rank`: a published summary table -> the audit's ranking, flags and gate (docs/contract.md § 8).
 
 The table is validated with schemas/summary.yaml first. A row that fails the schema is still
 ranked, never dropped: the values that failed a check are left out (None, so they raise no flag
@@ -85,7 +85,9 @@ def rank_table(request: RankRequest) -> RankResult:
     by_key = sorted(table.forms[0].checks, key=lambda c: (c.column, c.check))
     checks = tuple(CheckCount(SCHEMA, c.column, c.check, c.rows) for c in by_key)
     passed = gate_passes([i.status for i in institutions], policy.fail_on)
-    result = AuditResult(None, policy.window_seconds, passed, policy.fail_on, institutions, checks)
+    result = AuditResult(
+        None, policy.window_seconds, passed, policy.fail_on, institutions, checks, policy=policy
+    )
     return RankResult(result, table)
 
 

@@ -9,8 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .period import Period
+
+if TYPE_CHECKING:  # for the type checker only: policy.py imports this module at run time
+    from .policy import Policy
 
 MISSING_ORG = "(missing)"  # the institution of rows without an org_code
 UNKNOWN_DISTRICT = "(unknown district)"
@@ -85,6 +89,7 @@ class AuditResult:
     checks: tuple[CheckCount, ...]
     skipped: tuple[Path, ...] = ()
     by: str = "institution"
+    policy: Policy | None = None  # what it was judged with (None: a result built by hand)
     since: str | None = None  # with --history: what changed since the previous comparable run
 
 
@@ -99,6 +104,15 @@ class Example:
 
 
 @dataclass(frozen=True)
+class FileFailures:
+    """A check's failures in one file: how many rows, and the first (masked) examples."""
+
+    file: str
+    rows: int
+    examples: tuple[Example, ...]
+
+
+@dataclass(frozen=True)
 class CheckSummary:
     column: str
     check: str
@@ -106,6 +120,7 @@ class CheckSummary:
     rows: int
     examples: tuple[Example, ...]
     other: str | None = None  # the other column of a cross-field rule
+    files: tuple[FileFailures, ...] = ()  # per file, in the order the files were read
 
     @property
     def label(self) -> str:

@@ -19,7 +19,7 @@ from .pii import shown
 from .readahead import typed_chunks
 from .reading import Chunk, discover, stored_size
 from .requests import ProgressHook, ValidateRequest
-from .results import CheckSummary, Example, FormSummary, ValidateResult
+from .results import CheckSummary, Example, FileFailures, FormSummary, ValidateResult
 from .rules import ROW, Failure, judge
 from .schemas import FormSchema, load_schema, load_schema_file
 
@@ -42,6 +42,12 @@ FailureSink = Callable[[FailureRecord], None]
 
 
 @dataclass
+class _FileTally:
+    rows: int = 0
+    examples: list[Example] = field(default_factory=list)
+
+
+@dataclass
 class _CheckTally:
     column: str
     check: str
@@ -49,10 +55,16 @@ class _CheckTally:
     other: str | None
     rows: int = 0
     examples: list[Example] = field(default_factory=list)
+    files: dict[str, _FileTally] = field(default_factory=dict)  # per file: for CI annotations
 
     def frozen(self) -> CheckSummary:
         examples = tuple(self.examples)
-        return CheckSummary(self.column, self.check, self.message, self.rows, examples, self.other)
+        files = tuple(
+            FileFailures(name, f.rows, tuple(f.examples)) for name, f in self.files.items()
+        )
+        return CheckSummary(
+            self.column, self.check, self.message, self.rows, examples, self.other, files
+        )
 
 
 @dataclass
@@ -130,24 +142,38 @@ def record_failure(
         (failure.column, failure.check),
         _CheckTally(failure.column, failure.check, failure.message, failure.stats.get("other")),
     )
+    in_file = entry.files.setdefault(str(path), _FileTally())
     if failure.check == "missing_column":  # one line for the file, whatever its rows
         if entry.rows == 0 and len(failure.rows):
             entry.examples.append(Example(str(path), 1, ""))
+        if in_file.rows == 0 and len(failure.rows):
+            in_file.examples.append(Example(str(path), 1, ""))
         entry.rows += len(failure.rows)
+        in_file.rows += len(failure.rows)
         if on_failure and len(failure.rows):
             on_failure(FailureRecord(str(path), 1, spec.name, failure.column, failure.check, ""))
         return
     entry.rows += len(failure.rows)
+    in_file.rows += len(failure.rows)
     room = EXAMPLES_PER_CHECK - len(entry.examples)
-    if on_failure is None and room <= 0:
+    file_room = EXAMPLES_PER_CHECK - len(in_file.examples)
+    if on_failure is None and room <= 0 and file_room <= 0:
         return
-    wanted = failure.rows if on_failure else failure.rows[:room]
+    wanted = failure.rows if on_failure else failure.rows[: max(room, file_room)]
     values = failure_values(chunk, replace(failure, rows=wanted), spec, show_pii)
     lines = np.asarray(chunk.lines[wanted]).tolist()
-    for line, value in list(zip(lines, values))[: max(room, 0)]:
-        entry.examples.append(Example(str(path), int(line), value))
+    found = [Example(str(path), int(line), value) for line, value in zip(lines, values)]
+    entry.examples.extend(found[: max(room, 0)])
+    in_file.examples.extend(found[: max(file_room, 0)])
     if on_failure:
-        for line, value in zip(lines, values):
+        for example in found:
             on_failure(
-                FailureRecord(str(path), line, spec.name, failure.column, failure.check, value)
+                FailureRecord(
+                    example.file,
+                    example.line,
+                    spec.name,
+                    failure.column,
+                    failure.check,
+                    example.value,
+                )
             )

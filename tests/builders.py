@@ -1,6 +1,6 @@
 """What the tests share, in one helper module (test modules never import each other):
 
-- rows: one valid row for each of the 14 forms (contract section 3), valid codes computed with the
+- rows: one valid row for each of the 14 forms (docs/contract.md § 3), valid codes computed with the
   library's own check-character functions, writers for CSV / gz / Parquet. The column lists are
   transcribed from the contract (not read from the schemas), so the schemas are tested against it;
 - uploads of a record over time (the metrics, policy and report tests);
@@ -75,7 +75,7 @@ NAME = "张三"
 ENVELOPE = ("org_code", "record_id", "event_time", "upload_time")
 PATIENT = ("patient_id", "id_card", "name", "sex_code", "birth_date")
 
-# SPEC section 3, column by column, in the SPEC's order.
+# docs/contract.md § 3, column by column, in the contract's order.
 SPEC_COLUMNS: dict[str, tuple[str, ...]] = {
     "outpatient_registration": ENVELOPE + PATIENT + ("dept_code", "visit_type", "channel"),
     "outpatient_visit": ENVELOPE
@@ -127,7 +127,8 @@ P_FORMS = (
     "inpatient_discharge",
 )
 
-# Optional columns per SPEC: id_card and name of the patient block, stop_time, anesthesia_code.
+# Optional columns per the contract: id_card and name of the patient block, stop_time,
+# anesthesia_code.
 # Every column of an archive form is required.
 _OPTIONAL_REALTIME = {"id_card", "name", "stop_time", "anesthesia_code"}
 
@@ -334,7 +335,7 @@ class Case:
     id: str
     edit: Edit
     expected: frozenset[tuple[str, str]]  # empty: the row is valid
-    needs: tuple[str, ...]  # the case applies to forms that have all these columns (per SPEC)
+    needs: tuple[str, ...]  # it applies to forms that have all these columns (per the contract)
     forms: tuple[str, ...] | None = None  # further restricted to these forms
 
     def changes(self, form: str) -> dict[str, str]:
@@ -729,7 +730,7 @@ def check_golden(name: str, text: str) -> None:
 
 
 def assert_one_line_error(stderr: str, *needles: str) -> None:
-    """SPEC section 5: a one-line message on stderr naming the file, never a traceback."""
+    """docs/contract.md § 6: a one-line message on stderr naming the file, never a traceback."""
     assert "Traceback" not in stderr
     lines = [line for line in stderr.splitlines() if line.strip()]
     assert len(lines) == 1, stderr

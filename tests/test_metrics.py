@@ -1,4 +1,4 @@
-"""SPEC section 4 on hand-made rows: corrections, window edges, offsets, period, missing ids."""
+"""Contract § 4 on hand-made rows: corrections, window edges, offsets, period, missing ids."""
 
 from __future__ import annotations
 

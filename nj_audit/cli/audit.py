@@ -9,8 +9,10 @@ import typer
 
 from ..errors import ExitCode, UsageError
 from .app import (
+    AUDIT_EXTENSIONS,
     By,
     DebugOption,
+    EncodingOption,
     FailOnOption,
     Format,
     FormatOption,
@@ -25,21 +27,30 @@ from .app import (
     emit_report,
     errors_handled,
     known_form,
-    refuse_overwriting_inputs,
+    output_targets,
+    refuse_overwriting,
     show_progress,
 )
 from .history import HistoryOption, LabelOption, start_recording
 
 
 def audit_command(
-    paths: Annotated[list[Path], typer.Argument(help="Upload files or folders.")],
+    paths: Annotated[
+        list[Path], typer.Argument(metavar="PATH...", help="Upload files or folders.")
+    ],
     period: Annotated[
-        str | None, typer.Option(help="2022, 2022-03 or 2022-01-01:2022-06-30 (upload dates).")
+        str | None,
+        typer.Option(
+            metavar="PERIOD", help="2022, 2022-03 or 2022-01-01:2022-06-30 (upload dates)."
+        ),
     ] = None,
     window: Annotated[
-        str | None, typer.Option(help="Real-time window: 24h, 90m, 1d, 3600s (default 24h).")
+        str | None,
+        typer.Option(metavar="WINDOW", help="Real-time window: 24h, 90m, 1d, 3600s (default 24h)."),
     ] = None,
-    registry: Annotated[Path | None, typer.Option(help="CSV of org_code, name, district.")] = None,
+    registry: Annotated[
+        Path | None, typer.Option(metavar="FILE", help="CSV of org_code, name, district.")
+    ] = None,
     by: Annotated[By, typer.Option(help="Rows per institution or per district.")] = By.institution,
     policy: PolicyOption = None,
     fail_on: FailOnOption = None,
@@ -48,18 +59,23 @@ def audit_command(
     sort: SortOption = "rows_uploaded",
     lang: LangOption = Lang.en,
     form: FormOption = None,
-    encoding: Annotated[str | None, typer.Option(help="Force the CSV encoding.")] = None,
+    encoding: EncodingOption = None,
     show_pii: Annotated[
         bool, typer.Option("--show-pii", help="Allow id_card and name values in output.")
     ] = False,
     chunk_size: Annotated[
-        int, typer.Option(help="Rows per chunk (memory is bounded by it).", min=1)
+        int, typer.Option(metavar="N", help="Rows per chunk (memory is bounded by it).", min=1)
     ] = 1_000_000,
-    engine: Annotated[str, typer.Option(help="pandas (default) or dask.")] = "pandas",
+    engine: Annotated[
+        str, typer.Option(metavar="pandas|dask", help="pandas (default) or dask.")
+    ] = "pandas",
     scheduler: Annotated[
-        str | None, typer.Option(help="Dask scheduler address (default: a local cluster).")
+        str | None,
+        typer.Option(metavar="ADDRESS", help="Dask scheduler address (default: a local cluster)."),
     ] = None,
-    partitions: Annotated[int | None, typer.Option(help="Dask partitions per file.", min=1)] = None,
+    partitions: Annotated[
+        int | None, typer.Option(metavar="N", help="Dask partitions per file.", min=1)
+    ] = None,
     quiet: QuietOption = False,
     history: HistoryOption = None,
     label: LabelOption = None,
@@ -68,13 +84,16 @@ def audit_command(
     """Per-institution real-time compliance, form coverage and upload days, ranked, flagged and
     gated.
 
-    Exit 0 when the gate passes, 1 when it fails, 2 when the audit cannot run.
+    Exit 0 when the gate passes, 1 when it fails, 2 when the audit cannot run (docs/contract.md
+    § 6).
 
     Examples:
 
         nj-audit audit samples/batch --registry samples/registry.csv
 
         nj-audit audit uploads/ --period 2022 --format json --output audit.json
+
+        nj-audit audit uploads/ -o audit.json -o audit.xml -o summary.md --format github
 
         nj-audit audit uploads/ --by district --format markdown --fail-on warn
 
@@ -95,8 +114,8 @@ def audit_command(
         loaded_registry = load_registry(registry) if registry else None
         if by == By.district and loaded_registry is None:
             raise UsageError("--by district needs --registry")
-        if output is not None:
-            refuse_overwriting_inputs(output, [*paths, *(p for p in (registry, policy) if p)])
+        targets = output_targets(output_format.value, output, AUDIT_EXTENSIONS, Format)
+        refuse_overwriting(targets, [*paths, *(p for p in (registry, policy) if p)])
         request = AuditRequest(
             paths=paths,
             policy=chosen,
@@ -110,12 +129,12 @@ def audit_command(
             scheduler=scheduler,
             partitions=partitions,
         )
-        json_out = output_format == Format.json and output is None
+        json_out = any(t.format == "json" and t.path is None for t in targets)
         with progress_bar(engine == "pandas" and show_progress(quiet, json_out)) as hook:
             result = run_audit(request, progress=hook)
         if recorder is not None:
             result = recorder.judge(result, to_document)
-        emit_report(result, output_format, output, sort, lang)
+        emit_report(result, targets, sort, lang, paths[0])
         if recorder is not None:
             recorder.record(result, render_json(result), inputs=paths)
     raise typer.Exit(int(ExitCode.PASSED if result.passed else ExitCode.FAILED))

@@ -14,6 +14,7 @@ import typer
 
 from ..errors import UsageError
 from .app import (
+    AUDIT_EXTENSIONS,
     DebugOption,
     Format,
     FormatOption,
@@ -24,15 +25,18 @@ from .app import (
     SortOption,
     emit_report,
     errors_handled,
+    output_targets,
+    refuse_overwriting,
     write_output,
 )
+from .helptext import HISTORY_HELP
 
 if TYPE_CHECKING:
     from ..history.recording import Recorder
     from ..policy import Policy
 
 history_app = typer.Typer(
-    help="The audit history: every audit and rank run kept in one SQLite file (--history).",
+    help=HISTORY_HELP,
     no_args_is_help=True,
 )
 
@@ -40,13 +44,17 @@ HistoryOption = Annotated[
     Path | None,
     typer.Option(
         "--history",
+        metavar="FILE",
         envvar="NJ_AUDIT_HISTORY",
         help="History file (SQLite; default: $NJ_AUDIT_HISTORY, else the policy's history key).",
         show_envvar=False,
     ),
 ]
 LabelOption = Annotated[
-    str | None, typer.Option(help="With --history: a label for this run (nightly, rerun, ...).")
+    str | None,
+    typer.Option(
+        metavar="LABEL", help="With --history: a label for this run (nightly, rerun, ...)."
+    ),
 ]
 
 
@@ -99,8 +107,12 @@ def start_recording(
 
 
 def history_list(
-    last: Annotated[int | None, typer.Option(help="Only the N newest runs.", min=1)] = None,
-    label: Annotated[str | None, typer.Option(help="Only the runs with this label.")] = None,
+    last: Annotated[
+        int | None, typer.Option(metavar="N", help="Only the N newest runs.", min=1)
+    ] = None,
+    label: Annotated[
+        str | None, typer.Option(metavar="LABEL", help="Only the runs with this label.")
+    ] = None,
     history: HistoryOption = None,
     output_format: HistoryFormatOption = HistoryFormat.table,
     lang: LangOption = Lang.en,
@@ -133,7 +145,10 @@ def history_list(
 
 def history_show(
     run: Annotated[
-        str, typer.Argument(help="A run: id, latest, latest~N, accepted or a uuid prefix.")
+        str,
+        typer.Argument(
+            metavar="RUN", help="A run: id, latest, latest~N, accepted or a uuid prefix."
+        ),
     ] = "latest",
     history: HistoryOption = None,
     output_format: FormatOption = Format.table,
@@ -166,14 +181,20 @@ def history_show(
         with HistoryStore.open(path) as store:
             info = store.resolve(run)
             text = store.document(info)
-        if output_format == Format.json:
-            write_output(text, output)
-        else:
-            emit_report(result_of(json.loads(text), info.scope), output_format, output, sort, lang)
+        targets = output_targets(output_format.value, output, AUDIT_EXTENSIONS, Format)
+        refuse_overwriting(targets, [path])
+        for target in targets:  # JSON: the stored text itself, byte for byte
+            if target.format == Format.json.value:
+                write_output(text, target.path)
+        others = [t for t in targets if t.format != Format.json.value]
+        if others:
+            emit_report(result_of(json.loads(text), info.scope), others, sort, lang, path)
 
 
 def history_accept(
-    run: Annotated[str, typer.Argument(help="A run: id, latest, latest~N or a uuid prefix.")],
+    run: Annotated[
+        str, typer.Argument(metavar="RUN", help="A run: id, latest, latest~N or a uuid prefix.")
+    ],
     history: HistoryOption = None,
     output_format: HistoryFormatOption = HistoryFormat.table,
     debug: DebugOption = False,
@@ -217,7 +238,9 @@ def _keep_rules(keep: list[str]) -> tuple[int | None, int | None]:
 def history_prune(
     keep: Annotated[
         list[str],
-        typer.Option(help="Keep the N newest runs (30) or the last N days (90d); repeatable."),
+        typer.Option(
+            metavar="N|Nd", help="Keep the N newest runs (30) or the last N days (90d); repeatable."
+        ),
     ],
     vacuum: Annotated[bool, typer.Option(help="Give the freed space back to the disk.")] = False,
     history: HistoryOption = None,
@@ -252,7 +275,9 @@ class ImportAs(str, Enum):
 
 
 def history_import(
-    documents: Annotated[list[Path], typer.Argument(help="Saved JSON documents (--format json).")],
+    documents: Annotated[
+        list[Path], typer.Argument(metavar="FILE...", help="Saved JSON documents (--format json).")
+    ],
     as_command: Annotated[
         ImportAs | None,
         typer.Option(

@@ -19,17 +19,21 @@ from .history import (
 
 def history_trend(
     institution: Annotated[
-        str, typer.Argument(help="An org_code, a name, or a unique part of one.")
+        str,
+        typer.Argument(metavar="INSTITUTION", help="An org_code, a name, or a unique part of one."),
     ],
     metric: Annotated[
         list[str] | None,
         typer.Option(
+            metavar="METRIC",
             help="A metric (repeat or separate with commas): outpatient_rate, rate:lab_report,"
             " rate:* (every form's rate), failures:FORM.COLUMN.CHECK (default: the institution's"
-            " metrics)."
+            " metrics).",
         ),
     ] = None,
-    last: Annotated[int | None, typer.Option(help="Only the N newest runs.", min=1)] = None,
+    last: Annotated[
+        int | None, typer.Option(metavar="N", help="Only the N newest runs.", min=1)
+    ] = None,
     history: HistoryOption = None,
     output_format: HistoryFormatOption = HistoryFormat.table,
     lang: LangOption = Lang.en,
@@ -65,13 +69,18 @@ def history_trend(
 
 def history_compare(
     run_a: Annotated[
-        str | None, typer.Argument(help="The base run (default: the one before RUN_B).")
+        str | None,
+        typer.Argument(metavar="RUN_A", help="The base run (default: the one before RUN_B)."),
     ] = None,
-    run_b: Annotated[str | None, typer.Argument(help="The head run (default: latest).")] = None,
+    run_b: Annotated[
+        str | None, typer.Argument(metavar="RUN_B", help="The head run (default: latest).")
+    ] = None,
     force: Annotated[
         bool, typer.Option("--force", help="Compare runs that are not comparable (warns).")
     ] = False,
-    top: Annotated[int, typer.Option(help="How many of the largest changes.", min=0)] = 20,
+    top: Annotated[
+        int, typer.Option(metavar="N", help="How many of the largest changes.", min=0)
+    ] = 20,
     policy: PolicyOption = None,
     history: HistoryOption = None,
     output_format: Annotated[

@@ -10,7 +10,9 @@ import typer
 
 from ..errors import ExitCode
 from .app import (
+    AUDIT_EXTENSIONS,
     DebugOption,
+    EncodingOption,
     FailOnOption,
     Format,
     FormatOption,
@@ -22,7 +24,8 @@ from .app import (
     chosen_policy,
     emit_report,
     errors_handled,
-    refuse_overwriting_inputs,
+    output_targets,
+    refuse_overwriting,
 )
 from .history import HistoryOption, LabelOption, start_recording
 
@@ -31,13 +34,16 @@ def rank_command(
     path: Annotated[
         Path,
         typer.Argument(
-            help="Summary table: CSV (UTF-8 or GB18030) or xlsx, English or Chinese headers."
+            metavar="FILE",
+            help="Summary table: CSV (UTF-8 or GB18030) or xlsx, English or Chinese headers.",
         ),
     ],
     period_days: Annotated[
         int | None,
         typer.Option(
-            help="Days in the table's period (default: its period_days column, else 365).", min=1
+            metavar="N",
+            help="Days in the table's period (default: its period_days column, else 365).",
+            min=1,
         ),
     ] = None,
     policy: PolicyOption = None,
@@ -46,9 +52,7 @@ def rank_command(
     output: OutputOption = None,
     sort: SortOption = "rows_uploaded",
     lang: LangOption = Lang.en,
-    encoding: Annotated[
-        str | None, typer.Option(help="Force the CSV encoding (default: detect UTF-8/GB18030).")
-    ] = None,
+    encoding: EncodingOption = None,
     history: HistoryOption = None,
     label: LabelOption = None,
     debug: DebugOption = False,
@@ -61,7 +65,7 @@ def rank_command(
 
     The table is checked against schemas/summary.yaml first. Failures are listed on stderr as
     `validate` lists them; a failing row is still ranked, without its failing values and with the
-    flag invalid_row (fail).
+    flag invalid_row (fail) (docs/contract.md § 8).
 
     Exit 0 when the gate passes, 1 when it fails, 2 when the table cannot be read.
 
@@ -86,15 +90,15 @@ def rank_command(
     with errors_handled(debug):
         chosen = chosen_policy(policy, fail_on, sort)
         recorder = start_recording(history, chosen, "rank", "institution", label)
-        if output is not None:
-            refuse_overwriting_inputs(output, [path, *(p for p in (policy,) if p)])
+        targets = output_targets(output_format.value, output, AUDIT_EXTENSIONS, Format)
+        refuse_overwriting(targets, [path, *(p for p in (policy,) if p)])
         request = RankRequest(path=path, policy=chosen, period_days=period_days, encoding=encoding)
         ranking = rank_table(request)
         if not ranking.table.valid:
             render_validate_table(ranking.table, stderr_console())
         if recorder is not None:
             ranking = replace(ranking, result=recorder.judge(ranking.result, to_document))
-        emit_report(ranking.result, output_format, output, sort, lang)
+        emit_report(ranking.result, targets, sort, lang, path)
         if recorder is not None:
             recorder.record(ranking.result, render_json(ranking.result), inputs=[path])
     raise typer.Exit(int(ExitCode.PASSED if ranking.result.passed else ExitCode.FAILED))

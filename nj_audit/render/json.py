@@ -1,17 +1,43 @@
-"""The JSON documents: the audit's (contract section 7) and validate's."""
+"""The JSON documents: the audit's (docs/contract.md § 7.2) and validate's. Both are described by
+docs/audit.schema.json."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
+from .. import __version__
 from ..forms import FORM_IDS
+from ..policy import THRESHOLD_KEYS, Policy
 from ..results import AuditResult, ValidateResult
 from .text import by_code
 
+TOOL = {"name": "nj-audit", "version": __version__}
+
+
+def _number(value: float | None) -> float | int | None:
+    """11.0 as 11: a threshold read from TOML is a float even when written as a whole number."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def policy_block(policy: Policy) -> dict[str, Any]:
+    """The policy a result was judged with, and where it came from (contract § 5.3)."""
+    block: dict[str, Any] = {
+        "source": policy.source,
+        "fail_on": policy.fail_on,
+        "window_seconds": policy.window_seconds,
+        "windows": {f: policy.form_windows[f] for f in FORM_IDS if f in policy.form_windows},
+        "coverage_min_records": policy.coverage_min_records,
+    }
+    for key in THRESHOLD_KEYS:
+        threshold = getattr(policy, key)
+        number = _number if key == "coverage" else (lambda v: v)
+        block[key] = {"warn": number(threshold.warn), "fail": number(threshold.fail)}
+    return block
+
 
 def to_document(result: AuditResult) -> dict[str, Any]:
-    """The JSON document of SPEC section 6."""
+    """The JSON document of docs/contract.md § 7.2."""
     period = None
     if result.period is not None:
         period = {
@@ -56,8 +82,10 @@ def to_document(result: AuditResult) -> dict[str, Any]:
         }
         institutions.append(item)
     return {
+        "tool": dict(TOOL),
         "period": period,
         "window_seconds": result.window_seconds,
+        "policy": None if result.policy is None else policy_block(result.policy),
         "passed": result.passed,
         "institutions": institutions,
         "checks": [
@@ -73,6 +101,7 @@ def render_json(result: AuditResult) -> str:
 
 def validate_document(result: ValidateResult) -> dict[str, Any]:
     return {
+        "tool": dict(TOOL),
         "valid": result.valid,
         "rows": result.rows,
         "invalid_rows": result.invalid_rows,

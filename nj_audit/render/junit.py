@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..policy import gate_passes
 from ..results import AuditResult
-from .text import by_code
+from .text import by_code, policy_note
 
 
 def render_junit(result: AuditResult) -> str:
@@ -35,4 +35,8 @@ def render_junit(result: AuditResult) -> str:
         f'<?xml version="1.0" encoding="UTF-8"?>\n<testsuites>\n  <testsuite name="nj-audit" '
         f'tests="{len(cases)}" failures="{failures}" errors="0">'
     )
-    return "\n".join([header, *cases, "  </testsuite>", "</testsuites>"]) + "\n"
+    properties = []
+    if policy_note(result):  # a policy file set the thresholds: the suite names it
+        source = quoteattr(result.policy.source)  # type: ignore[union-attr]
+        properties = [f'    <properties><property name="policy" value={source}/></properties>']
+    return "\n".join([header, *properties, *cases, "  </testsuite>", "</testsuites>"]) + "\n"

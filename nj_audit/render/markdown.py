@@ -1,10 +1,10 @@
-"""Markdown: a CI step summary of the audit."""
+"""Markdown: a CI step summary of the audit, and of validate."""
 
 from __future__ import annotations
 
 from ..policy import FAIL, OK, WARN
-from ..results import AuditResult
-from .text import metric_cells, period_text, ranked, verdict_line
+from ..results import AuditResult, ValidateResult
+from .text import metric_cells, period_text, ranked, validate_verdict, verdict_line
 
 
 def _md(text: object) -> str:
@@ -34,3 +34,54 @@ def render_markdown(result: AuditResult, sort: str = "rows_uploaded") -> str:
         ]
         lines.append("| " + " | ".join(_md(c) for c in cells) + " |")
     return "\n".join(lines) + "\n"
+
+
+def render_validate_markdown(result: ValidateResult) -> str:
+    """validate's summary for a CI job page: per form, each failing check with its rows and first
+    lines (locations only: no cell value reaches a job page)."""
+    lines = [
+        f"## nj-audit validate: {'valid' if result.valid else 'invalid'}",
+        "",
+        f"{validate_verdict(result)}.",
+        "",
+    ]
+    failing = [form for form in result.forms if form.checks]
+    if failing:
+        lines += [
+            "| form | check | column | rows | share | first lines |",
+            "|---|---|---|---:|---:|---|",
+        ]
+        for form in failing:
+            for check in sorted(form.checks, key=lambda c: (-c.rows, c.column, c.check)):
+                where = ", ".join(f"{e.file}:{e.line}" for e in check.examples)
+                share = check.rows / form.rows if form.rows else 0
+                cells = [form.form, check.label, check.column, check.rows, f"{share:.2%}", where]
+                lines.append("| " + " | ".join(_md(c) for c in cells) + " |")
+        lines.append("")
+    valid = [f"{form.form} ({form.rows} rows)" for form in result.forms if not form.checks]
+    if valid:
+        lines += [_md("All rows valid: " + ", ".join(valid) + "."), ""]
+    for path in result.skipped:
+        lines.append(f"- skipped {_md(path)} (no form matches its name)")
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def fit_summary(text: str, budget: int, full_report: str | None = None) -> str:
+    """`text` cut at a line so that it takes at most `budget` bytes of UTF-8, with a last line
+    saying how many lines were left out and where the whole report is."""
+    if len(text.encode("utf-8")) <= budget:
+        return text
+    note_room = 300 + len((full_report or "").encode("utf-8"))
+    kept: list[str] = []
+    used = 0
+    lines = text.splitlines()
+    for line in lines:
+        size = len(line.encode("utf-8")) + 1
+        if used + size > budget - note_room:
+            break
+        kept.append(line)
+        used += size
+    left = len(lines) - len(kept)
+    where = f"; the full report: {_md(full_report)}" if full_report else ""
+    note = f"_{left} more lines left out: GitHub keeps 1 MiB of summary per step{where}._"
+    return "\n".join([*kept, "", note]) + "\n"

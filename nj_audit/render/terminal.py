@@ -91,7 +91,7 @@ def render_validate_table(result: ValidateResult, console: Console) -> None:
 
 def render_forms(console: Console, forms: list[tuple[str, str, bool, int, int]]) -> None:
     """`schemas list`: (form id, Chinese name, real-time?, columns, rules) per form."""
-    table = Table(title="Forms (SPEC section 3)", title_justify="left")
+    table = Table(title="Forms (docs/contract.md § 3)", title_justify="left")
     for header in ("form", "名称", "kind", "columns", "rules"):
         table.add_column(header)
     for form_id, label, realtime, columns, rules in forms:

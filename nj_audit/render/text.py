@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..policy import FAIL, OK, SEVERITY_RANK, WARN, pct
+from ..policy import DEFAULTS, FAIL, OK, SEVERITY_RANK, WARN, pct
 from ..results import AuditResult, InstitutionResult, ValidateResult
 
 SORT_KEYS = (
@@ -16,8 +16,6 @@ SORT_KEYS = (
     "org_code",
     "name",
 )
-
-# The published table's columns (SPEC sections 1 and 7), then ours.
 
 
 def forms_text(inst: InstitutionResult) -> str:
@@ -50,10 +48,18 @@ def verdict_line(result: AuditResult) -> str:
     counts = {s: sum(1 for i in result.institutions if i.status == s) for s in (OK, WARN, FAIL)}
     gate = "PASSED" if result.passed else "FAILED"
     line = (
-        f"gate {gate} (--fail-on {result.fail_on}): {len(result.institutions)} institutions, "
+        f"gate {gate} (--fail-on {result.fail_on}{policy_note(result)}): "
+        f"{len(result.institutions)} institutions, "
         f"{counts[OK]} ok, {counts[WARN]} warn, {counts[FAIL]} fail"
     )
     return line if result.since is None else f"{line}; {result.since}"
+
+
+def policy_note(result: AuditResult) -> str:
+    """`, policy from FILE` when a file set the thresholds; nothing for the defaults of contract
+    § 5.1 (the reports of a default run stay as they were; the JSON always names the source)."""
+    source = result.policy.source if result.policy is not None else DEFAULTS
+    return "" if source == DEFAULTS else f", policy from {source}"
 
 
 def _int(value: int | None) -> str:
