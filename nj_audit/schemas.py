@@ -96,6 +96,8 @@ def load_schema_file(path: Path) -> FormSchema:
             f"not a valid pandera YAML schema: {str(exc).splitlines()[0] if str(exc) else exc!r}",
             path,
         ) from None
+    if not schema.columns:
+        raise SchemaFileError("the schema has no columns: nothing to validate against", path)
     return build_form_schema(schema, str(path))
 
 
@@ -128,7 +130,7 @@ def expected_columns(form: str | None, path: Path) -> Expected | None:
     """What a file's header should name at least one of: a column of `form`, or of any form when
     the form comes from the file's name (it may be overridden); None for other schemas."""
     if form in FORM_IDS:
-        return Expected(frozenset(c.name for c in load_schema(form).columns), form)
+        return Expected(frozenset(c.name for c in load_schema(form).columns), form, _all_columns())
     if form is None and form_from_filename(path) is not None:
-        return Expected(_all_columns(), "any form")
+        return Expected(_all_columns(), "any form", _all_columns())
     return None

@@ -158,7 +158,7 @@ def test_dask_engine_pieces_cut_files_and_keep_order(batch: Path, monkeypatch) -
     from nj_audit.engines import dask_engine
 
     monkeypatch.setattr(dask_engine, "MIN_PIECE_BYTES", 16 * 1024)
-    files, skipped = dask_engine.discover_sources([str(batch)], None)
+    files, skipped, _ = dask_engine.discover_sources([str(batch)], None)
     assert [p.name for p in skipped] == ["notes.csv"]
     pieces = dask_engine.plan_pieces(files, 5)
     assert [p.number for p in pieces] == list(range(len(pieces)))

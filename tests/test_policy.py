@@ -110,7 +110,7 @@ def test_policy_file_and_pyproject(tmp_path: Path) -> None:
         and policy.window_for("outpatient_visit") == 7200
     )
     (tmp_path / "pyproject.toml").write_text(
-        "[tool.nj-audit]\n[tool.nj-audit.validity]\nwarn = 0.5\n", encoding="utf-8"
+        "[tool.nj-audit]\n[tool.nj-audit.validity]\nwarn = 0.5\nfail = 0.4\n", encoding="utf-8"
     )
     assert load_policy(None, cwd=tmp_path).validity.warn == 0.5
     assert load_policy(None, cwd=tmp_path / "nowhere") == Policy()

@@ -47,7 +47,15 @@ def test_json_document_matches_the_spec_field_for_field(batch: list[str]) -> Non
     result = RUNNER.invoke(app, ["audit", *batch, "--format", "json"])
     assert result.exit_code == 1
     doc = json.loads(result.stdout)
-    assert list(doc) == ["period", "window_seconds", "passed", "institutions", "checks"]
+    assert list(doc) == [
+        "period",
+        "window_seconds",
+        "passed",
+        "institutions",
+        "unreadable",
+        "checks",
+    ]
+    assert doc["unreadable"] == []
     assert doc["period"] == {"start": "2022-03-01", "end": "2022-03-03", "days": 3}
     assert doc["window_seconds"] == 86400 and doc["passed"] is False
     assert [i["org_code"] for i in doc["institutions"]] == sorted([ORG, ORG2])  # sorted by org_code

@@ -1,5 +1,6 @@
 """The wiring every command shares: the Typer apps, the option types, errors as one line and exit
-codes, the progress bar's switch, and where a report goes (stdout or `--output`).
+codes, the progress bar's switch, and where a report goes (stdout or `--output`, written
+atomically; an output that is an input is refused by identity before anything is written).
 
 Commands import the library lazily, inside their function, so that `--help` stays quick."""
 
@@ -8,8 +9,8 @@ from __future__ import annotations
 import os
 import sys
 import traceback
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import replace
 from enum import Enum
 from pathlib import Path
@@ -17,11 +18,12 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
-from ..errors import AuditError, ExitCode, UsageError
+from ..errors import AuditError, ExitCode, OutputError, UsageError
 
 if TYPE_CHECKING:
     from ..policy import Policy
-    from ..results import AuditResult
+    from ..reading import Unreadable as ReadUnreadable
+    from ..results import AuditResult, Unreadable, ValidateResult
 
 app = typer.Typer(
     help="Audit uploads to a municipal health information platform: validate every row, measure"
@@ -86,6 +88,36 @@ FormOption = Annotated[
 ]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
 DebugOption = Annotated[bool, typer.Option(help="Show a traceback on errors.")]
+StrictOption = Annotated[
+    bool,
+    typer.Option("--strict", help="Stop (exit 2) at any unreadable file instead of reporting it."),
+]
+AllowEmptyOption = Annotated[
+    bool, typer.Option("--allow-empty", help="Let a run that read no data row pass.")
+]
+MaxBytesOption = Annotated[
+    str | None,
+    typer.Option(
+        help="Most bytes one file may expand to, e.g. 8GiB (default: 100 times a compressed"
+        " file's size, at least 1 GiB).",
+        metavar="SIZE",
+    ),
+]
+_SIZE_UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12}
+_SIZE_UNITS |= {"kib": 1 << 10, "mib": 1 << 20, "gib": 1 << 30, "tib": 1 << 40}
+
+
+def parse_size(text: str | None) -> int | None:
+    """`--max-bytes`: `8GiB`, `500MB`, `1048576` -> bytes (ASCII digits, units kB to TiB)."""
+    if text is None:
+        return None
+    import re
+
+    match = re.fullmatch(r"\s*([0-9]{1,15})\s*([A-Za-z]{0,3})\s*", text, re.ASCII)
+    unit = match.group(2).lower() if match else ""
+    if match is None or unit not in _SIZE_UNITS or int(match.group(1)) == 0:
+        raise UsageError(f"bad --max-bytes {text!r}: a size like 8GiB, 500MB or 1048576")
+    return int(match.group(1)) * _SIZE_UNITS[unit]
 
 
 def fail(error: AuditError | str, code: ExitCode = ExitCode.ERROR) -> NoReturn:
@@ -96,28 +128,77 @@ def fail(error: AuditError | str, code: ExitCode = ExitCode.ERROR) -> NoReturn:
 
 
 @contextmanager
-def errors_handled(debug: bool) -> Iterator[None]:
+def errors_handled(debug: bool, show_pii: bool = False) -> Iterator[None]:
     """One red line on stderr and exit 2 for anything that stops the run; never a traceback
-    (unless --debug, and even then without local variables)."""
+    (unless --debug, and even then without local variables). What went to stdout is flushed here,
+    so that a full or closed stdout is an error too (not a message at the interpreter's exit)."""
+    from ..reading import NothingReadable
+    from ..render.console import reveal_pii
+
+    reveal_pii(show_pii)
     try:
         yield
+        _flush_stdout()
     except typer.Exit:
         raise
+    except NothingReadable as exc:
+        if debug:
+            _traceback()
+        if len(exc.findings.unreadable) > 1:
+            warn_unreadable(exc.findings.unreadable)
+        fail(exc)
     except AuditError as exc:
         if debug:
-            traceback.print_exc()
+            _traceback()
         fail(exc)
     except BrokenPipeError:  # whoever read stdout stopped reading (`| head`): nothing left to say
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        _quiet_stdout()
         raise typer.Exit(1) from None
     except KeyboardInterrupt:
-        fail("interrupted")
+        fail("interrupted (no output was changed)")
     except MemoryError:
         fail("out of memory: lower --chunk-size")
+    except OSError as exc:  # the system refused something no step above wraps
+        if debug:
+            _traceback()
+        fail(f"system error: {exc.strerror or type(exc).__name__}")
     except Exception as exc:  # the last line of defence: no traceback in CI logs
         if debug:
-            traceback.print_exc()
+            _traceback()
         fail(f"internal error ({type(exc).__name__}); rerun with --debug and report it")
+
+
+def _traceback() -> None:
+    """--debug: the traceback (no local variables), with ID-number-shaped text masked."""
+    from ..render.console import safe_line
+
+    for line in traceback.format_exc().splitlines():
+        print(safe_line(line), file=sys.stderr)
+
+
+def _flush_stdout() -> None:
+    if sys.stdout is not None:
+        with stdout_errors():
+            sys.stdout.flush()
+
+
+@contextmanager
+def stdout_errors() -> Iterator[None]:
+    """A write to stdout that fails (`> /dev/full`, a closed descriptor) as one error line."""
+    try:
+        yield
+    except BrokenPipeError:
+        raise
+    except (OSError, ValueError) as exc:  # ValueError: I/O operation on a closed file
+        _quiet_stdout()
+        reason = getattr(exc, "strerror", None) or "it is closed"
+        raise OutputError(f"cannot write the report: {reason}", "<stdout>") from None
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null, so that the interpreter's own flush at exit says nothing."""
+    with suppress(OSError, ValueError, AttributeError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def show_progress(quiet: bool, json_on_stdout: bool) -> bool:
@@ -125,22 +206,64 @@ def show_progress(quiet: bool, json_on_stdout: bool) -> bool:
 
 
 def write_output(text: str, output: Path | None) -> None:
-    """The report on stdout, or in `output` (its callers have refused to overwrite an input)."""
+    """The report on stdout, or in `output`, atomically (see `nj_audit.atomic`; its callers have
+    refused outputs that are inputs)."""
     if output is None:
-        sys.stdout.write(text)
+        if sys.stdout is None:
+            raise OutputError("cannot write the report: stdout is closed", "<stdout>")
+        with stdout_errors():
+            sys.stdout.write(text)
         return
-    try:
-        output.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"cannot write output: {exc.strerror or exc}", output) from None
+    from ..atomic import write_text
+
+    write_text(output, text)
 
 
-def refuse_overwriting_inputs(output: Path, inputs: list[Path]) -> None:
-    target = output.resolve()
-    for path in inputs:
-        source = path.resolve()
-        if target == source or (source.is_dir() and source in target.parents and target.exists()):
-            raise UsageError("refusing to overwrite an input file", output)
+def refuse_outputs_that_are_inputs(
+    outputs: list[Path | None],
+    paths: list[Path],
+    registry: Path | None = None,
+    policy: Path | None = None,
+    schema: Path | None = None,
+) -> list[Path]:
+    """Exit 2 before anything is written when an output is the same file (device and inode) as
+    an input named on the command line, the registry, the policy, the schema, or the
+    pyproject.toml the policy comes from. Uploads found in folders are checked when they are
+    found (`reading.discover`). The outputs given, for the request."""
+    from ..atomic import refuse_inputs
+    from ..policy import implicit_policy_file
+
+    chosen = [o for o in outputs if o is not None]
+    if not chosen:
+        return []
+    inputs = [("an input file", p) for p in paths if not p.is_dir()]
+    named = (("the registry", registry), ("the policy", policy), ("the schema", schema))
+    inputs += [(what, p) for what, p in named if p is not None]
+    if policy is None and (pyproject := implicit_policy_file()) is not None:
+        inputs.append(("the policy's pyproject.toml", pyproject))
+    refuse_inputs(chosen, inputs)
+    return chosen
+
+
+def warn_unreadable(items: Sequence[Unreadable | ReadUnreadable]) -> None:
+    """One warning line on stderr per file that could not be read."""
+    from ..render.console import print_warning
+    from ..results import Unreadable as Shown
+
+    for item in items:
+        if isinstance(item, Shown):
+            print_warning(f"{item.file}: {item.message} (unreadable: {item.reason})")
+        else:
+            print_warning(f"{item.path}: {item.described} (unreadable: {item.reason})")
+
+
+def warn_findings(result: AuditResult | ValidateResult) -> None:
+    """The files that could not be read and the reports left out, one warning line each."""
+    from ..render.console import print_warning
+
+    warn_unreadable(result.unreadable)
+    for path in result.reports:
+        print_warning(f"{path}: a report written by nj-audit, not an upload: skipped")
 
 
 def known_form(form: str | None) -> None:
@@ -181,7 +304,8 @@ def emit_report(
 
     if output_format == Format.table:
         if output is None:
-            render_table(result, stdout_console(), sort)
+            with stdout_errors():
+                render_table(result, stdout_console(), sort)
             return
         write_output(table_text(lambda console: render_table(result, console, sort)), output)
         return
@@ -192,5 +316,5 @@ def emit_report(
         Format.junit: lambda: junit.render_junit(result),
     }[output_format]()
     write_output(text, output)
-    if output is not None:
+    if output is not None or result.empty:  # an empty audit says why it failed, whatever the format
         print_note(verdict_line(result), passed=result.passed)

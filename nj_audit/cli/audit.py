@@ -9,6 +9,7 @@ import typer
 
 from ..errors import ExitCode, UsageError
 from .app import (
+    AllowEmptyOption,
     By,
     DebugOption,
     FailOnOption,
@@ -17,16 +18,20 @@ from .app import (
     FormOption,
     Lang,
     LangOption,
+    MaxBytesOption,
     OutputOption,
     PolicyOption,
     QuietOption,
     SortOption,
+    StrictOption,
     chosen_policy,
     emit_report,
     errors_handled,
     known_form,
-    refuse_overwriting_inputs,
+    parse_size,
+    refuse_outputs_that_are_inputs,
     show_progress,
+    warn_findings,
 )
 
 
@@ -49,7 +54,10 @@ def audit_command(
     form: FormOption = None,
     encoding: Annotated[str | None, typer.Option(help="Force the CSV encoding.")] = None,
     show_pii: Annotated[
-        bool, typer.Option("--show-pii", help="Allow id_card and name values in output.")
+        bool,
+        typer.Option(
+            "--show-pii", help="Show org_codes shaped like an ID number or a name unmasked."
+        ),
     ] = False,
     chunk_size: Annotated[
         int, typer.Option(help="Rows per chunk (memory is bounded by it).", min=1)
@@ -59,13 +67,18 @@ def audit_command(
         str | None, typer.Option(help="Dask scheduler address (default: a local cluster).")
     ] = None,
     partitions: Annotated[int | None, typer.Option(help="Dask partitions per file.", min=1)] = None,
+    strict: StrictOption = False,
+    allow_empty: AllowEmptyOption = False,
+    max_bytes: MaxBytesOption = None,
     quiet: QuietOption = False,
     debug: DebugOption = False,
 ) -> None:
     """Per-institution real-time compliance, form coverage and upload days, ranked, flagged and
     gated.
 
-    Exit 0 when the gate passes, 1 when it fails, 2 when the audit cannot run.
+    Exit 0 when the gate passes, 1 when it fails (an unreadable file, or no data row at all, fails
+    it too), 2 when the audit cannot run (bad arguments, no file could be read; with --strict, any
+    unreadable file).
 
     Examples:
 
@@ -81,15 +94,15 @@ def audit_command(
     from ..render.console import progress_bar
     from ..requests import AuditRequest
 
-    with errors_handled(debug):
+    with errors_handled(debug, show_pii):
+        outputs = refuse_outputs_that_are_inputs([output], paths, registry, policy)
         chosen = chosen_policy(policy, fail_on, sort, window)
         known_form(form)
         chosen_period = parse_period(period) if period else None
+        limit = parse_size(max_bytes)
         loaded_registry = load_registry(registry) if registry else None
         if by == By.district and loaded_registry is None:
             raise UsageError("--by district needs --registry")
-        if output is not None:
-            refuse_overwriting_inputs(output, [*paths, *(p for p in (registry, policy) if p)])
         request = AuditRequest(
             paths=paths,
             policy=chosen,
@@ -102,9 +115,15 @@ def audit_command(
             engine=engine,
             scheduler=scheduler,
             partitions=partitions,
+            show_pii=show_pii,
+            allow_empty=allow_empty,
+            strict=strict,
+            max_bytes=limit,
+            outputs=outputs,
         )
         json_out = output_format == Format.json and output is None
         with progress_bar(engine == "pandas" and show_progress(quiet, json_out)) as hook:
             result = run_audit(request, progress=hook)
+        warn_findings(result)
         emit_report(result, output_format, output, sort, lang)
     raise typer.Exit(int(ExitCode.PASSED if result.passed else ExitCode.FAILED))

@@ -21,7 +21,7 @@ from .app import (
     chosen_policy,
     emit_report,
     errors_handled,
-    refuse_overwriting_inputs,
+    refuse_outputs_that_are_inputs,
 )
 
 
@@ -77,9 +77,8 @@ def rank_command(
     from ..requests import RankRequest
 
     with errors_handled(debug):
+        refuse_outputs_that_are_inputs([output], [path], policy=policy)
         chosen = chosen_policy(policy, fail_on, sort)
-        if output is not None:
-            refuse_overwriting_inputs(output, [path, *(p for p in (policy,) if p)])
         request = RankRequest(path=path, policy=chosen, period_days=period_days, encoding=encoding)
         ranking = rank_table(request)
         if not ranking.table.valid:

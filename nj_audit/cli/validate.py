@@ -10,14 +10,20 @@ import typer
 
 from ..errors import ExitCode
 from .app import (
+    AllowEmptyOption,
     DebugOption,
     FormOption,
+    MaxBytesOption,
     QuietOption,
+    StrictOption,
     ValidateFormat,
     errors_handled,
     known_form,
-    refuse_overwriting_inputs,
+    parse_size,
+    refuse_outputs_that_are_inputs,
     show_progress,
+    stdout_errors,
+    warn_findings,
 )
 
 
@@ -40,15 +46,22 @@ def validate_command(
         str | None, typer.Option(help="Force the CSV encoding (default: detect UTF-8/GB18030).")
     ] = None,
     show_pii: Annotated[
-        bool, typer.Option("--show-pii", help="Show id_card and name values unmasked.")
+        bool,
+        typer.Option("--show-pii", help="Show id_card, name and ID-number-shaped values unmasked."),
     ] = False,
     chunk_size: Annotated[int, typer.Option(help="Rows per chunk.", min=1)] = 1_000_000,
+    strict: StrictOption = False,
+    allow_empty: AllowEmptyOption = False,
+    max_bytes: MaxBytesOption = None,
     quiet: QuietOption = False,
     debug: DebugOption = False,
 ) -> None:
     """Validate every row against its form's schema and show which rules fail, where.
 
-    Exit 0 when every row is valid, 1 when some are not, 2 when the files cannot be read.
+    Exit 0 when every row is valid, 1 when some are not, some file is unreadable or no data row
+    was read at all (unless --allow-empty), 2 when no file can be read (with --strict: any).
+    The --failures file is written atomically: an interrupted or failed run leaves the previous
+    one as it was.
 
     Examples:
 
@@ -58,19 +71,19 @@ def validate_command(
 
         nj-audit validate samples/bookings_2022.csv --schema schemas/bookings.yaml
     """
-    import sys
-
-    from ..render.console import progress_bar, stdout_console
+    from ..atomic import AtomicText
+    from ..render.console import print_note, progress_bar, stdout_console
     from ..render.csv import FailureWriter
     from ..render.json import render_validate_json
     from ..render.terminal import render_validate_table
+    from ..render.text import validate_verdict
     from ..requests import ValidateRequest
     from ..validate import run_validate
+    from .app import write_output
 
-    with errors_handled(debug):
+    with errors_handled(debug, show_pii):
+        outputs = refuse_outputs_that_are_inputs([failures], paths, schema=schema)
         known_form(form)
-        if failures is not None:
-            refuse_overwriting_inputs(failures, [*paths, *([schema] if schema else [])])
         request = ValidateRequest(
             paths=paths,
             form=form,
@@ -78,18 +91,25 @@ def validate_command(
             encoding=encoding,
             show_pii=show_pii,
             chunk_rows=chunk_size,
+            allow_empty=allow_empty,
+            strict=strict,
+            max_bytes=parse_size(max_bytes),
+            outputs=outputs,
         )
         json_out = output_format == ValidateFormat.json
-        sink = (
-            open(failures, "w", encoding="utf-8", newline="")  # noqa: SIM115 - closed by `with`
-            if failures is not None
-            else nullcontext()
-        )
+        # nothing is created before the first failure is written: a refused run leaves no trace
+        sink = AtomicText(failures) if failures is not None else nullcontext()
         with progress_bar(show_progress(quiet, json_out)) as hook, sink as stream:
             writer = FailureWriter(stream) if stream is not None else None
             result = run_validate(request, on_failure=writer, progress=hook)
+            if writer is not None:
+                writer.finish()
+        warn_findings(result)
+        if result.empty and json_out:  # say why it failed where CI logs show it
+            print_note(validate_verdict(result), passed=result.passed)
         if json_out:
-            sys.stdout.write(render_validate_json(result))
+            write_output(render_validate_json(result), None)
         else:
-            render_validate_table(result, stdout_console())
-    raise typer.Exit(int(ExitCode.PASSED if result.valid else ExitCode.FAILED))
+            with stdout_errors():
+                render_validate_table(result, stdout_console())
+    raise typer.Exit(int(ExitCode.PASSED if result.passed else ExitCode.FAILED))

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import UsageError
 from ..period import Period, parse_period
 from .calibration import DISTRICTS, FORM_WEIGHTS
 from .institutions import InstitutionPlan, allocate, plan_institutions
@@ -75,6 +76,16 @@ def generate_batch(
     - `unregistered`: institutions left out of the registry (so the audit flags them).
     One institution writes GB18030 with CRLF line ends (a Chinese Excel export), another CRLF.
     """
+    shares = {
+        "--realtime-share": realtime_share,
+        "--correction-share": correction_share,
+        "--invalid-share": invalid_share,
+        "--missed-day-share": missed_day_share,
+        "--missing-form-share": missing_form_share,
+    }
+    for option, share in shares.items():
+        if share is not None and not (isinstance(share, float | int) and 0 <= share <= 1):
+            raise UsageError(f"{option} is a share: between 0 and 1, not {share}")
     outdir = Path(outdir)
     registry = Path(registry) if registry is not None else outdir / "registry.csv"
     plans = plan_institutions(

@@ -1,4 +1,9 @@
-"""The JSON documents: the audit's (contract section 7) and validate's."""
+"""The JSON documents: the audit's (contract section 7) and validate's.
+
+json.dumps escapes C0 controls; the other characters that act on a terminal or reorder text (DEL,
+C1, bidi overrides and isolates, zero-width and line separators: `text.CONTROL_CODES`) are
+written as `\\uXXXX` escapes too, so the document holds no control character and parses back to
+exactly the data."""
 
 from __future__ import annotations
 
@@ -6,8 +11,22 @@ import json
 from typing import Any
 
 from ..forms import FORM_IDS
-from ..results import AuditResult, ValidateResult
-from .text import by_code
+from ..results import AuditResult, Unreadable, ValidateResult
+from .text import CONTROL_CODES, by_code
+
+_JSON_ESCAPES = {code: f"\\u{code:04x}" for code in CONTROL_CODES if code >= 0x20}
+
+
+def dumps(document: Any) -> str:
+    """The document as indented JSON, controls escaped."""
+    return json.dumps(document, ensure_ascii=False, indent=2).translate(_JSON_ESCAPES) + "\n"
+
+
+def unreadable_list(items: tuple[Unreadable, ...]) -> list[dict[str, Any]]:
+    return [
+        {"file": u.file, "reason": u.reason, "message": u.message, "org_code": u.org_code}
+        for u in items
+    ]
 
 
 def to_document(result: AuditResult) -> dict[str, Any]:
@@ -60,6 +79,7 @@ def to_document(result: AuditResult) -> dict[str, Any]:
         "window_seconds": result.window_seconds,
         "passed": result.passed,
         "institutions": institutions,
+        "unreadable": unreadable_list(result.unreadable),
         "checks": [
             {"form": c.form, "column": c.column, "check": c.check, "failures": c.failures}
             for c in result.checks
@@ -68,12 +88,12 @@ def to_document(result: AuditResult) -> dict[str, Any]:
 
 
 def render_json(result: AuditResult) -> str:
-    return json.dumps(to_document(result), ensure_ascii=False, indent=2) + "\n"
+    return dumps(to_document(result))
 
 
 def validate_document(result: ValidateResult) -> dict[str, Any]:
     return {
-        "valid": result.valid,
+        "valid": result.passed,
         "rows": result.rows,
         "invalid_rows": result.invalid_rows,
         "forms": [
@@ -99,8 +119,9 @@ def validate_document(result: ValidateResult) -> dict[str, Any]:
             for f in result.forms
         ],
         "skipped": [str(p) for p in result.skipped],
+        "unreadable": unreadable_list(result.unreadable),
     }
 
 
 def render_validate_json(result: ValidateResult) -> str:
-    return json.dumps(validate_document(result), ensure_ascii=False, indent=2) + "\n"
+    return dumps(validate_document(result))
