@@ -83,8 +83,9 @@ def summarise(tally: Tally, request: AuditRequest) -> AuditResult:
             Unreadable(
                 mask_id_numbers(str(u.path), request.show_pii),
                 u.reason,
-                mask_id_numbers(u.described, request.show_pii),
+                mask_id_numbers(u.message, request.show_pii),
                 _shown_code(owner, request),
+                u.line,
             )
             for u, owner in zip(tally.findings.unreadable, owners)
         ),

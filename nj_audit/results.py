@@ -25,6 +25,17 @@ class Unreadable:
     reason: str  # one of catalogue.UNREADABLE
     message: str  # what is wrong, for people; never quotes the file's content
     org_code: str | None  # the institution flagged unreadable_file (None: several)
+    line: int | None = None  # where, when a line is to blame
+
+    @property
+    def described(self) -> str:
+        """The message, with its line when it has one (the JSON's `message`)."""
+        return f"line {self.line}: {self.message}" if self.line else self.message
+
+    @property
+    def where(self) -> str:
+        """`FILE:LINE` or `FILE`, as error lines name a place."""
+        return f"{self.file}:{self.line}" if self.line else self.file
 
 
 # -- audit and rank -------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .checks import EXPLAINERS
-from .pii import mask_id_numbers, shown
+from .pii import mask_id_numbers, shown, shown_org_code
 from .readahead import typed_chunks
 from .reading import Chunk, Findings, check_encoding, discover, refuse_nothing_read, stored_size
 from .requests import ProgressHook, ValidateRequest
@@ -25,6 +25,7 @@ from .rules import ROW, Failure, judge
 from .schemas import FormSchema, load_schema, load_schema_file
 
 EXAMPLES_PER_CHECK = 3
+CODE_COLUMNS = frozenset({"org_code", "record_id", "patient_id", "sex_code"})
 
 
 @dataclass(frozen=True)
@@ -115,8 +116,9 @@ def run_validate(
             Unreadable(
                 mask_id_numbers(str(u.path), show),
                 u.reason,
-                mask_id_numbers(u.described, show),
+                mask_id_numbers(u.message, show),
                 None,
+                u.line,
             )
             for u in read.unreadable
         ),
@@ -137,7 +139,18 @@ def failure_values(chunk: Chunk, failure: Failure, spec: FormSchema, show_pii: b
         return [""] * len(rows)
     cells = chunk.frame[failure.column].to_numpy(dtype=object)[rows]
     pii = set(spec.pii_columns)
-    return [shown(None if pd.isna(v) else v, failure.column, pii, show_pii) for v in cells]
+    values = [shown(None if pd.isna(v) else v, failure.column, pii, show_pii) for v in cells]
+    if _holds_codes(spec, failure.column) and not show_pii:  # a name there is a column swap
+        values = [shown_org_code(value, False) for value in values]
+    return values
+
+
+def _holds_codes(spec: FormSchema, column: str) -> bool:
+    """A column whose values are never names: codes, ids, times, numbers. A value there that
+    looks like a person (letters beyond ASCII, an ID number) is shown masked."""
+    if column in CODE_COLUMNS:
+        return True
+    return any(c.name == column and c.kind != "text" for c in spec.columns)
 
 
 def record_failure(

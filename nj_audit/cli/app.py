@@ -252,9 +252,10 @@ def warn_unreadable(items: Sequence[Unreadable | ReadUnreadable]) -> None:
 
     for item in items:
         if isinstance(item, Shown):
-            print_warning(f"{item.file}: {item.message} (unreadable: {item.reason})")
+            print_warning(f"{item.where}: {item.message} (unreadable: {item.reason})")
         else:
-            print_warning(f"{item.path}: {item.described} (unreadable: {item.reason})")
+            where = f"{item.path}:{item.line}" if item.line else str(item.path)
+            print_warning(f"{where}: {item.message} (unreadable: {item.reason})")
 
 
 def warn_findings(result: AuditResult | ValidateResult) -> None:

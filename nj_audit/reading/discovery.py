@@ -60,7 +60,7 @@ class Findings:
 
     def __init__(self, found: Discovery | None = None, strict: bool = False):
         self.unreadable = list(found.unreadable) if found else []
-        self.reports = list(found.reports) if found else []
+        self.reports: list[Path] = []  # this run's own outputs are left out without a word
         self.files_read = 0
         if strict and self.unreadable:
             first = self.unreadable[0]
@@ -114,7 +114,7 @@ class Discovery:
     files: list[InputFile]
     skipped: list[Path]
     unreadable: list[Unreadable] = field(default_factory=list)
-    reports: list[Path] = field(default_factory=list)  # the tool's own outputs, left out
+    own_outputs: list[Path] = field(default_factory=list)  # this run's outputs, left out
 
 
 def discover(
@@ -130,11 +130,12 @@ def discover(
         if not os.path.lexists(path):
             raise InputError("no such file or folder", path)
         if path.is_dir():
+            _folder(path, form, unreadable)
             _walk(path, form, found, unreadable, seen)
         else:
             explicit.append(path)
-    reports = _own_outputs(found, explicit, outputs)
-    files, skipped = by_form([p for p in [*explicit, *found] if p not in reports], form)
+    own = _own_outputs(found, explicit, outputs)
+    files, skipped = by_form([p for p in [*explicit, *found] if p not in own], form)
     unreadable.sort(key=lambda u: u.path)
     if not files and not unreadable:
         where = paths[0] if len(paths) == 1 else None
@@ -145,7 +146,7 @@ def discover(
             " outpatient_visit.csv, or pass --form)",
             where,
         )
-    return Discovery(files, skipped, unreadable, sorted(reports))
+    return Discovery(files, skipped, unreadable, sorted(own))
 
 
 def _walk(
@@ -183,12 +184,18 @@ def _walk(
         except OSError:
             is_folder = False
         if is_folder:
-            if stem_of(entry.name) is not None and (form or form_from_filename(entry.name)):
-                message = "not a file: a folder named like a form (the files in it are searched)"
-                unreadable.append(Unreadable(path, "not_a_file", message))
+            _folder(path, form, unreadable)
             _walk(path, form, found, unreadable, seen)
         elif stem_of(entry.name) is not None:
             found.append(path)  # a FIFO, a device or a broken link too: the reader refuses it
+
+
+def _folder(path: Path, form: str | None, unreadable: list[Unreadable]) -> None:
+    """A folder named like a form is an unreadable input (someone expected a file there); the
+    files in it are searched all the same."""
+    if stem_of(path.name) is not None and (form or form_from_filename(path.name)):
+        message = "not a file: a folder named like a form (the files in it are searched)"
+        unreadable.append(Unreadable(path, "not_a_file", message))
 
 
 def _own_outputs(found: list[Path], explicit: list[Path], outputs: Sequence[Path]) -> set[Path]:

@@ -17,6 +17,7 @@ from ..errors import UnreadableFile
 MAX_LINE_BYTES = 16 * 1024 * 1024  # a longer line is kept only up to here: `line_too_long`
 EXPANSION_LIMIT = 100  # without --max-bytes, a compressed file may expand 100 times its size ...
 EXPANSION_FLOOR = 64 * 1024 * 1024  # ... once this much has come out of it
+PIECE_BYTES = 1 << 20  # compressed files are read this much at a time
 
 
 def is_compressed(path: Path) -> bool:
@@ -49,7 +50,11 @@ def check_expansion(path: Path, expanded: int, stored: int, max_bytes: int | Non
     if max_bytes is not None:
         if expanded > max_bytes:
             raise too_large(path, max_bytes)
-    elif expanded > EXPANSION_FLOOR and expanded > EXPANSION_LIMIT * max(stored, 1):
+    elif (
+        is_compressed(path)
+        and expanded > EXPANSION_FLOOR
+        and expanded > EXPANSION_LIMIT * max(stored, 1)
+    ):
         raise too_large(path, None)
 
 
@@ -77,16 +82,38 @@ class Limited:
         self.stream, self.path, self.max_bytes = stream, path, max_bytes
         self.compressed = is_compressed(path)
         self.given = 0
+        self.failed: UnreadableFile | None = None  # after the bytes before it were given
 
     def read(self, size: int = -1) -> bytes:
-        try:
-            data = self.stream.read(size)
-        except (OSError, EOFError, zlib.error) as exc:
-            raise read_failure(exc, self.path) from None
+        if self.failed is not None:
+            raise self.failed
+        if self.compressed and size > PIECE_BYTES:  # a megabyte at a time: what came out before
+            data = self._pieces(size)  # a truncated or corrupt stream's end is still read
+        else:
+            try:
+                data = self.stream.read(size)
+            except (OSError, EOFError, zlib.error) as exc:
+                raise read_failure(exc, self.path) from None
         self.given += len(data)
         if self.max_bytes is not None or self.compressed:
             check_expansion(self.path, self.given, self.raw.tell(), self.max_bytes)
         return data
+
+    def _pieces(self, size: int) -> bytes:
+        pieces: list[bytes] = []
+        while size > 0:
+            try:
+                piece = self.stream.read(min(size, PIECE_BYTES))
+            except (OSError, EOFError, zlib.error) as exc:
+                if not pieces:
+                    raise read_failure(exc, self.path) from None
+                self.failed = read_failure(exc, self.path)
+                break
+            if not piece:
+                break
+            pieces.append(piece)
+            size -= len(piece)
+        return b"".join(pieces)
 
     def close(self) -> None:
         self.stream.close()

@@ -24,7 +24,7 @@ def dumps(document: Any) -> str:
 
 def unreadable_list(items: tuple[Unreadable, ...]) -> list[dict[str, Any]]:
     return [
-        {"file": u.file, "reason": u.reason, "message": u.message, "org_code": u.org_code}
+        {"file": u.file, "reason": u.reason, "message": u.described, "org_code": u.org_code}
         for u in items
     ]
 

@@ -49,6 +49,6 @@ def render_markdown(result: AuditResult, sort: str = "rows_uploaded") -> str:
     if result.unreadable:
         lines += ["", "### Unreadable files", "", "| file | reason | message |", "|---|---|---|"]
         lines += [
-            f"| {escape(u.file)} | {u.reason} | {escape(u.message)} |" for u in result.unreadable
+            f"| {escape(u.file)} | {u.reason} | {escape(u.described)} |" for u in result.unreadable
         ]
     return "\n".join(lines) + "\n"

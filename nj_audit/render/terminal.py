@@ -45,7 +45,7 @@ def _notes(
             Text.assemble(
                 ("unreadable", "bold red"),
                 " ",
-                data(item.file),
+                data(item.where),
                 f" ({item.reason}): ",
                 data(item.message),
             )

@@ -8,7 +8,8 @@ from ..results import AuditResult, InstitutionResult, ValidateResult
 
 # Characters that move the cursor, change colours, reorder text or are invisible: C0 and C1
 # controls, DEL, the bidi embeddings, overrides and isolates (U+202A-202E, U+2066-2069), the
-# Arabic letter mark, zero-width characters, line and paragraph separators and the BOM. Data
+# Arabic letter mark, zero-width characters, line and paragraph separators, the BOM and the
+# noncharacters U+FFFE and U+FFFF (not XML). Data
 # shows them as escapes (`\x1b`, `\u202e`), never as what they do.
 CONTROL_CODES = (
     *range(0x00, 0x20),
@@ -19,6 +20,8 @@ CONTROL_CODES = (
     *range(0x2060, 0x2065),
     *range(0x2066, 0x206A),
     0xFEFF,
+    0xFFFE,
+    0xFFFF,
 )
 _ESCAPES = {code: f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" for code in CONTROL_CODES}
 
