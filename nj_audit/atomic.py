@@ -171,3 +171,24 @@ def write_text(path: Path, text: str) -> None:
     """`text` in `path`, atomically (see the module's docstring)."""
     with AtomicText(path) as sink:
         sink.write(text)
+
+
+def write_bytes(path: Path, data: bytes) -> None:
+    """`data` in `path`, atomically; its folder is made when missing."""
+    temporary: str | None = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        os.fchmod(fd, _mode_for(path))
+        with open(fd, "wb") as sink:
+            sink.write(data)
+            sink.flush()
+            os.fsync(sink.fileno())
+        os.replace(temporary, path)
+        temporary = None
+    except OSError as exc:
+        raise _failure(exc, path, False) from None
+    finally:
+        if temporary is not None:
+            with suppress(OSError):
+                os.unlink(temporary)

@@ -176,6 +176,8 @@ def _section(data: dict[str, Any], source: Path, top_level: bool) -> dict[str, A
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
+    if path.exists() and not path.is_file():  # a folder, or a FIFO that would block the run
+        raise PolicyError("cannot read policy: not a file", path)
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:

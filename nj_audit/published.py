@@ -55,6 +55,8 @@ def _read_xlsx(path: Path) -> Chunk:
     """The first sheet: header row (the first that names the institution column), then data rows."""
     from openpyxl import load_workbook
 
+    if not path.is_file():  # missing, a folder, or a FIFO that would block the run
+        raise InputError("no such file" if not path.exists() else "not a file", path)
     try:
         book = load_workbook(path, read_only=True, data_only=True)
         rows = [

@@ -84,6 +84,8 @@ _YAML_LOADER = getattr(
 
 def load_schema_file(path: Path) -> FormSchema:
     """Any pandera YAML schema file (the `validate --schema` path)."""
+    if path.exists() and not path.is_file():  # a folder, or a FIFO that would block the run
+        raise SchemaFileError("cannot read schema: not a file", path)
     try:
         document = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)
         schema = deserialize_schema(

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..atomic import write_bytes
 from ..errors import UsageError
 from ..period import Period, parse_period
 from .calibration import DISTRICTS, FORM_WEIGHTS
@@ -51,7 +52,8 @@ def generate_batch(
 
     Layout: `outdir/<district pinyin>/<org_code>/<form_id>.csv` (sometimes also
     `<form_id>_corrections.csv`), and the registry (org_code,name,district) at `registry`
-    (default `outdir/registry.csv`). Existing files of the same names are overwritten.
+    (default `outdir/registry.csv`). Existing files of the same names are replaced, each
+    atomically.
 
     The knobs:
     - `institutions`: how many; named after the hospitals of the 2022 Nanjing table, then community
@@ -115,7 +117,6 @@ def generate_batch(
         region = DISTRICTS[plan.district][1]
         weights = np.array([FORM_WEIGHTS[f] for f in plan.forms])
         folder = outdir / plan.folder / plan.org_code
-        folder.mkdir(parents=True, exist_ok=True)
         for form, count in zip(plan.forms, allocate(weights, plan.rows) if plan.forms else []):
             if count == 0:
                 continue
@@ -139,13 +140,12 @@ def generate_batch(
                 if table is None:
                     continue
                 path = folder / f"{form}{suffix}.csv"
-                path.write_bytes(csv_bytes(table, crlf=plan.crlf, encoding=plan.encoding))
+                write_bytes(path, csv_bytes(table, crlf=plan.crlf, encoding=plan.encoding))
                 files.append(path)
-    registry.parent.mkdir(parents=True, exist_ok=True)
     lines = ["org_code,name,district"] + [
         f"{p.org_code},{p.name},{p.district}" for p in plans if p.registered
     ]
-    registry.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    write_bytes(registry, ("\n".join(lines) + "\n").encode("utf-8"))
     return GeneratedBatch(
         outdir,
         registry,

@@ -2,8 +2,10 @@
 
 Every value comes out as text (pandas `str` dtype), trimmed, with empty cells as missing. Each row
 carries the physical line of the (decompressed) file where it starts (header = line 1; Parquet: row
-number + 1). CSV is split into blocks at row boundaries (`blocks`), checked or transcoded to UTF-8
-(`encoding`) and each block parsed by pyarrow; a block with rows of the wrong shape is parsed again
+number + 1). CSV is first sniffed (`sniffing`: another format, binary, UTF-16/32, CR-only line
+ends, the encoding), split into blocks at row boundaries (`blocks`) within its limits (`limits`),
+checked or transcoded to UTF-8 (`encoding`) and each block parsed by pyarrow (`quirks`: bare CRs,
+byte order marks, over-long lines); a block with rows of the wrong shape is parsed again
 with Python's csv module, which knows every row's line (`csv`), so a damaged row is reported where
 it is and the rest of the file is still judged. `frames` trims and chunks; `parquet` reads Parquet.
 

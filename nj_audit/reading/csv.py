@@ -252,7 +252,7 @@ def _parse(block: bytes, names: list[str], line: int, physical_rows: int) -> tup
         table, lines, damage = _parse_slow(block, names, line)
     if stand_in is not None:
         table = restore_cr(table, stand_in)
-    if b"\xef\xbb\xbf" in block and table.num_columns:
+    if b"\xef" in block and table.num_columns:  # memchr first: the BOM's bytes are EF BB BF
         damage = {**misplaced_boms(table, names), **damage}
     return table, lines, damage
 

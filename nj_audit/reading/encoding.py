@@ -1,5 +1,6 @@
-"""Opening and decoding: compression, what is plainly not CSV text, the encoding (UTF-8, UTF-8 with
-BOM or GB18030), and the rest of a file as checked UTF-8 blocks that end at row boundaries."""
+"""Opening and decoding: compression (within its limits, `limits.py`), and the rest of a file, once
+`sniffing.py` has said what it is, as checked UTF-8 blocks that end at row boundaries, with the
+lines too long to keep apart and mixed encodings refused."""
 
 from __future__ import annotations
 
