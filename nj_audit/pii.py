@@ -90,6 +90,13 @@ def looks_like_a_person(org_code: str) -> bool:
     )
 
 
+def looks_like_a_name(value: str) -> bool:
+    """A value made of letters only, some beyond ASCII (`张三`, `欧阳娜娜`, `阿依古丽·买买提`): a
+    name, where a code, a time or a number was expected."""
+    letters = value.replace("·", "")
+    return len(letters) >= 2 and letters.isalpha() and not letters.isascii()
+
+
 def shown_org_code(org_code: str, show_pii: bool) -> str:
     """The org_code as the audit's outputs show it: masked (first 4 and last 2 characters) when it
     looks like a person, unless --show-pii."""

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .checks import EXPLAINERS
-from .pii import mask_id_numbers, shown, shown_org_code
+from .pii import looks_like_a_name, mask, mask_id_numbers, shown, shown_org_code
 from .readahead import typed_chunks
 from .reading import Chunk, Findings, check_encoding, discover, refuse_nothing_read, stored_size
 from .requests import ProgressHook, ValidateRequest
@@ -25,7 +25,7 @@ from .rules import ROW, Failure, judge
 from .schemas import FormSchema, load_schema, load_schema_file
 
 EXAMPLES_PER_CHECK = 3
-CODE_COLUMNS = frozenset({"org_code", "record_id", "patient_id", "sex_code"})
+ID_COLUMNS = frozenset({"org_code", "record_id", "patient_id"})
 
 
 @dataclass(frozen=True)
@@ -140,17 +140,17 @@ def failure_values(chunk: Chunk, failure: Failure, spec: FormSchema, show_pii: b
     cells = chunk.frame[failure.column].to_numpy(dtype=object)[rows]
     pii = set(spec.pii_columns)
     values = [shown(None if pd.isna(v) else v, failure.column, pii, show_pii) for v in cells]
-    if _holds_codes(spec, failure.column) and not show_pii:  # a name there is a column swap
+    if not show_pii and failure.column in ID_COLUMNS:  # a name or an ID there: columns swapped
         values = [shown_org_code(value, False) for value in values]
+    elif not show_pii and _holds_no_words(spec, failure.column):
+        values = [mask(value, "id_card") if looks_like_a_name(value) else value for value in values]
     return values
 
 
-def _holds_codes(spec: FormSchema, column: str) -> bool:
-    """A column whose values are never names: codes, ids, times, numbers. A value there that
-    looks like a person (letters beyond ASCII, an ID number) is shown masked."""
-    if column in CODE_COLUMNS:
-        return True
-    return any(c.name == column and c.kind != "text" for c in spec.columns)
+def _holds_no_words(spec: FormSchema, column: str) -> bool:
+    """A code, time or number column: a value there made of letters only (`张三`, not `5.00元` or
+    `2022年3月1日`, which a hospital needs to see) is a name that slid into it."""
+    return column == "sex_code" or any(c.name == column and c.kind != "text" for c in spec.columns)
 
 
 def record_failure(

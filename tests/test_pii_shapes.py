@@ -32,8 +32,9 @@ IN_SEX = make_id_card("1991-07-20", "1", seq="77")
 IN_BIRTH = make_id_card("1966-03-09", "2", seq="18")
 IN_FILE_NAME = make_id_card("2001-12-24", "1", seq="90")
 NAME_IN_ORG = "欧阳娜娜"
+NAME_IN_BIRTH = "慕容复"  # a name where birth_date goes
 TYPO = "1232010046600002"  # a mistyped org code, neither an ID number nor a name: stays visible
-SECRETS = [IN_ORG, IN_RECORD, IN_SEX, IN_BIRTH, IN_FILE_NAME, NAME_IN_ORG]
+SECRETS = [IN_ORG, IN_RECORD, IN_SEX, IN_BIRTH, IN_FILE_NAME, NAME_IN_ORG, NAME_IN_BIRTH]
 
 
 @pytest.fixture
@@ -45,6 +46,8 @@ def batch(tmp_path: Path) -> Path:
     rows += visit_lines(range(6, 7), ORG, record_id=f"MZ {IN_RECORD}")  # fails: shown
     rows += visit_lines(range(7, 8), ORG, sex_code=IN_SEX)
     rows += visit_lines(range(8, 9), ORG, birth_date=IN_BIRTH)
+    rows += visit_lines(range(9, 10), ORG, birth_date=NAME_IN_BIRTH)
+    rows += visit_lines(range(10, 11), ORG, birth_date="1990年3月7日")  # a defect to see as it is
     (tmp_path / "outpatient_visit.csv").write_text(VISIT_HEADER + rows, encoding="utf-8")
     (tmp_path / "health_record.csv").write_bytes(
         (HOSTILE / "health_record_headerless.csv").read_bytes()
@@ -90,6 +93,7 @@ def test_no_identifier_appears_in_any_output(batch: Path, tmp_path: Path) -> Non
     assert shown_org_code(IN_ORG, False) in text and "3201" in shown_org_code(IN_ORG, False)
     assert mask_id_numbers(IN_FILE_NAME) in text  # the file is listed, its name masked
     assert TYPO in text  # the centre needs the typo to chase it
+    assert "1990年3月7日" in text  # a date written in words is a defect, not a name
 
 
 def test_show_pii_shows_them(batch: Path, tmp_path: Path) -> None:
@@ -115,6 +119,10 @@ def test_grouping_stays_by_the_raw_value(tmp_path: Path) -> None:
 
 
 def test_the_shapes() -> None:
+    from nj_audit.pii import looks_like_a_name
+
+    assert looks_like_a_name("张三") and looks_like_a_name("阿依古丽·买买提")
+    assert not any(map(looks_like_a_name, ["5.00元", "2022年3月1日", "男", "Zhang", "J06.9"]))
     assert (
         mask_id_numbers(f"a/{IN_FILE_NAME}_x.csv")
         == f"a/{IN_FILE_NAME[:4]}{'*' * 12}{IN_FILE_NAME[-2:]}_x.csv"
