@@ -17,7 +17,7 @@ from ..errors import UnreadableFile
 MAX_LINE_BYTES = 16 * 1024 * 1024  # a longer line is kept only up to here: `line_too_long`
 EXPANSION_LIMIT = 100  # without --max-bytes, a compressed file may expand 100 times its size ...
 EXPANSION_FLOOR = 64 * 1024 * 1024  # ... once this much has come out of it
-PIECE_BYTES = 1 << 20  # compressed files are read this much at a time
+PIECE_BYTES = 1 << 16  # compressed files are read this much at a time
 
 
 def is_compressed(path: Path) -> bool:
@@ -87,7 +87,7 @@ class Limited:
     def read(self, size: int = -1) -> bytes:
         if self.failed is not None:
             raise self.failed
-        if self.compressed and size > PIECE_BYTES:  # a megabyte at a time: what came out before
+        if self.compressed and size > PIECE_BYTES:  # in pieces: what came out before a failure
             data = self._pieces(size)  # a truncated or corrupt stream's end is still read
         else:
             try:
@@ -103,7 +103,7 @@ class Limited:
         pieces: list[bytes] = []
         while size > 0:
             try:
-                piece = self.stream.read(min(size, PIECE_BYTES))
+                piece = self._read1(min(size, PIECE_BYTES))
             except (OSError, EOFError, zlib.error) as exc:
                 if not pieces:
                     raise read_failure(exc, self.path) from None
@@ -114,6 +114,12 @@ class Limited:
             pieces.append(piece)
             size -= len(piece)
         return b"".join(pieces)
+
+    def _read1(self, size: int) -> bytes:
+        """At most `size` bytes from one read of the stream on disk, where the stream allows it
+        (gzip: the end of a member comes out before the next member's header is looked at)."""
+        read1 = getattr(self.stream, "read1", None)
+        return read1(size) if read1 is not None else self.stream.read(size)
 
     def close(self) -> None:
         self.stream.close()
