@@ -20,7 +20,7 @@ from .errors import AuditError
 from .forms import DISCHARGE_FORM, OUTPATIENT_FORM
 from .period import Period
 from .policy import FAIL, FAIL_ON_CHOICES, SEVERITY_RANK, THRESHOLD_KEYS, WARN, Policy, Threshold
-from .results import AuditResult, CheckCount, Flag, FormResult, InstitutionResult
+from .results import AuditResult, CheckCount, Flag, FormResult, InstitutionResult, Unreadable
 
 
 class DocumentError(AuditError):
@@ -46,8 +46,23 @@ def result_of(document: Mapping[str, Any], by: str = "institution") -> AuditResu
         institutions=institutions,
         checks=checks,
         by=by,
+        unreadable=tuple(
+            _unreadable(item, n) for n, item in enumerate(_list(document, "unreadable"))
+        ),
         policy=_policy(document.get("policy")),
     )
+
+
+def _unreadable(item: Any, n: int) -> Unreadable:
+    """An unreadable file as the document lists it (its message already holds the line)."""
+    where = f"unreadable[{n}]"
+    if not isinstance(item, Mapping):
+        raise DocumentError(f"not an audit document ({where} is not an object)")
+    file, reason = (_text(item.get(k), f"{where}.{k}") for k in ("file", "reason"))
+    if not file or not reason:
+        raise DocumentError(f"not an audit document ({where} lacks file or reason)")
+    message = _text(item.get("message"), f"{where}.message") or ""
+    return Unreadable(str(file), str(reason), str(message), _text(item.get("org_code"), where))
 
 
 def _policy(block: Any) -> Policy | None:

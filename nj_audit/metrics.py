@@ -23,6 +23,7 @@ import pandas as pd
 from .arrays import arrow_text
 from .forms import FORM_IDS
 from .hashing import text_hashes
+from .reading import ReadFindings
 
 # NaT as int64: a missing upload time. For "latest" it sorts before every known one.
 NAT = np.iinfo(np.int64).min
@@ -308,6 +309,7 @@ class Tally:
     min_day: int | None
     max_day: int | None
     skipped: tuple[Path, ...] = ()  # inputs whose name names no form
+    findings: ReadFindings = ReadFindings()  # files that could not be read, reports left out
 
     @classmethod
     def of(cls, org_codes: list[str], partial: Partial, skipped: list[Path]) -> Tally:

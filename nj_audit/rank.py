@@ -9,6 +9,7 @@ failures are also reported like `validate` reports them.
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
 from functools import cache
 from pathlib import Path
 
@@ -106,10 +107,14 @@ def _institution(
         return None if damaged or column in failed else _raw(chunk, column, row)
 
     def count(column: str) -> int | None:
-        if text(column) is None:
+        """A whole number from its text: exact beyond 2^53, where the typed float is not."""
+        raw = text(column)
+        if raw is None or pd.isna(typed[column].iloc[row]):
             return None
-        value = typed[column].iloc[row]
-        return None if pd.isna(value) else int(value)
+        try:
+            return int(Decimal(raw))
+        except (InvalidOperation, ValueError):
+            return int(typed[column].iloc[row])
 
     forms = parse_fraction(text("forms"))
     forms_covered, forms_required = forms if forms else (None, None)

@@ -787,3 +787,98 @@ def nightly_batch(folder: Path, day: str, realtime: dict[str, float]) -> tuple[P
     lines = ["org_code,name,district"] + [f"{c},{n},{d}" for c, (n, d) in NIGHTLY_ORGS.items()]
     registry.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return uploads, registry
+
+
+# -- the hostile corpus: large files made at test time, runs measured, inputs snapshotted -------
+
+HOSTILE = FIXTURES / "hostile"
+
+
+def snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
+    """Every regular file under `folder` (links not followed): its bytes and modification time,
+    to assert that a run changed none of its inputs."""
+    found: dict[str, tuple[bytes, int]] = {}
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() and not path.is_symlink():
+            found[str(path.relative_to(folder))] = (path.read_bytes(), path.stat().st_mtime_ns)
+    return found
+
+
+def visit_lines(numbers: range, org: str = ORG_CODE, **changes: str) -> str:
+    """outpatient_visit rows as CSV lines (no header)."""
+    columns = SPEC_COLUMNS["outpatient_visit"]
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    for n in numbers:
+        row = visit(n, org_code=org, **changes)
+        writer.writerow([row[c] for c in columns])
+    return out.getvalue()
+
+
+VISIT_HEADER = ",".join(SPEC_COLUMNS["outpatient_visit"]) + "\n"
+
+
+def write_long_line(path: Path, line_bytes: int) -> Path:
+    """outpatient_visit: a valid row, one whose last value is `line_bytes` of `x` (no newline
+    inside), another valid row; written 16 MiB at a time."""
+    columns = SPEC_COLUMNS["outpatient_visit"]
+    row = visit(2)
+    with open(path, "wb") as sink:
+        sink.write((VISIT_HEADER + visit_lines(range(1, 2))).encode())
+        sink.write((",".join(row[c] for c in columns[:-1]) + ",").encode())
+        block = b"x" * (1 << 24)
+        for _ in range(line_bytes // len(block)):
+            sink.write(block)
+        sink.write(b"x" * (line_bytes % len(block)) + b"\n" + visit_lines(range(3, 4)).encode())
+    return path
+
+
+def write_gzip_bomb(path: Path, members: int, payload: bytes) -> Path:
+    """A .csv.gz of the outpatient_visit header, then `members` gzip members each holding
+    `payload` (gzip readers concatenate members): a few MB on disk, gigabytes decompressed."""
+    member = gzip.compress(payload, compresslevel=9, mtime=0)
+    with open(path, "wb") as sink:
+        sink.write(gzip.compress(VISIT_HEADER.encode(), mtime=0))
+        for _ in range(members):
+            sink.write(member)
+    return path
+
+
+@dataclass(frozen=True)
+class Measured:
+    returncode: int
+    stdout: str
+    stderr: str
+    max_rss_mib: float
+    seconds: float
+
+
+_MEASURE = (
+    "import resource, sys\n"
+    "from nj_audit.__main__ import main\n"
+    "sys.argv = ['nj-audit', *sys.argv[1:]]\n"
+    "try:\n"
+    "    main()\n"
+    "finally:\n"
+    "    sys.stderr.write('\\nmax-rss-kib %d\\n' % resource.getrusage(resource.RUSAGE_SELF)"
+    ".ru_maxrss)\n"
+)
+
+
+def run_measured(*args: str, timeout: float = 120) -> Measured:
+    """The command line in a process of its own: exit code, output, its peak RSS and time."""
+    import subprocess
+    import sys
+    import time
+
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-c", _MEASURE, *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **CLI_ENV},
+    )
+    seconds = time.monotonic() - started
+    stderr, _, rss = done.stderr.rpartition("\nmax-rss-kib ")
+    return Measured(done.returncode, done.stdout, stderr.strip(), int(rss) / 1024, seconds)

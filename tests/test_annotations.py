@@ -5,6 +5,7 @@ stable fingerprints), against golden files. UPDATE_GOLDEN=1 rewrites them."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -30,6 +31,7 @@ from nj_audit.results import (
     Flag,
     FormSummary,
     InstitutionResult,
+    Unreadable,
     ValidateResult,
 )
 
@@ -317,3 +319,19 @@ def test_two_findings_with_one_key_get_two_fingerprints() -> None:
     )
     report = checked_report(render_audit_codequality(twins, "table.csv"))
     assert len(report) == 2
+
+
+def test_an_unreadable_file_is_the_first_error_and_a_code_quality_issue() -> None:
+    """A file that could not be read is a finding in the CI formats too: first (nothing of it was
+    judged), at its file and line, with its reason; a result without one has none."""
+    gone = Unreadable("uploads/b/lab_report.csv.gz", "truncated", "the stream ends early", None, 7)
+    result = replace(VALIDATE, unreadable=(gone,))
+    first = render_validate_github(result).splitlines()[0]
+    assert first.startswith("::error file=uploads/b/lab_report.csv.gz,line=7,")
+    assert "unreadable (truncated)" in first and "line 7: the stream ends early" in first
+    assert "unreadable" not in render_validate_github(VALIDATE)
+    issues = json.loads(render_audit_codequality(replace(AUDIT, unreadable=(gone,)), "uploads"))
+    assert issues[0]["check_name"] == "nj-audit/unreadable/truncated"
+    assert issues[0]["location"] == {"path": "uploads/b/lab_report.csv.gz", "lines": {"begin": 7}}
+    assert not any("unreadable" in i["check_name"] for i in json.loads(
+        render_audit_codequality(AUDIT, "uploads")))  # fmt: skip

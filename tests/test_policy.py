@@ -112,7 +112,7 @@ def test_policy_file_and_pyproject(tmp_path: Path) -> None:
     )
     assert policy.source == str(policy_file)
     (tmp_path / "pyproject.toml").write_text(
-        "[tool.nj-audit]\n[tool.nj-audit.validity]\nwarn = 0.5\n", encoding="utf-8"
+        "[tool.nj-audit]\n[tool.nj-audit.validity]\nwarn = 0.5\nfail = 0.4\n", encoding="utf-8"
     )
     found = load_policy(None, cwd=tmp_path)
     assert found.validity.warn == 0.5 and found.source == "pyproject.toml"

@@ -1,5 +1,6 @@
 """The wiring every command shares: the Typer apps, the option types, errors as one line and exit
-codes, the progress bar's switch, and where a report goes (stdout or `--output`).
+codes, the progress bar's switch, and where a report goes (stdout or `--output`, written
+atomically; an output that is an input is refused by identity before anything is written).
 
 Commands import the library lazily, inside their function, so that `--help` stays quick."""
 
@@ -8,21 +9,22 @@ from __future__ import annotations
 import os
 import sys
 import traceback
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import replace
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
-from ..errors import AuditError, ExitCode, UsageError
+from ..errors import AuditError, ExitCode, OutputError, UsageError
 from .helptext import SAMPLES_HELP, SCHEMAS_HELP, TOP_HELP, readable_help
 
 if TYPE_CHECKING:
     from ..policy import Policy
-    from ..results import AuditResult
+    from ..reading import Unreadable as ReadUnreadable
+    from ..results import AuditResult, Unreadable, ValidateResult
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -148,6 +150,36 @@ EncodingOption = Annotated[
 ]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
 DebugOption = Annotated[bool, typer.Option(help="Show a traceback on errors.")]
+StrictOption = Annotated[
+    bool,
+    typer.Option("--strict", help="Stop (exit 2) at any unreadable file instead of reporting it."),
+]
+AllowEmptyOption = Annotated[
+    bool, typer.Option("--allow-empty", help="Let a run that read no data row pass.")
+]
+MaxBytesOption = Annotated[
+    str | None,
+    typer.Option(
+        help="Most bytes one file may expand to, e.g. 8GiB (default: 100 times a compressed"
+        " file's size, at least 1 GiB).",
+        metavar="SIZE",
+    ),
+]
+_SIZE_UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12}
+_SIZE_UNITS |= {"kib": 1 << 10, "mib": 1 << 20, "gib": 1 << 30, "tib": 1 << 40}
+
+
+def parse_size(text: str | None) -> int | None:
+    """`--max-bytes`: `8GiB`, `500MB`, `1048576` -> bytes (ASCII digits, units kB to TiB)."""
+    if text is None:
+        return None
+    import re
+
+    match = re.fullmatch(r"\s*([0-9]{1,15})\s*([A-Za-z]{0,3})\s*", text, re.ASCII)
+    unit = match.group(2).lower() if match else ""
+    if match is None or unit not in _SIZE_UNITS or int(match.group(1)) == 0:
+        raise UsageError(f"bad --max-bytes {text!r}: a size like 8GiB, 500MB or 1048576")
+    return int(match.group(1)) * _SIZE_UNITS[unit]
 
 
 def fail(error: AuditError | str, code: ExitCode = ExitCode.ERROR) -> NoReturn:
@@ -158,51 +190,103 @@ def fail(error: AuditError | str, code: ExitCode = ExitCode.ERROR) -> NoReturn:
 
 
 @contextmanager
-def errors_handled(debug: bool) -> Iterator[None]:
+def errors_handled(debug: bool, show_pii: bool = False) -> Iterator[None]:
     """One red line on stderr and exit 2 for anything that stops the run; never a traceback
-    (unless --debug, and even then without local variables)."""
+    (unless --debug, and even then without local variables). What went to stdout is flushed here,
+    so that a full or closed stdout is an error too (not a message at the interpreter's exit)."""
+    from ..reading import NothingReadable
+    from ..render.console import reveal_pii
+
+    reveal_pii(show_pii)
     try:
         yield
+        _flush_stdout()
     except typer.Exit:
         raise
+    except NothingReadable as exc:
+        if debug:
+            _traceback()
+        if len(exc.findings.unreadable) > 1:
+            warn_unreadable(exc.findings.unreadable)
+        fail(exc)
     except AuditError as exc:
         if debug:
-            traceback.print_exc()
+            _traceback()
         fail(exc)
     except BrokenPipeError:  # whoever read stdout stopped reading (`| head`): nothing left to say
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        _quiet_stdout()
         raise typer.Exit(1) from None
     except KeyboardInterrupt:
-        fail("interrupted")
+        fail("interrupted (no output was changed)")
     except MemoryError:
         fail("out of memory: lower --chunk-size")
+    except OSError as exc:  # the system refused something no step above wraps
+        if debug:
+            _traceback()
+        fail(f"system error: {exc.strerror or type(exc).__name__}")
     except Exception as exc:  # the last line of defence: no traceback in CI logs
         if debug:
-            traceback.print_exc()
+            _traceback()
         fail(f"internal error ({type(exc).__name__}); rerun with --debug and report it")
+
+
+def _traceback() -> None:
+    """--debug: the traceback (no local variables), with ID-number-shaped text masked."""
+    from ..render.console import safe_line
+
+    for line in traceback.format_exc().splitlines():
+        print(safe_line(line), file=sys.stderr)
+
+
+def _flush_stdout() -> None:
+    if sys.stdout is not None:
+        with stdout_errors():
+            sys.stdout.flush()
+
+
+@contextmanager
+def stdout_errors() -> Iterator[None]:
+    """A write to stdout that fails (`> /dev/full`, a closed descriptor) as one error line."""
+    try:
+        yield
+    except BrokenPipeError:
+        raise
+    except (OSError, ValueError) as exc:  # ValueError: I/O operation on a closed file
+        _quiet_stdout()
+        reason = getattr(exc, "strerror", None) or "it is closed"
+        raise OutputError(f"cannot write the report: {reason}", "<stdout>") from None
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null, so that the interpreter's own flush at exit says nothing."""
+    with suppress(OSError, ValueError, AttributeError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def show_progress(quiet: bool, json_on_stdout: bool) -> bool:
     return not quiet and not json_on_stdout and sys.stderr.isatty() and not os.environ.get("CI")
 
 
-def write_output(text: str, output: Path | None) -> None:
-    """The report on stdout, or in `output` (its callers have refused to overwrite an input)."""
-    if output is None:
-        sys.stdout.write(text)
-        return
-    try:
-        output.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"cannot write output: {exc.strerror or exc}", output) from None
+def warn_unreadable(items: Sequence[Unreadable | ReadUnreadable]) -> None:
+    """One warning line on stderr per file that could not be read."""
+    from ..render.console import print_warning
+    from ..results import Unreadable as Shown
+
+    for item in items:
+        if isinstance(item, Shown):
+            print_warning(f"{item.where}: {item.message} (unreadable: {item.reason})")
+        else:
+            where = f"{item.path}:{item.line}" if item.line else str(item.path)
+            print_warning(f"{where}: {item.message} (unreadable: {item.reason})")
 
 
-def refuse_overwriting_inputs(output: Path, inputs: list[Path]) -> None:
-    target = output.resolve()
-    for path in inputs:
-        source = path.resolve()
-        if target == source or (source.is_dir() and source in target.parents and target.exists()):
-            raise UsageError("refusing to overwrite an input file", output)
+def warn_findings(result: AuditResult | ValidateResult) -> None:
+    """The files that could not be read and the reports left out, one warning line each."""
+    from ..render.console import print_warning
+
+    warn_unreadable(result.unreadable)
+    for path in result.reports:
+        print_warning(f"{path}: a report written by nj-audit, not an upload: skipped")
 
 
 def known_form(form: str | None) -> None:
@@ -228,114 +312,3 @@ def chosen_policy(
     if sort not in SORT_KEYS:
         raise UsageError(f"unknown --sort {sort!r}; choose from {', '.join(SORT_KEYS)}")
     return chosen
-
-
-@dataclass(frozen=True)
-class Target:
-    """One report of a run: its format, and its file (None: stdout)."""
-
-    format: str
-    path: Path | None
-
-
-def output_targets(
-    stdout_format: str, outputs: list[str] | None, extensions: dict[str, str], formats: type[Enum]
-) -> list[Target]:
-    """The files of the `--output` options, then stdout in `--format`.
-
-    A file's format is its `FORMAT:` prefix, else its extension's, else (a name no extension
-    tells, as `audit.out`) `--format`'s, as 0.1.0 wrote every `--output`. Stdout is left out
-    when a file already gets `--format`'s format: `--format json --output audit.json` writes
-    the file only, as it always did."""
-    names = [f.value for f in formats]
-    files: list[Target] = []
-    for spec in outputs or []:
-        prefix, colon, rest = spec.partition(":")
-        if colon and rest and prefix.lower() in names:
-            target = Target(prefix.lower(), Path(rest))
-        else:
-            ext = next((e for e in extensions if spec.lower().endswith(e)), None)
-            target = Target(extensions[ext] if ext else stdout_format, Path(spec))
-        assert target.path is not None
-        if any(t.path is not None and t.path.resolve() == target.path.resolve() for t in files):
-            raise UsageError("two --output options name the same file", target.path)
-        files.append(target)
-    if any(t.format == stdout_format for t in files):
-        return files
-    return [*files, Target(stdout_format, None)]
-
-
-def refuse_overwriting(targets: list[Target], inputs: list[Path]) -> None:
-    for target in targets:
-        if target.path is not None:
-            refuse_overwriting_inputs(target.path, inputs)
-
-
-def full_report(targets: list[Target]) -> str | None:
-    """What the annotations' closing notice names as the whole report: the first file written
-    in another format, else the job summary when there is one."""
-    written = [t for t in targets if t.path is not None and t.format != "github"]
-    if written:
-        return str(written[0].path)
-    return "the job summary" if os.environ.get("GITHUB_STEP_SUMMARY") else None
-
-
-def ci_root() -> Path:
-    """The repository's folder, to which annotation and Code Quality paths are relative."""
-    root = os.environ.get("GITHUB_WORKSPACE") or os.environ.get("CI_PROJECT_DIR")
-    return Path(root) if root else Path.cwd()
-
-
-SUMMARY_LIMIT = 1024 * 1024  # GitHub refuses a step summary over 1 MiB ("up to ... 1024k")
-
-
-def append_step_summary(markdown: str, report: str | None) -> None:
-    """With `--format github` under GitHub Actions: the Markdown summary appended to
-    $GITHUB_STEP_SUMMARY, cut so that the step's summary stays under GitHub's limit."""
-    from ..render.console import print_note
-    from ..render.markdown import fit_summary
-
-    target = os.environ.get("GITHUB_STEP_SUMMARY")
-    if not target:
-        return
-    path = Path(target)
-    try:
-        before = path.read_text(encoding="utf-8") if path.exists() else ""
-        budget = SUMMARY_LIMIT - len(before.encode("utf-8")) - 1024  # a margin for GitHub's count
-        separator = "\n" if before and not before.endswith("\n") else ""
-        write_output(before + separator + fit_summary(markdown, max(budget, 0), report), path)
-    except (OSError, UnicodeDecodeError, AuditError) as exc:  # the reports are out: only warn
-        print_note(f"warning: {path}: the step summary was not written ({exc})")
-
-
-def emit_report(
-    result: AuditResult, targets: list[Target], sort: str, lang: Lang, location: Path
-) -> None:
-    """The audit's (or rank's) reports: each target in its format, from the one result.
-    `location` is what was audited (the first path), where Code Quality anchors its issues."""
-    from ..render import codequality, github, junit, markdown
-    from ..render import csv as csv_report
-    from ..render import json as json_report
-    from ..render.console import print_note, stdout_console, table_text
-    from ..render.terminal import render_table
-    from ..render.text import verdict_line
-
-    report = full_report(targets)
-    renderers = {
-        "table": lambda: table_text(lambda console: render_table(result, console, sort)),
-        "json": lambda: json_report.render_json(result),
-        "csv": lambda: csv_report.render_csv(result, lang.value, sort),
-        "markdown": lambda: markdown.render_markdown(result, sort),
-        "junit": lambda: junit.render_junit(result),
-        "github": lambda: github.render_audit_github(result, report, sort, ci_root()),
-        "codequality": lambda: codequality.render_audit_codequality(result, location, ci_root()),
-    }
-    for target in targets:
-        if target.format == "table" and target.path is None:
-            render_table(result, stdout_console(), sort)  # in colour on a terminal
-        else:
-            write_output(renderers[target.format](), target.path)
-    if any(t.format == "github" for t in targets):
-        append_step_summary(markdown.render_markdown(result, sort), report)
-    if all(t.path is not None for t in targets):
-        print_note(verdict_line(result), passed=result.passed)

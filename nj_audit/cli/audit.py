@@ -10,6 +10,7 @@ import typer
 from ..errors import ExitCode, UsageError
 from .app import (
     AUDIT_EXTENSIONS,
+    AllowEmptyOption,
     By,
     DebugOption,
     EncodingOption,
@@ -19,19 +20,25 @@ from .app import (
     FormOption,
     Lang,
     LangOption,
+    MaxBytesOption,
     OutputOption,
     PolicyOption,
     QuietOption,
     SortOption,
+    StrictOption,
     chosen_policy,
-    emit_report,
     errors_handled,
     known_form,
-    output_targets,
-    refuse_overwriting,
+    parse_size,
     show_progress,
+    warn_findings,
 )
 from .history import HistoryOption, LabelOption, start_recording
+from .outputs import (
+    emit_report,
+    output_targets,
+    refuse_overwriting,
+)
 
 
 def audit_command(
@@ -61,7 +68,10 @@ def audit_command(
     form: FormOption = None,
     encoding: EncodingOption = None,
     show_pii: Annotated[
-        bool, typer.Option("--show-pii", help="Allow id_card and name values in output.")
+        bool,
+        typer.Option(
+            "--show-pii", help="Show org_codes shaped like an ID number or a name unmasked."
+        ),
     ] = False,
     chunk_size: Annotated[
         int, typer.Option(metavar="N", help="Rows per chunk (memory is bounded by it).", min=1)
@@ -76,6 +86,9 @@ def audit_command(
     partitions: Annotated[
         int | None, typer.Option(metavar="N", help="Dask partitions per file.", min=1)
     ] = None,
+    strict: StrictOption = False,
+    allow_empty: AllowEmptyOption = False,
+    max_bytes: MaxBytesOption = None,
     quiet: QuietOption = False,
     history: HistoryOption = None,
     label: LabelOption = None,
@@ -84,8 +97,9 @@ def audit_command(
     """Per-institution real-time compliance, form coverage and upload days, ranked, flagged and
     gated.
 
-    Exit 0 when the gate passes, 1 when it fails, 2 when the audit cannot run (docs/contract.md
-    § 6).
+    Exit 0 when the gate passes, 1 when it fails (an unreadable file, or no data row at all, fails
+    it too), 2 when the audit cannot run (bad arguments, no file could be read; with --strict, any
+    unreadable file). docs/contract.md § 6.
 
     Examples:
 
@@ -106,16 +120,17 @@ def audit_command(
     from ..render.json import render_json, to_document
     from ..requests import AuditRequest
 
-    with errors_handled(debug):
+    with errors_handled(debug, show_pii):
+        targets = output_targets(output_format.value, output, AUDIT_EXTENSIONS, Format)
+        outputs = refuse_overwriting(targets, paths, registry, policy)
         chosen = chosen_policy(policy, fail_on, sort, window)
         known_form(form)
         recorder = start_recording(history, chosen, "audit", by.value, label)
         chosen_period = parse_period(period) if period else None
+        limit = parse_size(max_bytes)
         loaded_registry = load_registry(registry) if registry else None
         if by == By.district and loaded_registry is None:
             raise UsageError("--by district needs --registry")
-        targets = output_targets(output_format.value, output, AUDIT_EXTENSIONS, Format)
-        refuse_overwriting(targets, [*paths, *(p for p in (registry, policy) if p)])
         request = AuditRequest(
             paths=paths,
             policy=chosen,
@@ -128,12 +143,18 @@ def audit_command(
             engine=engine,
             scheduler=scheduler,
             partitions=partitions,
+            show_pii=show_pii,
+            allow_empty=allow_empty,
+            strict=strict,
+            max_bytes=limit,
+            outputs=outputs,
         )
         json_out = any(t.format == "json" and t.path is None for t in targets)
         with progress_bar(engine == "pandas" and show_progress(quiet, json_out)) as hook:
             result = run_audit(request, progress=hook)
         if recorder is not None:
             result = recorder.judge(result, to_document)
+        warn_findings(result)
         emit_report(result, targets, sort, lang, paths[0])
         if recorder is not None:
             recorder.record(result, render_json(result), inputs=paths)

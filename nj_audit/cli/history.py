@@ -23,13 +23,15 @@ from .app import (
     OutputOption,
     PolicyOption,
     SortOption,
-    emit_report,
     errors_handled,
+)
+from .helptext import HISTORY_HELP
+from .outputs import (
+    emit_report,
     output_targets,
     refuse_overwriting,
     write_output,
 )
-from .helptext import HISTORY_HELP
 
 if TYPE_CHECKING:
     from ..history.recording import Recorder

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from ..errors import ExitCode
-from .app import DebugOption, Lang, LangOption, PolicyOption, errors_handled, write_output
+from .app import DebugOption, Lang, LangOption, PolicyOption, errors_handled
 from .history import (
     CompareFormat,
     HistoryFormat,
@@ -15,6 +15,7 @@ from .history import (
     HistoryOption,
     history_file,
 )
+from .outputs import write_output
 
 
 def history_trend(

@@ -22,12 +22,14 @@ from .app import (
     PolicyOption,
     SortOption,
     chosen_policy,
-    emit_report,
     errors_handled,
+)
+from .history import HistoryOption, LabelOption, start_recording
+from .outputs import (
+    emit_report,
     output_targets,
     refuse_overwriting,
 )
-from .history import HistoryOption, LabelOption, start_recording
 
 
 def rank_command(
@@ -88,10 +90,10 @@ def rank_command(
     from ..requests import RankRequest
 
     with errors_handled(debug):
+        targets = output_targets(output_format.value, output, AUDIT_EXTENSIONS, Format)
+        refuse_overwriting(targets, [path], policy=policy)
         chosen = chosen_policy(policy, fail_on, sort)
         recorder = start_recording(history, chosen, "rank", "institution", label)
-        targets = output_targets(output_format.value, output, AUDIT_EXTENSIONS, Format)
-        refuse_overwriting(targets, [path, *(p for p in (policy,) if p)])
         request = RankRequest(path=path, policy=chosen, period_days=period_days, encoding=encoding)
         ranking = rank_table(request)
         if not ranking.table.valid:

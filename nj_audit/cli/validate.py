@@ -13,21 +13,29 @@ import typer
 from ..errors import ExitCode
 from .app import (
     VALIDATE_EXTENSIONS,
+    AllowEmptyOption,
     DebugOption,
     EncodingOption,
     FormOption,
+    MaxBytesOption,
     OutputOption,
     QuietOption,
-    Target,
+    StrictOption,
     ValidateFormat,
+    errors_handled,
+    known_form,
+    parse_size,
+    show_progress,
+    stdout_errors,
+    warn_findings,
+)
+from .outputs import (
+    Target,
     append_step_summary,
     ci_root,
-    errors_handled,
     full_report,
-    known_form,
     output_targets,
     refuse_overwriting,
-    show_progress,
     write_output,
 )
 
@@ -63,11 +71,15 @@ def validate_command(
     output: OutputOption = None,
     encoding: EncodingOption = None,
     show_pii: Annotated[
-        bool, typer.Option("--show-pii", help="Show id_card and name values unmasked.")
+        bool,
+        typer.Option("--show-pii", help="Show id_card, name and ID-number-shaped values unmasked."),
     ] = False,
     chunk_size: Annotated[
         int, typer.Option(metavar="N", help="Rows per chunk.", min=1)
     ] = 1_000_000,
+    strict: StrictOption = False,
+    allow_empty: AllowEmptyOption = False,
+    max_bytes: MaxBytesOption = None,
     quiet: QuietOption = False,
     debug: DebugOption = False,
 ) -> None:
@@ -78,7 +90,10 @@ def validate_command(
     check, value) or FORMAT:FILE (github:annotations.txt, codequality:cq.json); files are read
     once for all of them.
 
-    Exit 0 when every row is valid, 1 when some are not, 2 when the files cannot be read.
+    Exit 0 when every row is valid, 1 when some are not, some file is unreadable or no data row
+    was read at all (unless --allow-empty), 2 when no file can be read (with --strict: any).
+    The --failures file is written atomically: an interrupted or failed run leaves the previous
+    one as it was.
 
     Examples:
 
@@ -95,11 +110,11 @@ def validate_command(
     from ..requests import ValidateRequest
     from ..validate import run_validate
 
-    with errors_handled(debug):
+    with errors_handled(debug, show_pii):
         known_form(form)
         specs = [*(output or []), *([f"csv:{failures}"] if failures is not None else [])]
         targets = output_targets(output_format.value, specs, VALIDATE_EXTENSIONS, ValidateFormat)
-        refuse_overwriting(targets, [*paths, *([schema] if schema else [])])
+        outputs = refuse_overwriting(targets, paths, schema=schema)
         request = ValidateRequest(
             paths=paths,
             form=form,
@@ -107,20 +122,29 @@ def validate_command(
             encoding=encoding,
             show_pii=show_pii,
             chunk_rows=chunk_size,
+            allow_empty=allow_empty,
+            strict=strict,
+            max_bytes=parse_size(max_bytes),
+            outputs=outputs,
         )
         json_out = any(t.format == "json" and t.path is None for t in targets)
         with progress_bar(show_progress(quiet, json_out)) as hook, failure_sinks(targets) as sink:
             result = run_validate(request, on_failure=sink, progress=hook)
+        warn_findings(result)
         emit_validate(result, targets)
-        if all(t.path is not None for t in targets):
-            print_note(validate_verdict(result), passed=result.valid)
-    raise typer.Exit(int(ExitCode.PASSED if result.valid else ExitCode.FAILED))
+        # every report on a file, or nothing read: the verdict on stderr, where CI logs show it
+        if all(t.path is not None for t in targets) or (result.empty and json_out):
+            print_note(validate_verdict(result), passed=result.passed)
+    raise typer.Exit(int(ExitCode.PASSED if result.passed else ExitCode.FAILED))
 
 
 @contextmanager
 def failure_sinks(targets: list[Target]) -> Iterator[FailureSink | None]:
     """The failures CSV targets, written as the failures are found (memory does not grow with
-    their number): one writer per file (or stdout), all fed each failure."""
+    their number): one writer per file (or stdout), all fed each failure. Files are written
+    atomically and only created at the first line: an interrupted or refused run leaves the
+    previous file as it was."""
+    from ..atomic import AtomicText
     from ..render.csv import FailureWriter
 
     with ExitStack() as stack:
@@ -129,9 +153,7 @@ def failure_sinks(targets: list[Target]) -> Iterator[FailureSink | None]:
             if target.format != "csv":
                 continue
             stream = (
-                sys.stdout
-                if target.path is None
-                else stack.enter_context(open(target.path, "w", encoding="utf-8", newline=""))
+                sys.stdout if target.path is None else stack.enter_context(AtomicText(target.path))
             )
             writers.append(FailureWriter(stream))
 
@@ -140,6 +162,9 @@ def failure_sinks(targets: list[Target]) -> Iterator[FailureSink | None]:
                 writer(record)
 
         yield (writers[0] if len(writers) == 1 else every) if writers else None
+        for writer in writers:  # a header, at least, in every failures file
+            with stdout_errors():
+                writer.finish()
 
 
 def emit_validate(result: ValidateResult, targets: list[Target]) -> None:
@@ -162,7 +187,8 @@ def emit_validate(result: ValidateResult, targets: list[Target]) -> None:
         if target.format == "csv":
             continue
         if target.format == "table" and target.path is None:
-            render_validate_table(result, stdout_console())
+            with stdout_errors():
+                render_validate_table(result, stdout_console())
         else:
             write_output(renderers[target.format](), target.path)
     if any(t.format == "github" for t in targets):

@@ -22,9 +22,9 @@ import math
 import os
 import re
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
@@ -36,7 +36,16 @@ from ..forms import stem_of
 from ..metrics import Partial, Tally
 from ..period import Period
 from ..policy import Policy
-from ..reading import InputFile, by_form, discover, read_chunks
+from ..reading import (
+    Discovery,
+    Findings,
+    InputFile,
+    ReadFindings,
+    Unreadable,
+    by_form,
+    discover,
+    read_chunks,
+)
 from ..requests import AuditRequest, ProgressHook
 from ..schemas import expected_columns
 from .pandas_engine import Collector
@@ -72,8 +81,12 @@ class DaskEngine:
             import dask.bag as db
         except ImportError:
             raise UsageError(f"the dask engine needs Dask: {INSTALL_HINT}") from None
-        files, skipped = discover_sources([_as_url(p) for p in request.paths], request.form)
+        inputs = [_as_url(p) for p in request.paths]
+        files, skipped, found = discover_sources(inputs, request.form, request.outputs)
+        findings = Findings(found, request.strict)
         pieces = plan_pieces(files, request.partitions or 1)
+        if not pieces:
+            return replace(Tally.of([], Partial(), skipped), findings=findings.frozen())
         with _client(request.scheduler) as client:
             bag = db.from_sequence(pieces, npartitions=len(pieces))
             partials = bag.map(
@@ -82,10 +95,17 @@ class DaskEngine:
                 period=request.period,
                 encoding=request.encoding,
                 chunk_rows=request.chunk_rows,
+                max_bytes=request.max_bytes,
+                strict=request.strict,
             )
             merged = partials.reduction(_merge, _merge, split_every=SPLIT_EVERY)
-            codes, partial = client.compute(merged).result()
-        return Tally.of(codes, partial, skipped)
+            codes, partial, lost = client.compute(merged).result()
+        # a file is read when none of its pieces failed
+        failed = {str(u.path) for u in lost.unreadable} | {str(p) for p in lost.reports}
+        findings.unreadable += {str(u.path): u for u in reversed(lost.unreadable)}.values()
+        findings.reports += sorted(set(lost.reports))
+        findings.files_read = len({p.url for p in pieces} - failed)
+        return replace(Tally.of(codes, partial, skipped), findings=findings.frozen())
 
 
 # -- inputs -----------------------------------------------------------------------------------
@@ -118,12 +138,14 @@ def _filesystem(url: str) -> tuple[Any, str]:
         raise UsageError(f"cannot open {url}: {exc}") from None
 
 
-def discover_sources(inputs: list[str], form: str | None) -> tuple[list[InputFile], list[Path]]:
+def discover_sources(
+    inputs: list[str], form: str | None, outputs: Sequence[Path] = ()
+) -> tuple[list[InputFile], list[Path], Discovery | None]:
     """`reading.discover` for local paths; the same for URLs (files sorted by path, the others
     skipped)."""
     if not any(_is_url(i) for i in inputs):
-        found = discover([Path(i) for i in inputs], form)
-        return found.files, found.skipped
+        found = discover([Path(i) for i in inputs], form, outputs)
+        return found.files, found.skipped, found
     urls: list[str] = []
     for text in inputs:
         fs, root = _filesystem(text)
@@ -144,7 +166,7 @@ def discover_sources(inputs: list[str], form: str | None) -> tuple[list[InputFil
         raise InputError(
             "no input file matches a form (name files like outpatient_visit.csv, or pass --form)"
         )
-    return files, skipped
+    return files, skipped, None
 
 
 def plan_pieces(files: list[InputFile], partitions: int) -> list[Piece]:
@@ -172,20 +194,29 @@ def plan_pieces(files: list[InputFile], partitions: int) -> list[Piece]:
 
 
 def _piece_partial(
-    piece: Piece, policy: Policy, period: Period | None, encoding: str | None, chunk_rows: int
-) -> tuple[list[str], Partial]:
+    piece: Piece,
+    policy: Policy,
+    period: Period | None,
+    encoding: str | None,
+    chunk_rows: int,
+    max_bytes: int | None = None,
+    strict: bool = False,
+) -> tuple[list[str], Partial, ReadFindings]:
     """The piece read by `reading.read_chunks` and judged by the pandas engine's `Collector`: its
-    institution codes (in index order) and its partial, corrections folded."""
+    institution codes (in index order), its partial, corrections folded, and, when the piece could
+    not be read, that finding (the rows before the failure are kept, as the pandas engine does)."""
     keep_memory_on_the_heap()  # a worker process did not start through the command line
     collector = Collector(policy, period)
     collector.order = piece.number << PIECE_BITS
     file = InputFile(Path(piece.url), piece.form)
+    findings = Findings()
     with tempfile.TemporaryDirectory(prefix="nj-audit-") as scratch:
         try:
-            local = _local_copy(piece, Path(scratch))
-            expected = expected_columns(piece.form, local)
-            for chunk in read_chunks(local, encoding, chunk_rows, expected):
-                collector.add(file, chunk)
+            with findings.reading(Path(piece.url), strict):
+                local = _local_copy(piece, Path(scratch))
+                expected = expected_columns(piece.form, local)
+                for chunk in read_chunks(local, encoding, chunk_rows, expected, max_bytes):
+                    collector.add(file, chunk)
         # name the input, not the scratch copy; lines are the file's up to the first cut
         except AuditError as exc:
             raise InputError(
@@ -194,7 +225,7 @@ def _piece_partial(
         except (OSError, EOFError) as exc:
             raise InputError(f"cannot read: {exc}", piece.url) from None
     collector.partial.compact()
-    return list(collector.org_index), collector.partial
+    return list(collector.org_index), collector.partial, findings.frozen()
 
 
 def _local_copy(piece: Piece, scratch: Path) -> Path:
@@ -225,15 +256,22 @@ def _local_copy(piece: Piece, scratch: Path) -> Path:
     return local
 
 
-def _merge(parts: Iterable[tuple[list[str], Partial]]) -> tuple[list[str], Partial]:
-    """Partials of pieces -> one, over one institution dictionary; corrections folded."""
+def _merge(
+    parts: Iterable[tuple[list[str], Partial, ReadFindings]],
+) -> tuple[list[str], Partial, ReadFindings]:
+    """Partials of pieces -> one, over one institution dictionary; corrections folded; the
+    pieces' read findings put together."""
     index: dict[str, int] = {}
     merged = Partial()
-    for codes, partial in parts:
+    unreadable: list[Unreadable] = []
+    reports: list[Path] = []
+    for codes, partial, findings in parts:
         lookup = np.array([index.setdefault(code, len(index)) for code in codes], dtype=np.int32)
         merged.merge(partial.remapped(lookup))
+        unreadable += findings.unreadable
+        reports += findings.reports
     merged.compact()
-    return list(index), merged
+    return list(index), merged, ReadFindings(tuple(unreadable), tuple(reports))
 
 
 # -- the cluster ------------------------------------------------------------------------------

@@ -3,6 +3,7 @@ a second thread reads ahead (readahead.py)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from ..metrics import NAT, Partial, Tally, row_partial
 from ..period import Period
 from ..policy import Policy
 from ..readahead import typed_chunks
-from ..reading import Chunk, InputFile, discover, stored_size
+from ..reading import Chunk, Findings, InputFile, discover, stored_size
 from ..requests import AuditRequest, ProgressHook
 from ..results import MISSING_ORG
 from ..rules import TypedChunk, judge, type_frame
@@ -105,15 +106,20 @@ class PandasEngine:
     name = "pandas"
 
     def tally(self, request: AuditRequest, progress: ProgressHook | None = None) -> Tally:
-        found = discover([Path(p) for p in request.paths], request.form)
+        found = discover([Path(p) for p in request.paths], request.form, request.outputs)
+        findings = Findings(found, request.strict)
         collector = Collector(request.policy, request.period)
         sizes = [stored_size(file.path) for file in found.files]
         for number, file in enumerate(found.files):
             spec = load_schema(file.form)
-            chunks = typed_chunks(file.path, spec, request.encoding, request.chunk_rows, file.form)
-            for chunk, typed in chunks:
-                judged = collector.add(file, chunk, typed)
-                if progress:
-                    done = sum(sizes[:number]) + min(chunk.consumed, sizes[number])
-                    progress(judged, done, sum(sizes))
-        return Tally.of(list(collector.org_index), collector.partial, found.skipped)
+            chunks = typed_chunks(
+                file.path, spec, request.encoding, request.chunk_rows, file.form, request.max_bytes
+            )
+            with findings.reading(file.path, request.strict):  # an unreadable file: a finding
+                for chunk, typed in chunks:
+                    judged = collector.add(file, chunk, typed)
+                    if progress:
+                        done = sum(sizes[:number]) + min(chunk.consumed, sizes[number])
+                        progress(judged, done, sum(sizes))
+        tally = Tally.of(list(collector.org_index), collector.partial, found.skipped)
+        return replace(tally, findings=findings.frozen())

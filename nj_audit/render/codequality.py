@@ -10,12 +10,12 @@ findings never share one (GitLab would show only the first)."""
 from __future__ import annotations
 
 import hashlib
-import json
 from pathlib import Path
 from typing import Any
 
 from ..results import AuditResult, ValidateResult
 from .findings import Finding, flag_findings, repo_path, validate_findings
+from .json import dumps
 
 SEVERITY = {"fail": "major", "warn": "minor"}
 
@@ -46,7 +46,7 @@ def issues(findings: list[Finding]) -> list[dict[str, Any]]:
 
 
 def _dump(items: list[dict[str, Any]]) -> str:
-    return json.dumps(items, ensure_ascii=False, indent=2) + "\n"
+    return dumps(items)  # control characters escaped, as in the audit's JSON
 
 
 def render_validate_codequality(result: ValidateResult, root: str | Path | None = None) -> str:

@@ -1,6 +1,6 @@
 """What the CI formats report, one finding at a time: a failing check in one file (`validate`), a
-flagged institution or one of its flags (`audit`, `rank`), a skipped file. `github.py` turns them
-into workflow commands, `codequality.py` into a GitLab Code Quality report.
+flagged institution or one of its flags (`audit`, `rank`), an unreadable file, a skipped file.
+`github.py` turns them into workflow commands, `codequality.py` into a GitLab Code Quality report.
 
 Values are the masked examples `validate` keeps (never a raw PII cell); audits hold no values."""
 
@@ -13,7 +13,7 @@ from pathlib import Path, PurePosixPath
 from ..catalogue import CHECKS
 from ..errors import one_line
 from ..policy import FAIL, WARN
-from ..results import AuditResult, InstitutionResult, ValidateResult
+from ..results import AuditResult, InstitutionResult, Unreadable, ValidateResult
 from .text import by_code, ranked
 
 LINES_SHOWN = 3  # the first failing lines named in a finding
@@ -85,7 +85,31 @@ def validate_findings(result: ValidateResult, root: str | Path | None = None) ->
                 )
                 found.append((in_file.rows, finding))
     found.sort(key=lambda pair: (-pair[0], pair[1].file or "", pair[1].line or 0))
-    return [finding for _, finding in found] + skipped_findings(result.skipped, root)
+    findings = [finding for _, finding in found]
+    return (
+        unreadable_findings(result.unreadable, root)
+        + findings
+        + skipped_findings(result.skipped, root)
+    )
+
+
+def unreadable_findings(
+    unreadable: tuple[Unreadable, ...], root: str | Path | None = None
+) -> list[Finding]:
+    """One error per file that could not be read (a finding, not a stop: contract § 2.3), first:
+    nothing of that file was judged."""
+    return [
+        Finding(
+            FAIL,
+            f"unreadable file ({item.reason})",
+            f"unreadable ({item.reason}): {item.described}",
+            f"unreadable/{item.reason}",
+            ("unreadable", repo_path(item.file, root), item.reason),
+            repo_path(item.file, root),
+            item.line,
+        )
+        for item in unreadable
+    ]
 
 
 def skipped_findings(skipped: tuple[Path, ...], root: str | Path | None = None) -> list[Finding]:
@@ -125,7 +149,8 @@ def institution_findings(
         for inst in ranked(result, sort)
         if inst.status in (FAIL, WARN)
     ]
-    return found + skipped_findings(result.skipped, root)
+    unreadable = unreadable_findings(result.unreadable, root)
+    return unreadable + found + skipped_findings(result.skipped, root)
 
 
 def flag_findings(
@@ -146,4 +171,5 @@ def flag_findings(
         for inst in sorted(result.institutions, key=by_code)
         for flag in inst.flags
     ]
-    return found + skipped_findings(result.skipped, root)
+    unreadable = unreadable_findings(result.unreadable, root)
+    return unreadable + found + skipped_findings(result.skipped, root)

@@ -1,5 +1,10 @@
 """The JSON documents: the audit's (docs/contract.md § 7.2) and validate's. Both are described by
-docs/audit.schema.json."""
+docs/audit.schema.json.
+
+json.dumps escapes C0 controls; the other characters that act on a terminal or reorder text (DEL,
+C1, bidi overrides and isolates, zero-width and line separators: `text.CONTROL_CODES`) are
+written as `\\uXXXX` escapes too, so the document holds no control character and parses back to
+exactly the data."""
 
 from __future__ import annotations
 
@@ -9,8 +14,23 @@ from typing import Any
 from .. import __version__
 from ..forms import FORM_IDS
 from ..policy import THRESHOLD_KEYS, Policy
-from ..results import AuditResult, ValidateResult
-from .text import by_code
+from ..results import AuditResult, Unreadable, ValidateResult
+from .text import CONTROL_CODES, by_code
+
+_JSON_ESCAPES = {code: f"\\u{code:04x}" for code in CONTROL_CODES if code >= 0x20}
+
+
+def dumps(document: Any) -> str:
+    """The document as indented JSON, controls escaped."""
+    return json.dumps(document, ensure_ascii=False, indent=2).translate(_JSON_ESCAPES) + "\n"
+
+
+def unreadable_list(items: tuple[Unreadable, ...]) -> list[dict[str, Any]]:
+    return [
+        {"file": u.file, "reason": u.reason, "message": u.described, "org_code": u.org_code}
+        for u in items
+    ]
+
 
 TOOL = {"name": "nj-audit", "version": __version__}
 
@@ -88,6 +108,7 @@ def to_document(result: AuditResult) -> dict[str, Any]:
         "policy": None if result.policy is None else policy_block(result.policy),
         "passed": result.passed,
         "institutions": institutions,
+        "unreadable": unreadable_list(result.unreadable),
         "checks": [
             {"form": c.form, "column": c.column, "check": c.check, "failures": c.failures}
             for c in result.checks
@@ -96,13 +117,13 @@ def to_document(result: AuditResult) -> dict[str, Any]:
 
 
 def render_json(result: AuditResult) -> str:
-    return json.dumps(to_document(result), ensure_ascii=False, indent=2) + "\n"
+    return dumps(to_document(result))
 
 
 def validate_document(result: ValidateResult) -> dict[str, Any]:
     return {
         "tool": dict(TOOL),
-        "valid": result.valid,
+        "valid": result.passed,
         "rows": result.rows,
         "invalid_rows": result.invalid_rows,
         "forms": [
@@ -128,8 +149,9 @@ def validate_document(result: ValidateResult) -> dict[str, Any]:
             for f in result.forms
         ],
         "skipped": [str(p) for p in result.skipped],
+        "unreadable": unreadable_list(result.unreadable),
     }
 
 
 def render_validate_json(result: ValidateResult) -> str:
-    return json.dumps(validate_document(result), ensure_ascii=False, indent=2) + "\n"
+    return dumps(validate_document(result))
