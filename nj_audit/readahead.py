@@ -32,9 +32,24 @@ def typed_chunks(
     def typed(chunk: Chunk) -> TypedChunk:
         return type_frame(chunk.frame, spec)
 
-    chunks = read_chunks(path, encoding, chunk_rows, expected_columns(form, path), max_bytes)
+    chunks = (  # each made into its frame here, in the reading thread
+        chunk.converted()
+        for chunk in read_chunks(
+            path, encoding, chunk_rows, expected_columns(form, path), max_bytes
+        )
+    )
     for chunk, ready in prefetched(chunks, typed):
         yield chunk, ready if ready is not None else typed(chunk)
+
+
+def prefetched_items(items: Iterator[T]) -> Iterator[T]:
+    """The same items, the next one made in a thread while the caller works on this one."""
+    for item, _ in prefetched(items, _nothing):
+        yield item
+
+
+def _nothing(item: object) -> None:
+    return None
 
 
 def prefetched(items: Iterator[T], prepare: Callable[[T], U]) -> Iterator[tuple[T, U | None]]:

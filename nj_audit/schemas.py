@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from pathlib import Path
 
 import pandera.backends.pandas.builtin_checks  # noqa: F401 - registers pandera's pandas checks
@@ -17,6 +16,8 @@ from . import checks as _checks  # noqa: F401 - registers the custom checks befo
 from .errors import SchemaFileError
 from .forms import FORM_IDS, form_from_filename
 from .reading import Expected
+from .schema_documents import _YAML_LOADER, schema_path
+from .schema_documents import schema_dir as schema_dir  # where callers have looked for it
 
 TEXT, TIME, DATE, NUMBER = "text", "time", "date", "number"
 
@@ -77,11 +78,6 @@ def build_form_schema(schema: pa.DataFrameSchema, source: str) -> FormSchema:
     return FormSchema(schema.name or source, schema, columns, source)
 
 
-_YAML_LOADER = getattr(
-    yaml, "CSafeLoader", yaml.SafeLoader
-)  # libyaml's, when PyYAML has it: 10x faster
-
-
 def load_schema_file(path: Path) -> FormSchema:
     """Any pandera YAML schema file (the `validate --schema` path)."""
     if path.exists() and not path.is_file():  # a folder, or a FIFO that would block the run
@@ -101,18 +97,6 @@ def load_schema_file(path: Path) -> FormSchema:
     if not schema.columns:
         raise SchemaFileError("the schema has no columns: nothing to validate against", path)
     return build_form_schema(schema, str(path))
-
-
-def schema_dir() -> Path:
-    """The installed schema files, or the repository's `schemas/` when run from a checkout."""
-    try:
-        return Path(str(resources.files("nj_audit.schema_files")))
-    except ModuleNotFoundError:
-        return Path(__file__).resolve().parent.parent / "schemas"
-
-
-def schema_path(form: str) -> Path:
-    return schema_dir() / f"{form}.yaml"
 
 
 @cache

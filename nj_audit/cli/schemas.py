@@ -22,13 +22,12 @@ def schemas_list() -> None:
     from ..forms import FORMS
     from ..render.console import stdout_console
     from ..render.terminal import render_forms
-    from ..schemas import load_schema
+    from ..schema_documents import outline
 
     rows = []
     for form in FORMS:
-        schema = load_schema(form.id).schema
-        rules = sum(len(c.checks) for c in schema.columns.values()) + len(schema.checks)
-        rows.append((form.id, form.label, form.realtime, len(schema.columns), rules))
+        size = outline(form.id)
+        rows.append((form.id, form.label, form.realtime, size.columns, size.rules))
     render_forms(stdout_console(), rows)
 
 

@@ -14,12 +14,13 @@ from ..forms import FORM_IDS
 from ..metrics import NAT, Partial, Tally, row_partial
 from ..period import Period
 from ..policy import Policy
-from ..readahead import typed_chunks
+from ..readahead import prefetched_items, typed_chunks
 from ..reading import Chunk, Findings, InputFile, discover, stored_size
 from ..requests import AuditRequest, ProgressHook
 from ..results import MISSING_ORG
 from ..rules import TypedChunk, judge, type_frame
 from ..schemas import load_schema
+from .batching import SMALL_FILE_BYTES, Batches, read_whole, runs
 
 EPOCH = date(1970, 1, 1)
 
@@ -56,7 +57,11 @@ class Collector:
 
     def add(self, file: InputFile, chunk: Chunk, typed: TypedChunk | None = None) -> int:
         """Judge a chunk of `file` and fold it in; the number of rows judged."""
-        spec = load_schema(file.form)
+        return self.add_rows(file.form, chunk, typed)
+
+    def add_rows(self, form: str, chunk: Chunk, typed: TypedChunk | None = None) -> int:
+        """Judge a chunk of rows of `form` (of one file or of several) and fold it in."""
+        spec = load_schema(form)
         typed = typed or type_frame(chunk.frame, spec)
         verdict = judge(chunk, spec, typed)
         upload = _times(verdict.typed, "upload_time")
@@ -76,7 +81,7 @@ class Collector:
         pick = (lambda a: a[index]) if index is not None else (lambda a: a)
         partial = row_partial(
             org=pick(org),
-            form=FORM_IDS.index(file.form),
+            form=FORM_IDS.index(form),
             record_id=record_id.iloc[index].reset_index(drop=True)
             if index is not None
             else record_id,
@@ -84,13 +89,13 @@ class Collector:
             upload=pick(upload),
             valid=pick(verdict.valid),
             order_start=self.order,
-            window_seconds=self.policy.window_for(file.form),
+            window_seconds=self.policy.window_for(form),
         )
         self.order += len(chunk.frame)
         for failure in verdict.failures:
             count = int(keep[failure.rows].sum())
             if count:
-                partial.check_failures[(file.form, failure.column, failure.check)] = count
+                partial.check_failures[(form, failure.column, failure.check)] = count
         self.partial.merge(partial)
         return len(chunk.frame)
 
@@ -110,16 +115,41 @@ class PandasEngine:
         findings = Findings(found, request.strict)
         collector = Collector(request.policy, request.period)
         sizes = [stored_size(file.path) for file in found.files]
-        for number, file in enumerate(found.files):
-            spec = load_schema(file.form)
-            chunks = typed_chunks(
-                file.path, spec, request.encoding, request.chunk_rows, file.form, request.max_bytes
-            )
-            with findings.reading(file.path, request.strict):  # an unreadable file: a finding
-                for chunk, typed in chunks:
-                    judged = collector.add(file, chunk, typed)
-                    if progress:
-                        done = sum(sizes[:number]) + min(chunk.consumed, sizes[number])
-                        progress(judged, done, sum(sizes))
+        total, done = sum(sizes), 0
+        batches = Batches(collector.add_rows, request.chunk_rows)
+
+        def judged(rows: int) -> None:
+            if progress and rows:
+                progress(rows, done, total)
+
+        for run in runs(sizes):
+            if sizes[run[0]] >= SMALL_FILE_BYTES:  # a large file: read ahead chunk by chunk
+                file, size = found.files[run[0]], sizes[run[0]]
+                judged(batches.flush(file.form))  # its form's small files before it in path order
+                spec = load_schema(file.form)
+                chunks = typed_chunks(
+                    file.path, spec, request.encoding, request.chunk_rows, file.form,
+                    request.max_bytes,
+                )  # fmt: skip
+                with findings.reading(file.path, request.strict):  # an unreadable file: a finding
+                    for chunk, typed in chunks:
+                        rows = collector.add_rows(file.form, chunk, typed)
+                        if progress:
+                            progress(rows, done + min(chunk.consumed, size), total)
+                done += size
+                continue
+            files = [found.files[number] for number in run]
+            for read in prefetched_items(read_whole(files, request)):
+                if read.file is None:  # rows of several files, parsed together
+                    for chunk in read.chunks:
+                        judged(batches.add(read.form, chunk))
+                    continue
+                with findings.reading(read.file.path, request.strict):  # unreadable: a finding
+                    for chunk in read.chunks:
+                        judged(batches.add(read.form, chunk))
+                    if read.error is not None:
+                        raise read.error
+                done += sizes[found.files.index(read.file)]
+        judged(batches.flush_all())
         tally = Tally.of(list(collector.org_index), collector.partial, found.skipped)
         return replace(tally, findings=findings.frozen())

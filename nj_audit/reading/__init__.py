@@ -33,7 +33,15 @@ from pathlib import Path
 
 from ..errors import UnreadableFile
 from .blocks import MAX_FIELD_CHARS
-from .csv import FIELD_COUNT, UNPARSEABLE_ROW, UNTERMINATED_QUOTE, read_csv
+from .csv import (
+    FIELD_COUNT,
+    UNPARSEABLE_ROW,
+    UNTERMINATED_QUOTE,
+    WholeBody,
+    body_chunks,
+    join_bodies,
+    read_csv,
+)
 from .discovery import (
     Discovery,
     Findings,
@@ -74,11 +82,15 @@ __all__ = [
     "NothingReadable",
     "ReadFindings",
     "Unreadable",
+    "WholeBody",
+    "body_chunks",
     "by_form",
     "check_encoding",
     "discover",
     "institution_of_path",
+    "join_bodies",
     "read_chunks",
+    "read_pieces",
     "refuse_nothing_read",
     "stored_size",
 ]
@@ -94,6 +106,21 @@ def read_chunks(
     """The rows of one file, in order, as chunks of at most `chunk_rows` rows. With `expected`, a
     header that names none of its columns is refused; `max_bytes` bounds what the file may expand
     to (default: `limits.check_expansion`'s rule). `encoding` must have passed `check_encoding`."""
+    for item in read_pieces(path, encoding, chunk_rows, expected, max_bytes):
+        assert isinstance(item, Chunk)  # without `whole`, never a WholeBody
+        yield item
+
+
+def read_pieces(
+    path: Path,
+    encoding: str | None = None,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    expected: Expected | None = None,
+    max_bytes: int | None = None,
+    whole: bool = False,
+) -> Iterator[Chunk | WholeBody]:
+    """`read_chunks`, where with `whole` a small plain CSV file comes out as its `WholeBody`
+    (to be parsed with other files' bodies: `join_bodies`)."""
     try:
         mode = path.stat().st_mode
     except FileNotFoundError:
@@ -114,7 +141,7 @@ def read_chunks(
     if path.name.lower().endswith(".parquet"):
         yield from read_parquet(path, chunk_rows, expected, max_bytes)
     else:
-        yield from read_csv(path, encoding, chunk_rows, expected, max_bytes)
+        yield from read_csv(path, encoding, chunk_rows, expected, max_bytes, whole)
 
 
 def _kind(mode: int) -> str:

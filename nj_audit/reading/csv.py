@@ -11,7 +11,9 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
@@ -44,6 +46,7 @@ from .quirks import (
 from .sniffing import detect_encoding, sniff
 
 csv.field_size_limit(1 << 30)
+_CONTROL = re.compile("[\x00-\x08\x0a-\x1f]")  # below a space, but for a tab
 
 # Damage found in a row's shape (the `check` of the `(row)` failures validation reports).
 FIELD_COUNT = "field_count"
@@ -57,7 +60,7 @@ def _header(text: str, path: Path, expected: Expected | None) -> list[str]:
         raise UnreadableFile("no header row (the first line is empty)", path, 1, reason="no_header")
     if expected is not None and is_report_header(first_line):  # an upload's place, not rank's
         raise ReportFile("a report written by nj-audit (by its first line), not an upload", path)
-    if any(ord(char) < 32 and char != "\t" for char in first_line):
+    if _CONTROL.search(first_line):
         raise UnreadableFile(
             "the header holds control characters (binary data, not a CSV file)",
             path,
@@ -257,13 +260,29 @@ def _parse(block: bytes, names: list[str], line: int, physical_rows: int) -> tup
     return table, lines, damage
 
 
+@dataclass(frozen=True)
+class WholeBody:
+    """A small file's rows, not parsed yet: its whole body (after the header) as checked UTF-8
+    ending with a newline, one row a line, none of the quirks that need a look of their own (a
+    bare CR, a byte order mark, a NUL byte, an odd number of quotes, a line that may be long).
+    Bodies of one form with the same header are parsed together (`join_bodies`)."""
+
+    path: Path
+    names: tuple[str, ...]
+    body: bytes
+    rows: int  # physical lines of the body
+
+
 def read_csv(
     path: Path,
     encoding: str | None,
     chunk_rows: int,
     expected: Expected | None,
     max_bytes: int | None = None,
-) -> Iterator[Chunk]:
+    whole: bool = False,
+) -> Iterator[Chunk | WholeBody]:
+    """The file's chunks; with `whole`, a file that fits in its first MiB and has nothing
+    unusual in it comes out as its `WholeBody` instead (for the caller to parse with others)."""
     stream = open_binary(path, max_bytes)
     try:
         sample = stream.read(SAMPLE_BYTES)
@@ -275,9 +294,12 @@ def read_csv(
                 "the header line is longer than 1 MiB", path, 1, reason="header_too_long"
             )
         chosen = encoding or detect_encoding(sample, path)
+        # detect_encoding has decoded the sample (but for a BOM's UTF-8): the header line is enough
+        checked = encoding is None and chosen != "utf-8-sig" and b"\n" in sample
+        head = sample[: sample.find(b"\n") + 1] if checked else sample
         try:
             decoded_sample = codecs.getincrementaldecoder(chosen)(errors="strict").decode(
-                sample, final=False
+                head, final=False
             )
         except UnicodeDecodeError as exc:
             what = (
@@ -296,26 +318,93 @@ def read_csv(
             forced=encoding is not None,
             ascii_so_far=sample.isascii(),
         )
+        items = iter(utf8_blocks)
+        if whole and len(sample) < SAMPLE_BYTES:  # the sample is the whole file
+            items_read = list(items)  # one block at most: the file is smaller than a block
+            body = _plain_body(items_read)
+            if body is not None:
+                yield WholeBody(path, tuple(names), *body)
+                return
+            items = iter(items_read)
         line = 2
-        for item in utf8_blocks:
+        for item in items:
             if isinstance(item, LongRow):
                 table, lines, damage = long_row(item, names)
                 line = item.line + 1
                 yield from split_chunks(table, lines, damage, chunk_rows, True, _position(stream))
                 continue
             block, newlines, may_be_long = item
-            physical_rows = newlines + (0 if block.endswith(b"\n") else 1)
-            table, lines, damage = _parse(block, names, line, physical_rows)
-            line += newlines + (0 if block.endswith(b"\n") or not block else 1)
-            # a value with newlines inside may be longer than any of its lines
-            long_values = may_be_long or bool(damage) or table.num_rows != physical_rows
-            damage = {**long_or_nul(table, nul=b"\x00" in block, long=long_values), **damage}
-            table = keep_real_org_codes(table, damage)
-            yield from split_chunks(
-                table, lines, damage, chunk_rows, long_values, _position(stream)
+            yield from _block_chunks(
+                block, newlines, may_be_long, names, line, chunk_rows, _position(stream)
             )
+            line += newlines + (0 if block.endswith(b"\n") or not block else 1)
     finally:
         stream.close()
+
+
+def _block_chunks(
+    block: bytes,
+    newlines: int,
+    may_be_long: bool,
+    names: list[str],
+    line: int,
+    chunk_rows: int,
+    consumed: int,
+) -> Iterator[Chunk]:
+    """A block's rows (the first on `line`), parsed and cleaned, as chunks."""
+    physical_rows = newlines + (0 if block.endswith(b"\n") else 1)
+    table, lines, damage = _parse(block, names, line, physical_rows)
+    # a value with newlines inside may be longer than any of its lines
+    long_values = may_be_long or bool(damage) or table.num_rows != physical_rows
+    damage = {**long_or_nul(table, nul=b"\x00" in block, long=long_values), **damage}
+    table = keep_real_org_codes(table, damage)
+    yield from split_chunks(table, lines, damage, chunk_rows, long_values, consumed)
+
+
+def _plain_body(items: list) -> tuple[bytes, int] | None:
+    """The body and its lines when it has nothing that needs a look of its own (WholeBody)."""
+    if not items:
+        return b"", 0
+    if len(items) > 1 or isinstance(items[0], LongRow):
+        return None
+    block, newlines, may_be_long = items[0]
+    if (
+        may_be_long
+        or (b"\r" in block and block.count(b"\r") != block.count(b"\r\n"))
+        or b"\x00" in block
+        or (b'"' in block and block.count(b'"') % 2)
+    ):
+        return None
+    if not block.endswith(b"\n"):
+        return block + b"\n", newlines + 1
+    return block, newlines
+
+
+def join_bodies(bodies: list[WholeBody], chunk_rows: int) -> list[Chunk] | None:
+    """The rows of bodies with the same header parsed together, each row with its line in its
+    file; None when some row is not plain (a row of the wrong shape, a value across lines): then
+    each body is parsed on its own (`body_chunks`), which finds and names the damage."""
+    names = list(bodies[0].names)
+    joined = b"".join(body.body for body in bodies)
+    rows = sum(body.rows for body in bodies)
+    try:
+        table = _parse_fast(joined, names, rows)
+    except _ShapeError:
+        return None
+    if table.num_rows != rows:
+        return None
+    if b"\xef" in joined and misplaced_boms(table, names):  # a row starting with a byte order mark
+        return None
+    lines = np.concatenate(
+        [np.arange(2, 2 + body.rows, dtype=np.int64) for body in bodies]
+        or [np.zeros(0, dtype=np.int64)]
+    )
+    return list(split_chunks(table, lines, {}, chunk_rows, False))
+
+
+def body_chunks(body: WholeBody, chunk_rows: int) -> Iterator[Chunk]:
+    """One body's chunks, parsed as `read_csv` parses a block."""
+    yield from _block_chunks(body.body, body.rows, False, list(body.names), 2, chunk_rows, 0)
 
 
 def _skip_header(stream: Limited, sample: bytes) -> BinaryIO:

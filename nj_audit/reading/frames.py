@@ -4,7 +4,7 @@ over-long values and NUL bytes, and the chunk size."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -21,16 +21,49 @@ VALUE_TOO_LONG = "value_too_long"
 NUL_BYTE = "nul_byte"
 
 
-@dataclass
 class Chunk:
-    """Rows of one file: text values, the line each row starts on, and damaged rows' problems."""
+    """Rows of one file (or of several small ones, batched): text values, the line each row
+    starts on, and damaged rows' problems.
 
-    frame: pd.DataFrame
-    lines: np.ndarray
-    damage: dict[int, tuple[str, str]] = field(
-        default_factory=dict
-    )  # row -> (check, what is wrong)
-    consumed: int = 0  # bytes of the file as stored (compressed, for .gz) read so far: for progress
+    The values are a pandas frame of `str` columns (`frame`); a reader may give them as the
+    cleaned arrow table instead (`table`), made into the frame only when it is first asked for,
+    so that small files' tables are joined first and converted once (engines/batching.py)."""
+
+    def __init__(
+        self,
+        frame: pd.DataFrame | None = None,
+        lines: np.ndarray | None = None,
+        damage: dict[int, tuple[str, str]] | None = None,  # row -> (check, what is wrong)
+        consumed: int = 0,  # bytes of the file as stored (compressed, for .gz) read so far
+        *,
+        table: pa.Table | None = None,
+    ):
+        if frame is None and table is None:
+            raise ValueError("a chunk needs its frame or its table")
+        self._frame, self.table = frame, table
+        self.lines = lines if lines is not None else np.zeros(0, dtype=np.int64)
+        self.damage = damage if damage is not None else {}
+        self.consumed = consumed
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        if self._frame is None:
+            assert self.table is not None
+            self._frame = text_frame(self.table)
+        return self._frame
+
+    @property
+    def rows(self) -> int:
+        return self.table.num_rows if self._frame is None else len(self._frame)  # type: ignore[union-attr]
+
+    @property
+    def columns(self) -> list[str]:
+        return self.table.column_names if self._frame is None else list(self._frame.columns)  # type: ignore[union-attr]
+
+    def converted(self) -> Chunk:
+        """The chunk with its frame made (in the reading thread, for a large file)."""
+        self.frame  # noqa: B018
+        return self
 
 
 def unique_names(raw: list[str], path: Path, expected: Expected | None = None) -> list[str]:
@@ -83,18 +116,31 @@ def check_names(names: list[str], expected: Expected | None, path: Path) -> None
         )
 
 
+# pandas' `str` dtype, as arrow's large_string columns are made into by `to_pandas` directly
+# (no copy, no astype: an astype of every column cost 16 ms for a 500-row file).
+TEXT_DTYPE = pd.StringDtype("pyarrow", na_value=np.nan)
+
+
 def clean(table: pa.Table, long_values: bool = True) -> pd.DataFrame:
     """Trim every value; empty (and over-long) -> missing; as a pandas frame of `str` columns."""
+    return text_frame(clean_table(table, long_values))
+
+
+def clean_table(table: pa.Table, long_values: bool = True) -> pa.Table:
+    """Every value trimmed, empty (and over-long) ones missing, every column large_string."""
     columns = {}
     for name, column in zip(table.column_names, table.columns):
-        text = (
-            column
-            if column.type in (pa.string(), pa.large_string())
-            else pc.cast(column, pa.large_string())
-        )
+        text = column if column.type == pa.large_string() else pc.cast(column, pa.large_string())
         columns[name] = _clean_values(text, long_values)
-    frame = pa.table(columns).to_pandas()
-    return frame.astype({name: "str" for name in frame.columns}) if len(frame.columns) else frame
+    return pa.table(columns) if columns else pa.table({}).slice(0, 0)
+
+
+def text_frame(table: pa.Table) -> pd.DataFrame:
+    """A table of large_string columns as a pandas frame of `str` columns."""
+    frame = table.to_pandas(types_mapper={pa.large_string(): TEXT_DTYPE}.get)
+    if len(frame) != table.num_rows:  # a table without columns: its rows are kept all the same
+        frame = pd.DataFrame(index=pd.RangeIndex(table.num_rows))
+    return frame
 
 
 def _clean_values(
@@ -112,10 +158,14 @@ def _clean_values(
     return pc.if_else(drop, pa.scalar(None, trimmed.type), trimmed)
 
 
-def _blank_rows(frame: pd.DataFrame) -> np.ndarray:
-    if len(frame.columns) == 0 or any(not frame[name].hasnans for name in frame.columns):
-        return np.zeros(len(frame), dtype=bool)  # a column without a missing value: no row is blank
-    return frame.isna().all(axis=1).to_numpy()
+def _blank_rows(table: pa.Table) -> np.ndarray:
+    """Rows whose every value is missing."""
+    if table.num_columns == 0 or any(column.null_count == 0 for column in table.columns):
+        return np.zeros(table.num_rows, dtype=bool)  # a column without a missing value: none
+    blank = pc.is_null(table.columns[0])
+    for column in table.columns[1:]:
+        blank = pc.and_(blank, pc.is_null(column))
+    return np.asarray(blank.to_numpy(zero_copy_only=False), dtype=bool)
 
 
 def long_or_nul(table: pa.Table, nul: bool = True, long: bool = True) -> dict[int, tuple[str, str]]:
@@ -147,18 +197,21 @@ def split_chunks(
     long_values: bool = True,
     consumed: int = 0,
 ) -> Iterator[Chunk]:
-    frame = clean(table, long_values)
-    keep = ~_blank_rows(frame)
+    """The cleaned rows, blank ones dropped (damaged ones kept), in chunks of `chunk_rows` rows,
+    each holding its arrow table (the frame is made when first asked for)."""
+    cleaned = clean_table(table, long_values)
+    keep = ~_blank_rows(cleaned)
     for position in damage:
         keep[position] = True
     if not keep.all():
         positions = np.flatnonzero(keep)
         renumber = {int(old): new for new, old in enumerate(positions)}
         damage = {renumber[p]: problem for p, problem in damage.items()}
-        frame, lines = frame.iloc[positions].reset_index(drop=True), lines[positions]
-    for start in range(0, max(len(frame), 1), chunk_rows):
+        cleaned, lines = cleaned.take(pa.array(positions)), lines[positions]
+    rows = cleaned.num_rows
+    for start in range(0, max(rows, 1), chunk_rows):
         stop = start + chunk_rows
         part = {p - start: problem for p, problem in damage.items() if start <= p < stop}
-        piece = frame.iloc[start:stop].reset_index(drop=True)
-        if len(piece) or start == 0:
-            yield Chunk(piece, lines[start:stop], part, consumed)
+        piece = cleaned.slice(start, chunk_rows)
+        if piece.num_rows or start == 0:
+            yield Chunk(lines=lines[start:stop], damage=part, consumed=consumed, table=piece)

@@ -8,8 +8,6 @@ import codecs
 import warnings
 from pathlib import Path
 
-import numpy as np
-
 from ..errors import UnreadableFile, UsageError
 
 BINARY_SHARE = 0.05  # more control bytes than this in the first 64 KiB: not text
@@ -115,6 +113,10 @@ def check_encoding(encoding: str) -> str:
     return info.name
 
 
+# the bytes that are control characters in text (not a tab, LF or CR): their share says binary
+_CONTROL_BYTES = bytes(b for b in range(256) if (b < 32 and b not in (9, 10, 13)) or b == 127)
+
+
 def sniff(sample: bytes, path: Path) -> None:
     """Refuse what is plainly not CSV text, with what it looks like."""
     for magic, what, reason in _MAGIC:
@@ -126,10 +128,10 @@ def sniff(sample: bytes, path: Path) -> None:
         raise UnreadableFile(
             f"{wide} text without a BOM, not supported{_SAVE_AS}", path, reason="undecodable"
         )
-    head = np.frombuffer(sample[:65536], dtype=np.uint8)
-    control = ((head < 32) & (head != 9) & (head != 10) & (head != 13)) | (head == 127)
+    head = sample[:65536]
+    control = len(head) - len(head.translate(None, _CONTROL_BYTES))
     first_line = sample.split(b"\n", 1)[0]
-    if control.mean() > BINARY_SHARE or b"\x00" in first_line:
+    if (head and control / len(head) > BINARY_SHARE) or b"\x00" in first_line:
         raise UnreadableFile("binary data, not a CSV file", path, reason="binary")
     bare = sample.find(b"\r")
     while bare >= 0 and sample[bare + 1 : bare + 2] == b"\n":
@@ -148,13 +150,13 @@ def _wide_text(head: bytes) -> str | None:
     """'UTF-32' or 'UTF-16' (and its byte order) when `head` is mostly ASCII written that way."""
     if len(head) < 16:
         return None
-    zero = np.frombuffer(head[: len(head) // 4 * 4], dtype=np.uint8) == 0
-    by4 = zero.reshape(-1, 4).mean(axis=0)
-    if by4[1:].min() > 0.9 and by4[0] < 0.5:
+    whole = head[: len(head) // 4 * 4]  # the share of zero bytes at each place of 4, and of 2
+    by4 = [whole[i::4].count(0) / (len(whole) // 4) for i in range(4)]
+    if min(by4[1:]) > 0.9 and by4[0] < 0.5:
         return "UTF-32 (little-endian)"
-    if by4[:3].min() > 0.9 and by4[3] < 0.5:
+    if min(by4[:3]) > 0.9 and by4[3] < 0.5:
         return "UTF-32 (big-endian)"
-    by2 = zero.reshape(-1, 2).mean(axis=0)
+    by2 = [whole[i::2].count(0) / (len(whole) // 2) for i in range(2)]
     if by2[1] > 0.9 and by2[0] < 0.5:
         return "UTF-16 (little-endian)"
     if by2[0] > 0.9 and by2[1] < 0.5:

@@ -1,0 +1,150 @@
+"""Small files judged together. A day's batch is thousands of files of a few hundred rows; typing
+a chunk, asking each of its checks and folding it has a fixed cost of milliseconds, so consecutive
+chunks of one form (with the same columns) are joined into one chunk of up to `chunk_rows` rows
+before they are typed and judged. Each row keeps its line, its damage and its place in path order
+(the order that breaks ties between uploads of a record), so the result is the same as judging
+every file apart (tests/test_fast_paths.py, tests/test_chunked.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from ..errors import InputError, ReportFile, UnreadableFile
+from ..reading import Chunk, InputFile, WholeBody, body_chunks, join_bodies, read_pieces
+from ..requests import AuditRequest
+from ..schemas import expected_columns
+
+# A file stored in fewer bytes than this is read whole and its rows batched with its neighbours'.
+SMALL_FILE_BYTES = 8 * 1024 * 1024
+
+
+def join_chunks(chunks: Sequence[Chunk]) -> Chunk:
+    """One chunk holding the rows of `chunks` in order (their columns are the same): their arrow
+    tables joined (the frame is made once, for all of them), else their frames."""
+    if len(chunks) == 1:
+        return chunks[0]
+    damage: dict[int, tuple[str, str]] = {}
+    offset = 0
+    for chunk in chunks:
+        damage.update({offset + row: problem for row, problem in chunk.damage.items()})
+        offset += chunk.rows
+    lines = np.concatenate([chunk.lines for chunk in chunks])
+    consumed = chunks[-1].consumed
+    tables = [chunk.table for chunk in chunks]
+    if all(table is not None for table in tables):
+        return Chunk(lines=lines, damage=damage, consumed=consumed, table=pa.concat_tables(tables))
+    frame = pd.concat([chunk.frame for chunk in chunks], ignore_index=True)
+    return Chunk(frame, lines, damage, consumed)
+
+
+class Batches:
+    """Chunks waiting to be judged, per form: `judge(form, chunk)` is called on a joined chunk
+    once the form has `rows` rows waiting, when a chunk with other columns comes, or on `flush`.
+    Each call returns the number of rows judged."""
+
+    def __init__(self, judge: Callable[[str, Chunk], int], rows: int):
+        self.judge, self.limit = judge, max(rows, 1)
+        self.pending: dict[str, list[Chunk]] = {}
+        self.rows: dict[str, int] = {}
+
+    def add(self, form: str, chunk: Chunk) -> int:
+        if not chunk.rows:  # a header alone: no row to judge
+            return 0
+        judged = 0
+        waiting = self.pending.get(form)
+        if waiting and waiting[0].columns != chunk.columns:
+            judged += self.flush(form)
+        self.pending.setdefault(form, []).append(chunk)
+        self.rows[form] = self.rows.get(form, 0) + chunk.rows
+        if self.rows[form] >= self.limit:
+            judged += self.flush(form)
+        return judged
+
+    def flush(self, form: str) -> int:
+        chunks = self.pending.pop(form, [])
+        self.rows.pop(form, None)
+        return self.judge(form, join_chunks(chunks)) if chunks else 0
+
+    def flush_all(self) -> int:
+        return sum(self.flush(form) for form in list(self.pending))
+
+
+def runs(sizes: Sequence[int]) -> Iterator[list[int]]:
+    """The files' numbers in order, grouped: each large file alone, consecutive small ones
+    together."""
+    run: list[int] = []
+    for number, size in enumerate(sizes):
+        if size < SMALL_FILE_BYTES:
+            run.append(number)
+            continue
+        if run:
+            yield run
+            run = []
+        yield [number]
+    if run:
+        yield run
+
+
+# Bodies of small files waiting to be parsed together, per form: at most this many bytes.
+JOINED_BYTES = 16 * 1024 * 1024
+
+
+@dataclass
+class ReadFile:
+    """A small file read (`file`, with what stopped it from being read: the caller raises it
+    inside `Findings.reading`, and the chunks before it are judged, as for a large file), or
+    (`file` None) the rows of several files of `form` parsed together."""
+
+    file: InputFile | None
+    form: str
+    chunks: list[Chunk]
+    error: InputError | None = None
+
+
+def read_whole(files: Sequence[InputFile], request: AuditRequest) -> Iterator[ReadFile]:
+    """The small files read in path order. A plain CSV body (`reading.WholeBody`) waits with the
+    others of its form and header, and they are parsed together; the rows of a form keep their
+    path order: its waiting bodies are parsed before any other chunk of the form is handed on."""
+    waiting: dict[str, list[WholeBody]] = {}
+    sizes: dict[str, int] = {}
+
+    def parsed(form: str) -> Iterator[ReadFile]:
+        bodies = waiting.pop(form, [])
+        sizes.pop(form, None)
+        if bodies:
+            chunks = join_bodies(bodies, request.chunk_rows)
+            if chunks is None:  # some row is not plain: each body on its own names its damage
+                chunks = [c for body in bodies for c in body_chunks(body, request.chunk_rows)]
+            yield ReadFile(None, form, chunks)
+
+    for file in files:
+        chunks: list[Chunk] = []
+        error: InputError | None = None
+        expected = expected_columns(file.form, file.path)
+        pieces = read_pieces(
+            file.path, request.encoding, request.chunk_rows, expected, request.max_bytes, True
+        )
+        try:
+            for piece in pieces:
+                if isinstance(piece, WholeBody):
+                    same = waiting.get(file.form)
+                    if same and same[0].names != piece.names:
+                        yield from parsed(file.form)
+                    waiting.setdefault(file.form, []).append(piece)
+                    sizes[file.form] = sizes.get(file.form, 0) + len(piece.body)
+                else:
+                    chunks.append(piece)
+        except (UnreadableFile, ReportFile) as exc:
+            error = exc
+        if chunks:
+            yield from parsed(file.form)
+        yield ReadFile(file, file.form, chunks, error)
+        if sizes.get(file.form, 0) >= JOINED_BYTES:
+            yield from parsed(file.form)
+    for form in list(waiting):
+        yield from parsed(form)
