@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import sys
 
 from .allocator import keep_memory_on_the_heap
@@ -13,17 +12,11 @@ def main() -> None:
     # The command line never generates test data: keep pandera from loading hypothesis (a tenth
     # of a second) when the test extra happens to be installed.
     sys.modules.setdefault("hypothesis", None)  # type: ignore[arg-type]
-    # Importing pandas, pandera and the library makes hundreds of thousands of objects and no
-    # garbage; the collector's passes over them were a fifth of the start-up. Import with it off,
-    # then freeze what was made, so that later passes skip it too.
-    gc.disable()
-    # pandas, pandera, the schemas' checks and rich: every command but --help needs them
-    from . import rules  # noqa: F401
+    # Only the command line here: --help, `schemas list` and a wrong argument need neither pandas,
+    # pyarrow nor pandera (a second of start-up); each command that does loads them
+    # (cli/loading.py).
     from .cli import app
-    from .render import terminal  # noqa: F401
 
-    gc.enable()
-    gc.freeze()
     app(prog_name="nj-audit")
 
 

@@ -45,5 +45,23 @@ class SchemaOutline:
 def outline(form: str) -> SchemaOutline:
     document = load_document(schema_path(form))
     columns = document.get("columns") or {}
-    rules = sum(len((column or {}).get("checks") or []) for column in columns.values())
+    rules = sum(_column_checks(column or {}) for column in columns.values())
     return SchemaOutline(len(columns), rules + len(document.get("checks") or []))
+
+
+# a column's keys that are not checks (pandera's io/_flat_checks.py)
+_NOT_CHECKS = frozenset(
+    {
+        "title", "description", "dtype", "nullable", "checks", "name", "unique", "coerce",
+        "required", "regex", "default", "report_duplicates", "drop_invalid_rows", "dims", "alias",
+        "ordered_dims", "sizes", "shape", "coords", "schema_type", "version", "metadata",
+    }
+)  # fmt: skip
+
+
+def _column_checks(column: dict) -> int:
+    """A column's checks: its `checks` list, else its other keys (pandera's flat form, where
+    `isin: [...]` stands for `checks: [{isin: ...}]`)."""
+    if column.get("checks") is not None:
+        return len(column["checks"])
+    return sum(1 for key in column if key not in _NOT_CHECKS)

@@ -404,3 +404,58 @@ def test_a_fast_consumer_gets_items_unprepared() -> None:
 
     out = list(prefetched(slow_items(), lambda item: calls.append(item)))
     assert [item for item, _ in out] == [0, 1, 2, 3] and calls == []
+
+
+def test_schemas_list_counts_from_the_yaml_as_pandera_does() -> None:
+    """`schemas list` reads the YAML alone (no pandera): the same counts as the loaded schema."""
+    from nj_audit.forms import FORM_IDS
+    from nj_audit.schema_documents import outline
+
+    for form in FORM_IDS:
+        schema = load_schema(form).schema
+        rules = sum(len(c.checks) for c in schema.columns.values()) + len(schema.checks)
+        assert (outline(form).columns, outline(form).rules) == (len(schema.columns), rules)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.text(max_size=8)), max_size=20), st.booleans())
+def test_text_frame_straight_from_arrow_equals_the_astype(
+    values: list[str | None], chunked: bool
+) -> None:
+    """Frames are made with to_pandas' types_mapper, not an astype of every column after."""
+    from nj_audit.reading.frames import clean_table, text_frame
+
+    array = pa.array(values, pa.large_string())
+    half = len(values) // 2
+    pieces = pa.chunked_array([array[:half], array[half:]], pa.large_string())
+    table = pa.table({"a": pieces if chunked else array, "b": array})
+    cleaned = clean_table(table)
+    plain = cleaned.to_pandas().astype({name: "str" for name in cleaned.column_names})
+    fast = text_frame(cleaned)
+    pd.testing.assert_frame_equal(fast, plain)
+    assert list(fast.dtypes) == list(plain.dtypes)
+
+
+def test_small_bodies_parsed_together_equal_each_parsed_apart(tmp_path: Path) -> None:
+    """join_bodies (one arrow parse for many small files) against each body's own parse."""
+    from nj_audit.reading import WholeBody, body_chunks, join_bodies, read_pieces
+
+    bodies = []
+    for n in range(4):
+        rows = [valid_row("outpatient_visit", record_id=f"R{n}-{k}") for k in range(n + 1)]
+        path = write_csv(tmp_path / f"{n}" / "outpatient_visit.csv", rows)
+        (body,) = read_pieces(path, whole=True)
+        assert isinstance(body, WholeBody)
+        bodies.append(body)
+    joined = join_bodies(bodies, 1_000_000)
+    assert joined is not None
+    apart = [chunk for body in bodies for chunk in body_chunks(body, 1_000_000)]
+    expected = pd.concat([c.frame for c in apart], ignore_index=True)
+    pd.testing.assert_frame_equal(pd.concat([c.frame for c in joined], ignore_index=True), expected)
+    assert np.concatenate([c.lines for c in joined]).tolist() == [
+        line for c in apart for line in c.lines.tolist()
+    ]
+    damaged = WholeBody(
+        bodies[0].path, bodies[0].names, bodies[0].body + b"a,b\n", bodies[0].rows + 1
+    )
+    assert join_bodies([bodies[1], damaged], 1_000_000) is None  # a row of the wrong shape

@@ -34,6 +34,7 @@ from .app import (
     warn_findings,
 )
 from .history import HistoryOption, LabelOption, start_recording
+from .loading import load_data_stack
 from .outputs import (
     emit_report,
     output_targets,
@@ -113,6 +114,7 @@ def audit_command(
 
         nj-audit audit uploads/ --history audits.sqlite --label nightly
     """
+    load_data_stack()
     from ..audit import run_audit
     from ..period import parse_period
     from ..registry import load_registry

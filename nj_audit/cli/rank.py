@@ -25,6 +25,7 @@ from .app import (
     errors_handled,
 )
 from .history import HistoryOption, LabelOption, start_recording
+from .loading import load_data_stack
 from .outputs import (
     emit_report,
     output_targets,
@@ -83,6 +84,7 @@ def rank_command(
 
         nj-audit rank hospitals_2023.csv --history rank-history.sqlite
     """
+    load_data_stack()
     from ..rank import rank_table
     from ..render.console import stderr_console
     from ..render.json import render_json, to_document

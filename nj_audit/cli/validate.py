@@ -29,6 +29,7 @@ from .app import (
     stdout_errors,
     warn_findings,
 )
+from .loading import load_data_stack
 from .outputs import (
     Target,
     append_step_summary,
@@ -105,6 +106,7 @@ def validate_command(
 
         nj-audit validate samples/bookings_2022.csv --schema schemas/bookings.yaml
     """
+    load_data_stack()
     from ..render.console import print_note, progress_bar
     from ..render.text import validate_verdict
     from ..requests import ValidateRequest

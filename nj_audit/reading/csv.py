@@ -13,7 +13,6 @@ import csv
 import io
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
@@ -26,6 +25,7 @@ from ..codes import is_org_code
 from ..columns import is_report_header
 from ..errors import ReportFile, UnreadableFile
 from . import blocks
+from .bodies import WholeBody, plain_body
 from .encoding import (
     SAMPLE_BYTES,
     LongRow,
@@ -260,19 +260,6 @@ def _parse(block: bytes, names: list[str], line: int, physical_rows: int) -> tup
     return table, lines, damage
 
 
-@dataclass(frozen=True)
-class WholeBody:
-    """A small file's rows, not parsed yet: its whole body (after the header) as checked UTF-8
-    ending with a newline, one row a line, none of the quirks that need a look of their own (a
-    bare CR, a byte order mark, a NUL byte, an odd number of quotes, a line that may be long).
-    Bodies of one form with the same header are parsed together (`join_bodies`)."""
-
-    path: Path
-    names: tuple[str, ...]
-    body: bytes
-    rows: int  # physical lines of the body
-
-
 def read_csv(
     path: Path,
     encoding: str | None,
@@ -321,7 +308,7 @@ def read_csv(
         items = iter(utf8_blocks)
         if whole and len(sample) < SAMPLE_BYTES:  # the sample is the whole file
             items_read = list(items)  # one block at most: the file is smaller than a block
-            body = _plain_body(items_read)
+            body = plain_body(items_read)
             if body is not None:
                 yield WholeBody(path, tuple(names), *body)
                 return
@@ -343,14 +330,9 @@ def read_csv(
 
 
 def _block_chunks(
-    block: bytes,
-    newlines: int,
-    may_be_long: bool,
-    names: list[str],
-    line: int,
-    chunk_rows: int,
-    consumed: int,
-) -> Iterator[Chunk]:
+    block: bytes, newlines: int, may_be_long: bool, names: list[str], line: int,
+    chunk_rows: int, consumed: int,
+) -> Iterator[Chunk]:  # fmt: skip
     """A block's rows (the first on `line`), parsed and cleaned, as chunks."""
     physical_rows = newlines + (0 if block.endswith(b"\n") else 1)
     table, lines, damage = _parse(block, names, line, physical_rows)
@@ -359,25 +341,6 @@ def _block_chunks(
     damage = {**long_or_nul(table, nul=b"\x00" in block, long=long_values), **damage}
     table = keep_real_org_codes(table, damage)
     yield from split_chunks(table, lines, damage, chunk_rows, long_values, consumed)
-
-
-def _plain_body(items: list) -> tuple[bytes, int] | None:
-    """The body and its lines when it has nothing that needs a look of its own (WholeBody)."""
-    if not items:
-        return b"", 0
-    if len(items) > 1 or isinstance(items[0], LongRow):
-        return None
-    block, newlines, may_be_long = items[0]
-    if (
-        may_be_long
-        or (b"\r" in block and block.count(b"\r") != block.count(b"\r\n"))
-        or b"\x00" in block
-        or (b'"' in block and block.count(b'"') % 2)
-    ):
-        return None
-    if not block.endswith(b"\n"):
-        return block + b"\n", newlines + 1
-    return block, newlines
 
 
 def join_bodies(bodies: list[WholeBody], chunk_rows: int) -> list[Chunk] | None:
@@ -391,14 +354,10 @@ def join_bodies(bodies: list[WholeBody], chunk_rows: int) -> list[Chunk] | None:
         table = _parse_fast(joined, names, rows)
     except _ShapeError:
         return None
-    if table.num_rows != rows:
+    # a row starting with a byte order mark: each body on its own says where
+    if table.num_rows != rows or (b"\xef" in joined and misplaced_boms(table, names)):
         return None
-    if b"\xef" in joined and misplaced_boms(table, names):  # a row starting with a byte order mark
-        return None
-    lines = np.concatenate(
-        [np.arange(2, 2 + body.rows, dtype=np.int64) for body in bodies]
-        or [np.zeros(0, dtype=np.int64)]
-    )
+    lines = np.concatenate([np.arange(2, 2 + body.rows, dtype=np.int64) for body in bodies])
     return list(split_chunks(table, lines, {}, chunk_rows, False))
 
 
