@@ -3,6 +3,7 @@ one file holding the same rows in path order gives (corrections across files, ti
 
 from __future__ import annotations
 
+import gzip
 import json
 from pathlib import Path
 
@@ -82,7 +83,7 @@ def test_a_record_corrected_in_two_small_files_ties_by_path(tmp_path: Path) -> N
 def test_quirky_and_unreadable_small_files_as_before(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Damaged rows, other headers, CRLF, BOMs, quotes, GB18030, empty and unreadable files
+    """Damaged rows, other headers, CRLF, BOMs, quotes, GB18030, empty and truncated files
     among small files: the same JSON as reading each file apart."""
     good = [_row(n, n % 3, n % 4 != 0) for n in range(5)]
     write_rows(tmp_path / "01" / "outpatient_visit.csv", good)
@@ -112,8 +113,11 @@ def test_quirky_and_unreadable_small_files_as_before(
     (tmp_path / "09").mkdir()
     (tmp_path / "09" / "outpatient_visit.csv").write_text(lines[0] + "\n", encoding="utf-8")
     write_rows(tmp_path / "10" / "outpatient_visit.csv", good)
+    (tmp_path / "11").mkdir()
+    packed = gzip.compress(text.encode() * 40, mtime=0)
+    (tmp_path / "11" / "outpatient_visit.csv.gz").write_bytes(packed[: len(packed) // 2])
     batched = audit(tmp_path)
-    assert batched["unreadable"]  # the empty file is a finding
+    assert [u["reason"] for u in batched["unreadable"]] == ["no_header", "truncated"]
     assert batched == audit_plain(tmp_path, monkeypatch)
     for size in ("1", "4"):
         assert audit(tmp_path, "--chunk-size", size) == batched

@@ -306,7 +306,8 @@ def read_csv(
             ascii_so_far=sample.isascii(),
         )
         items = iter(utf8_blocks)
-        if whole and len(sample) < SAMPLE_BYTES:  # the sample is the whole file
+        # the sample is the whole file (a compressed one may end in damage: its rows before count)
+        if whole and len(sample) < SAMPLE_BYTES and not path.name.lower().endswith(".gz"):
             items_read = list(items)  # one block at most: the file is smaller than a block
             body = plain_body(items_read)
             if body is not None:
