@@ -114,7 +114,7 @@ def test_quirky_and_unreadable_small_files_as_before(
     (tmp_path / "09" / "outpatient_visit.csv").write_text(lines[0] + "\n", encoding="utf-8")
     write_rows(tmp_path / "10" / "outpatient_visit.csv", good)
     (tmp_path / "11").mkdir()
-    packed = gzip.compress(text.encode() * 40, mtime=0)
+    packed = gzip.compress(text.encode() * 400, mtime=0)
     (tmp_path / "11" / "outpatient_visit.csv.gz").write_bytes(packed[: len(packed) // 2])
     batched = audit(tmp_path)
     assert [u["reason"] for u in batched["unreadable"]] == ["no_header", "truncated"]
