@@ -126,8 +126,13 @@ def test_csv_has_the_published_columns_and_safe_cells(batch: list[str], tmp_path
     )
     assert rows[1]["forms"] == "1/11" and rows[1]["outpatient_visits"] == "3"
     zh = RUNNER.invoke(app, ["audit", *batch, "--format", "csv", "--lang", "zh"]).stdout
-    assert zh.splitlines()[0].startswith(
-        "接入单位,数据上传量,数据上传天数,实时数据表单上传情况,门急诊人次,门急诊实时数据符合率,出院人次,出院实时数据符合率"
+    assert zh.startswith("\ufeff")  # Excel on Windows reads a CSV without a BOM as ANSI
+    assert (
+        zh.splitlines()[0]
+        .removeprefix("\ufeff")
+        .startswith(
+            "接入单位,数据上传量,数据上传天数,实时数据表单上传情况,门急诊人次,门急诊实时数据符合率,出院人次,出院实时数据符合率"
+        )
     )
     out = tmp_path / "report.csv"
     written = RUNNER.invoke(app, ["audit", *batch, "--format", "csv", "--output", str(out)])
