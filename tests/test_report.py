@@ -149,3 +149,49 @@ def test_markdown_and_junit(batch: list[str]) -> None:
     never = RUNNER.invoke(app, ["audit", *batch, "--format", "junit", "--fail-on", "never"])
     assert never.exit_code == 0
     assert ET.fromstring(never.stdout).find("testsuite").get("failures") == "0"  # type: ignore[union-attr]
+
+
+def test_a_registry_with_chinese_headers_or_in_xlsx_gives_the_same_audit(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """机构代码/机构名称/所属区 in a GB18030 CSV and in an xlsx sheet: the same JSON as English."""
+    import openpyxl
+
+    root = Path(__file__).resolve().parent.parent
+    english = (root / "samples" / "registry.csv").read_text(encoding="utf-8").splitlines()
+    header, *rows = [line.split(",") for line in english]
+    assert header[:3] == ["org_code", "name", "district"]
+    chinese = tmp_path / "登记表.csv"
+    chinese.write_bytes(
+        "\n".join(",".join(r) for r in [["机构代码", "机构名称", "所属区"], *rows]).encode(
+            "gb18030"
+        )
+    )
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["所属区", "名称", "机构代码"])  # another order: found by name
+    for row in rows:
+        sheet.append([row[2], row[1], row[0]])
+    workbook = tmp_path / "registry.xlsx"
+    book.save(workbook)
+    batch = str(root / "samples" / "batch")
+    documents = []
+    for registry in (root / "samples" / "registry.csv", chinese, workbook):
+        result = RUNNER.invoke(
+            app, ["audit", batch, "--registry", str(registry), "--format", "json"]
+        )
+        assert result.exit_code == 1, result.output
+        document = json.loads(result.stdout)
+        document.pop("tool", None)
+        documents.append(document["institutions"])
+    assert documents[0] == documents[1] == documents[2]
+    twice = tmp_path / "twice.csv"
+    twice.write_text("org_code,机构代码,name,district\n1,1,a,b\n", encoding="utf-8")
+    refused = RUNNER.invoke(app, ["audit", batch, "--registry", str(twice)])
+    assert refused.exit_code == 2 and "names org_code twice" in refused.stderr
+    repeated = tmp_path / "repeated.xlsx"
+    sheet.append([rows[0][2], rows[0][1], rows[0][0]])
+    book.save(repeated)
+    refused = RUNNER.invoke(app, ["audit", batch, "--registry", str(repeated)])
+    assert (
+        refused.exit_code == 2
+        and f"line {len(rows) + 2} repeats the org_code of line 2" in refused.stderr
+    )
