@@ -195,3 +195,58 @@ def test_a_registry_with_chinese_headers_or_in_xlsx_gives_the_same_audit(tmp_pat
         refused.exit_code == 2
         and f"line {len(rows) + 2} repeats the org_code of line 2" in refused.stderr
     )
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def test_a_batch_with_chinese_headers_audits_as_with_english_ones(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Every file's header in its columns' Chinese labels (every other column: mixed with ids;
+    event_time as 业务发生时间 in some files), under Chinese or upper-case file names."""
+    import shutil
+
+    from nj_audit.forms import FORM_BY_ID, form_from_filename
+    from nj_audit.schemas import load_schema
+
+    root = Path(__file__).resolve().parent.parent
+    english = root / "samples" / "batch"
+    chinese = tmp_path / "batch"
+    shutil.copytree(english, chinese)
+    changed = 0
+    for n, path in enumerate(sorted(chinese.rglob("*.csv"))):
+        form = form_from_filename(path)
+        if form is None:
+            continue
+        labels = {c.name: c.label for c in load_schema(form).columns}
+        labels["event_time"] = "业务发生时间" if n % 2 else labels["event_time"]
+        data = path.read_bytes()
+        header, rest = data.split(b"\n", 1)  # the header is ASCII whatever the encoding
+        cells = header.decode("ascii").split(",")
+        cells = [labels.get(c, c) if (i + n) % 2 == 0 else c for i, c in enumerate(cells)]
+        encoding = "utf-8" if _is_utf8(rest) else "gb18030"
+        path.write_bytes(",".join(cells).encode(encoding) + b"\n" + rest)
+        name = FORM_BY_ID[form].label if n % 3 == 0 else form.upper()
+        path.rename(path.with_name(path.name.replace(form, name)))
+        changed += 1
+    assert changed > 100
+
+    def institutions(batch: Path) -> list:  # type: ignore[type-arg]
+        result = RUNNER.invoke(app, ["audit", str(batch), "--format", "json"])
+        assert result.exit_code == 1, result.output
+        document = json.loads(result.stdout)
+        return [document["institutions"], document["checks"]]
+
+    assert institutions(chinese) == institutions(english)
+
+
+def test_a_header_naming_one_column_twice_is_unreadable(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    upload = tmp_path / "lab_report.csv"
+    upload.write_text("org_code,机构代码,record_id\nA,A,1\n", encoding="utf-8")
+    result = RUNNER.invoke(app, ["validate", str(upload)])
+    assert result.exit_code == 2
+    assert "repeats org_code (org_code, 机构代码)" in result.stderr
