@@ -250,3 +250,58 @@ def test_a_header_naming_one_column_twice_is_unreadable(tmp_path) -> None:  # ty
     result = RUNNER.invoke(app, ["validate", str(upload)])
     assert result.exit_code == 2
     assert "repeats org_code (org_code, 机构代码)" in result.stderr
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_xlsx_holds_typed_cells(tmp_path, lang: str) -> None:  # type: ignore[no-untyped-def]
+    import openpyxl
+
+    root = Path(__file__).resolve().parent.parent
+    out = tmp_path / "audit.xlsx"
+    args = ["audit", str(root / "samples" / "batch"), "--registry"]
+    args += [str(root / "samples" / "registry.csv"), "-o", str(out), "--lang", lang]
+    result = RUNNER.invoke(app, args)
+    assert result.exit_code == 1, result.output
+    document = json.loads(RUNNER.invoke(app, [*args[:4], "--format", "json"]).stdout)
+    by_code = {i["org_code"]: i for i in document["institutions"]}
+    book = openpyxl.load_workbook(out)
+    sheet = book.worksheets[0]
+    header = [c.value for c in sheet[1]]
+    assert header[0] == ("接入单位" if lang == "zh" else "institution")
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == f"A1:N{len(by_code) + 1}"
+    column = {name: n for n, name in enumerate(header)}
+    code_at = column["机构代码" if lang == "zh" else "org_code"]
+    rows = [r for r in sheet.iter_rows(min_row=2, max_row=len(by_code) + 1)]
+    for row in rows:
+        inst = by_code[row[code_at].value]
+        rows_cell = row[column["数据上传量" if lang == "zh" else "rows_uploaded"]]
+        assert rows_cell.value == inst["rows_uploaded"] and isinstance(rows_cell.value, int)
+        rate = row[column["门急诊实时数据符合率" if lang == "zh" else "outpatient_rate"]]
+        if inst["outpatient_rate"] is None:
+            assert rate.value == "/"
+        else:
+            assert (
+                rate.value == pytest.approx(inst["outpatient_rate"])
+                and rate.number_format == "0.00%"
+            )
+        status = row[column["状态" if lang == "zh" else "status"]]
+        words = {"ok": "正常", "warn": "预警", "fail": "不合格"} if lang == "zh" else {}
+        assert status.value == words.get(inst["status"], inst["status"])
+        assert status.fill.fgColor.rgb.endswith(
+            {"ok": "C6EFCE", "warn": "FFEB9C", "fail": "FFC7CE"}[inst["status"]]
+        )
+    notes = [r[0].value for r in sheet.iter_rows(min_row=len(by_code) + 2) if r[0].value]
+    assert notes[0] == ("策略：默认" if lang == "zh" else "policy: defaults")
+    forms, checks = book.worksheets[1], book.worksheets[2]
+    assert forms.max_row > len(by_code) and isinstance(forms.cell(2, 3).value, int)
+    failures = {
+        (r[0].value, r[1].value, r[2].value): r[3].value for r in checks.iter_rows(min_row=2)
+    }
+    assert failures == {
+        (c["form"], c["column"], c["check"]): c["failures"] for c in document["checks"]
+    }
+    assert (
+        sheet.column_dimensions["A"].width >= 2 * 8
+    )  # the longest name: eight-plus Chinese characters
+    refused = RUNNER.invoke(app, [*args[:4], "--format", "xlsx"])
+    assert refused.exit_code == 2 and "--output" in refused.stderr

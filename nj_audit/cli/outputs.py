@@ -90,6 +90,8 @@ def output_targets(
         files.append(target)
     if any(t.format == stdout_format for t in files):
         return files
+    if stdout_format == "xlsx":
+        raise UsageError("--format xlsx needs --output FILE.xlsx (a workbook is not for stdout)")
     return [*files, Target(stdout_format, None)]
 
 
@@ -170,7 +172,13 @@ def emit_report(
         "codequality": lambda: codequality.render_audit_codequality(result, location, ci_root()),
     }
     for target in targets:
-        if target.format == "table" and target.path is None:
+        if target.format == "xlsx":
+            from ..atomic import write_bytes
+            from ..render.xlsx import render_xlsx
+
+            assert target.path is not None  # output_targets refused xlsx on stdout
+            write_bytes(target.path, render_xlsx(result, lang, sort))
+        elif target.format == "table" and target.path is None:
             with stdout_errors():
                 render_table(result, stdout_console(), sort, lang=lang)  # in colour on a terminal
         else:
