@@ -42,7 +42,10 @@ def summarise(tally: Tally, request: AuditRequest) -> AuditResult:
         _institution(group, indexes, tally, period, request) for group, indexes in members.items()
     ]
     institutions.sort(key=lambda i: i.org_code or i.name or "")
-    checks = [CheckCount(f, c, k, n) for (f, c, k), n in sorted(tally.check_failures.items())]
+    per_check: dict[tuple[str, str, str], int] = {}
+    for (_, form, column, check), rows in tally.check_failures.items():  # over institutions
+        per_check[(form, column, check)] = per_check.get((form, column, check), 0) + rows
+    checks = [CheckCount(f, c, k, n) for (f, c, k), n in sorted(per_check.items())]
     passed = gate_passes([i.status for i in institutions], policy.fail_on)
     return AuditResult(
         period,

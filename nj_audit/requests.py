@@ -17,6 +17,7 @@ from .reading import DEFAULT_CHUNK_ROWS
 from .registry import Registry
 
 BY_CHOICES = ("institution", "district")
+DEFAULT_MEMORY_LIMIT = 1 << 30  # 1 GiB
 # What the library tells the caller after each chunk: rows just judged, bytes read so far, in all
 ProgressHook = Callable[[int, int, int], None]
 ENGINES = ("pandas", "dask")
@@ -35,6 +36,10 @@ class AuditRequest:
     engine: str = "pandas"  # or "dask"
     scheduler: str | None = None  # dask: a scheduler's address (default: a local cluster)
     partitions: int | None = None  # dask: byte ranges per uncompressed CSV file
+    memory_limit: int = DEFAULT_MEMORY_LIMIT  # bytes: the run's target peak (docs/scale.md)
+    temp_dir: Path | None = None  # where states spill past the limit (default: the system's)
+    state: Path | None = None  # a state store to audit instead of `paths` (docs/scale.md)
+    buckets: int | None = None  # spill buckets (dask: shuffle partitions); default: from sizes
 
 
 @dataclass(frozen=True)

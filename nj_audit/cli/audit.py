@@ -31,7 +31,9 @@ from .app import (
 
 
 def audit_command(
-    paths: Annotated[list[Path], typer.Argument(help="Upload files or folders.")],
+    paths: Annotated[
+        list[Path] | None, typer.Argument(help="Upload files or folders (or --state STORE).")
+    ] = None,
     period: Annotated[
         str | None, typer.Option(help="2022, 2022-03 or 2022-01-01:2022-06-30 (upload dates).")
     ] = None,
@@ -59,6 +61,15 @@ def audit_command(
         str | None, typer.Option(help="Dask scheduler address (default: a local cluster).")
     ] = None,
     partitions: Annotated[int | None, typer.Option(help="Dask partitions per file.", min=1)] = None,
+    memory_limit: Annotated[
+        str, typer.Option(help="Target peak memory: 512MiB, 2GiB (states spill to disk past it).")
+    ] = "1GiB",
+    temp_dir: Annotated[
+        Path | None, typer.Option(help="Folder for spill files (default: the system's temp).")
+    ] = None,
+    state: Annotated[
+        Path | None, typer.Option(help="Audit a state store (nj-audit state add) instead.")
+    ] = None,
     quiet: QuietOption = False,
     debug: DebugOption = False,
 ) -> None:
@@ -74,8 +85,13 @@ def audit_command(
         nj-audit audit uploads/ --period 2022 --format json --output audit.json
 
         nj-audit audit uploads/ --by district --format markdown --fail-on warn
+
+        nj-audit audit year/ --memory-limit 2GiB --temp-dir /scratch
+
+        nj-audit audit --state store/ --period 2022 --registry registry.csv
     """
     from ..audit import run_audit
+    from ..engines.memory import parse_size
     from ..period import parse_period
     from ..registry import load_registry
     from ..render.console import progress_bar
@@ -88,8 +104,13 @@ def audit_command(
         loaded_registry = load_registry(registry) if registry else None
         if by == By.district and loaded_registry is None:
             raise UsageError("--by district needs --registry")
+        paths = paths or []
+        if bool(paths) == (state is not None):
+            raise UsageError("give upload files or folders, or --state STORE (not both)")
+        limit = parse_size(memory_limit)
         if output is not None:
-            refuse_overwriting_inputs(output, [*paths, *(p for p in (registry, policy) if p)])
+            inputs = [*paths, *(p for p in (registry, policy, state) if p)]
+            refuse_overwriting_inputs(output, inputs)
         request = AuditRequest(
             paths=paths,
             policy=chosen,
@@ -102,6 +123,9 @@ def audit_command(
             engine=engine,
             scheduler=scheduler,
             partitions=partitions,
+            memory_limit=limit,
+            temp_dir=temp_dir,
+            state=state,
         )
         json_out = output_format == Format.json and output is None
         with progress_bar(engine == "pandas" and show_progress(quiet, json_out)) as hook:

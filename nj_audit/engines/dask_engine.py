@@ -33,7 +33,7 @@ import numpy as np
 from ..allocator import keep_memory_on_the_heap
 from ..errors import AuditError, InputError, UsageError
 from ..forms import stem_of
-from ..metrics import Partial, Tally
+from ..metrics import Partial, Tally, fold_records
 from ..period import Period
 from ..policy import Policy
 from ..reading import InputFile, by_form, discover, read_chunks
@@ -85,7 +85,7 @@ class DaskEngine:
             )
             merged = partials.reduction(_merge, _merge, split_every=SPLIT_EVERY)
             codes, partial = client.compute(merged).result()
-        return Tally.of(codes, partial, skipped)
+        return Tally.of(codes, partial, fold_records(partial.states), skipped)
 
 
 # -- inputs -----------------------------------------------------------------------------------
