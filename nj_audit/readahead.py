@@ -18,7 +18,12 @@ U = TypeVar("U")
 
 
 def typed_chunks(
-    path: Path, spec: FormSchema, encoding: str | None, chunk_rows: int, form: str | None
+    path: Path,
+    spec: FormSchema,
+    encoding: str | None,
+    chunk_rows: int,
+    form: str | None,
+    block_bytes: int | None = None,
 ) -> Iterator[tuple[Chunk, TypedChunk]]:
     """A file's chunks, read ahead, each with its typed columns. Times and numbers are parsed by
     whichever thread is free: the reading thread when the judging one is still busy with the
@@ -27,7 +32,7 @@ def typed_chunks(
     def typed(chunk: Chunk) -> TypedChunk:
         return type_frame(chunk.frame, spec)
 
-    chunks = read_chunks(path, encoding, chunk_rows, expected_columns(form, path))
+    chunks = read_chunks(path, encoding, chunk_rows, expected_columns(form, path), block_bytes)
     for chunk, ready in prefetched(chunks, typed):
         yield chunk, ready if ready is not None else typed(chunk)
 

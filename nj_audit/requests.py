@@ -43,6 +43,18 @@ class AuditRequest:
 
 
 @dataclass(frozen=True)
+class StateAddRequest:
+    store: Path  # a state store's folder (made when missing)
+    paths: Sequence[Path]  # upload files or folders
+    policy: Policy = field(default_factory=Policy)  # its windows decide real-time
+    form: str | None = None
+    encoding: str | None = None
+    chunk_rows: int = DEFAULT_CHUNK_ROWS
+    memory_limit: int = DEFAULT_MEMORY_LIMIT
+    buckets: int | None = None  # a new store's buckets (default 64); an old store keeps its own
+
+
+@dataclass(frozen=True)
 class ValidateRequest:
     paths: Sequence[Path]
     form: str | None = None

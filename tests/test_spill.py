@@ -217,9 +217,13 @@ def test_bad_sizes_are_refused(text: str) -> None:
 
 def test_the_budget_leaves_room_for_reading_and_folding(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(memory, "resident_bytes", lambda: 100 << 20)
-    reading = memory.READING_BYTES
-    assert state_budget(800 << 20) == (700 << 20) - reading  # while reading
-    assert state_budget(800 << 20, reading=False) == (700 << 20) // memory.FOLD_FACTOR
+    assert memory.block_bytes_for(1 << 30) == 32 << 20 == memory.block_bytes_for(8 << 30)
+    assert memory.block_bytes_for(512 << 20) == 16 << 20
+    assert memory.chunk_rows_for(1 << 30, 1_000_000) == 1_000_000
+    assert memory.chunk_rows_for(256 << 20, 1_000_000) == 262_144
+    reading = memory.READING_FACTOR * (16 << 20)
+    assert state_budget(512 << 20) == (412 << 20) - reading  # while reading
+    assert state_budget(512 << 20, reading=False) == (412 << 20) // memory.FOLD_FACTOR
     assert state_budget(4 << 30) == ((4 << 30) - (100 << 20)) // memory.FOLD_FACTOR
     assert state_budget(64 << 20) == 8 << 20  # below what the process needs: an eighth
 

@@ -22,7 +22,7 @@ from ..requests import AuditRequest, ProgressHook
 from ..results import MISSING_ORG
 from ..rules import TypedChunk, judge, type_frame
 from ..schemas import load_schema
-from .memory import state_budget
+from .memory import block_bytes_for, chunk_rows_for, state_budget
 from .spill import StateFolder
 
 EPOCH = date(1970, 1, 1)
@@ -174,11 +174,17 @@ class PandasEngine:
         self.spilled_bytes = 0  # of the last run: 0 when its states stayed in memory
 
     def tally(self, request: AuditRequest, progress: ProgressHook | None = None) -> Tally:
+        if request.state is not None:  # a state store instead of files (store/folding.py)
+            from ..store.folding import StoreFold
+
+            return StoreFold().tally(request, progress)
         found = discover([Path(p) for p in request.paths], request.form)
         sizes = [stored_size(file.path) for file in found.files]
+        limit = request.memory_limit
+        block, chunk_rows = block_bytes_for(limit), chunk_rows_for(limit, request.chunk_rows)
         done = [0, 0]  # bytes read, states made: the folder's guess of the states to come
         with StateFolder(
-            state_budget(request.memory_limit),
+            state_budget(limit),
             request.temp_dir,
             request.buckets,
             expected=lambda: done[1] * sum(sizes) * STATE_BYTES // max(done[0], 1),
@@ -193,7 +199,7 @@ class PandasEngine:
                 collector.start_file(number)
                 spec = load_schema(file.form)
                 chunks = typed_chunks(
-                    file.path, spec, request.encoding, request.chunk_rows, file.form
+                    file.path, spec, request.encoding, chunk_rows, file.form, block
                 )
                 for chunk, typed in chunks:
                     judged = collector.add(file, chunk, typed)

@@ -50,12 +50,14 @@ def read_chunks(
     encoding: str | None = None,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     expected: Expected | None = None,
+    block_bytes: int | None = None,
 ) -> Iterator[Chunk]:
     """The rows of one file, in order, as chunks of at most `chunk_rows` rows. With `expected`, a
-    header that names none of its columns is refused."""
+    header that names none of its columns is refused. A CSV is read `block_bytes` at a time
+    (default `blocks.BLOCK_BYTES`): what bounds the reader's memory."""
     if not path.is_file():
         raise InputError("not a readable file" if path.exists() else "no such file", path)
     if path.name.lower().endswith(".parquet"):
         yield from read_parquet(path, chunk_rows, expected)
     else:
-        yield from read_csv(path, encoding, chunk_rows, expected)
+        yield from read_csv(path, encoding, chunk_rows, expected, block_bytes)

@@ -218,7 +218,11 @@ def _parse_slow(
 
 
 def read_csv(
-    path: Path, encoding: str | None, chunk_rows: int, expected: Expected | None
+    path: Path,
+    encoding: str | None,
+    chunk_rows: int,
+    expected: Expected | None,
+    block_bytes: int | None = None,
 ) -> Iterator[Chunk]:
     stream = open_binary(path)
     try:
@@ -246,7 +250,7 @@ def read_csv(
             rest,
             chosen,
             path,
-            blocks.BLOCK_BYTES,  # looked up here, so that a test may make blocks small
+            block_bytes or blocks.BLOCK_BYTES,  # looked up here, so that a test may make it small
             forced=encoding is not None,
             ascii_so_far=sample.isascii(),
         )
