@@ -21,10 +21,10 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from nj_audit.cli import app
-from nj_audit.generate import generate_batch
+from nj_audit.generate import generate_batch, split_by_upload_day
 from nj_audit.period import parse_period
 
-from builders import CLI_ENV, split_by_upload_day
+from builders import CLI_ENV
 
 RUNNER = CliRunner(env=CLI_ENV)
 
