@@ -63,7 +63,7 @@ class JudgedRows:
     failures: list[tuple[str, str, np.ndarray]]  # (column, check, positions of failing rows)
 
     def take(self, index: np.ndarray) -> JudgedRows:
-        """The rows at `index` (sorted positions), failures renumbered."""
+        """The rows at `index` (positions, in the order wanted), failures renumbered."""
         position = np.full(len(self.org), -1, dtype=np.int64)
         position[index] = np.arange(len(index))
         failures = [(c, k, position[rows][position[rows] >= 0]) for c, k, rows in self.failures]

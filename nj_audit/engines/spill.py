@@ -67,7 +67,7 @@ def buckets_of(state: RecordState, buckets: int, level: int = 0) -> np.ndarray:
 
 def split_by_bucket(state: RecordState, buckets: int, level: int = 0) -> list[RecordState]:
     """The states of each bucket, in order (a stable counting sort of the bucket numbers)."""
-    bucket = buckets_of(state, buckets, level)
+    bucket = buckets_of(state, buckets, level).astype(np.int16)  # a radix sort (<= 1,024 buckets)
     order = np.argsort(bucket, kind="stable")
     bounds = np.searchsorted(bucket[order], np.arange(buckets + 1))
     ordered = state.take(order)

@@ -25,7 +25,8 @@ from ..engines.memory import block_bytes_for, chunk_rows_for, state_budget
 from ..engines.pandas_engine import Collector, JudgedRows
 from ..engines.spill import split_by_bucket
 from ..errors import InputError, UsageError
-from ..metrics import NAT, NS_PER_DAY, Partial, RecordState
+from ..forms import FORM_IDS
+from ..metrics import NAT, NS_PER_DAY, FormCounts, Partial, RecordState, add_counts, realtime_rows
 from ..readahead import typed_chunks
 from ..reading import InputFile, discover
 from ..requests import ProgressHook, StateAddRequest
@@ -76,24 +77,43 @@ class DayCollector(Collector):
         self.written: list[_Written] = []
 
     def fold(self, rows: JudgedRows) -> None:
-        day = np.where(rows.upload != NAT, rows.upload // NS_PER_DAY, UNDATED)
-        days = np.unique(day)
-        if len(days) == 1:
-            groups = [(int(days[0]), rows)]
-        else:
-            order = np.argsort(day, kind="stable")
-            bounds = np.searchsorted(day[order], days)
-            parts = np.split(order, bounds[1:])
-            groups = [(int(d), rows.take(np.sort(p))) for d, p in zip(days, parts)]
+        """The chunk's states and tallies, each to the partition of its row's upload day (all
+        at once: a year-long file's chunk holds rows of hundreds of days)."""
         window = self.policy.window_for(rows.form)
-        for number, part in groups:
-            partial = part.partial(window)
-            self.held.setdefault(number, []).extend(partial.states)
-            self.held_bytes += sum(s.nbytes for s in partial.states)
-            partial.states = []
-            self.by_day.setdefault(number, Partial()).merge(partial)
+        form = FORM_IDS.index(rows.form)
+        day = np.where(rows.upload != NAT, rows.upload // NS_PER_DAY, UNDATED)
+        days, day_of_row = np.unique(day, return_inverse=True)
+        width = int(rows.org.max()) + 1 if len(rows.org) else 1
+        code = day_of_row * width + rows.org  # (day, institution) of each row
+        lone = rows.record_id.isna().to_numpy()
+        valid = rows.valid.astype(bool)
+        realtime = realtime_rows(rows.event, rows.upload, window) & valid & lone
+        size = len(days) * width
+        sums = [np.bincount(code, weights=w, minlength=size) for w in (None, lone, lone & valid)]
+        sums.append(np.bincount(code, weights=realtime, minlength=size))
+        for c in np.flatnonzero(sums[0]).tolist():
+            counts = FormCounts(*(int(s[c]) for s in sums))
+            add_counts(self._day(days[c // width]).counts, {(c % width, form): counts})
+        for column, check, positions in rows.failures:
+            failing = np.bincount(code[positions], minlength=size)
+            for c in np.flatnonzero(failing).tolist():
+                key = (c % width, rows.form, column, check)
+                add_counts(self._day(days[c // width]).check_failures, {key: int(failing[c])})
+        states = RecordState.concat(rows.partial(window).states)
+        if len(states):
+            state_day = day_of_row[~lone]
+            order = np.argsort(state_day, kind="stable")
+            bounds = np.searchsorted(state_day[order], np.arange(len(days) + 1))
+            ordered = states.take(order)
+            for index in np.flatnonzero(np.diff(bounds)).tolist():
+                piece = ordered.take(slice(bounds[index], bounds[index + 1]))
+                self.held.setdefault(int(days[index]), []).append(piece)
+            self.held_bytes += states.nbytes
         if self.held_bytes > self.budget:
             self.flush()
+
+    def _day(self, day: int) -> Partial:
+        return self.by_day.setdefault(int(day), Partial())
 
     def flush(self) -> None:
         """Every day's held states, folded per bucket, written as a new partition file."""
