@@ -60,9 +60,10 @@ def batch(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def in_memory(batch: Path) -> str:
-    text, spilled = _document(AuditRequest([batch]))
-    assert spilled == 0  # under the default limit nothing goes to disk
+def in_memory(batch: Path, tmp_path_factory: pytest.TempPathFactory) -> str:
+    temp = tmp_path_factory.mktemp("unused")
+    text, spilled = _document(AuditRequest([batch], temp_dir=temp))
+    assert spilled == 0 and list(temp.iterdir()) == []  # under the limit nothing goes to disk
     document = json.loads(text)
     forms = [f for i in document["institutions"] for f in i["forms"].values()]
     assert any(f["records"] < f["rows"] for f in forms)  # corrections
