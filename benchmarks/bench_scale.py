@@ -19,8 +19,9 @@ the dask client's memory.
   documents compared, and `state compact`.
 - `store`: the same file added to a new store (`state add`), then `audit --state` against a plain
   audit of the file: times, the fold's rate (states a second), bytes a state on disk.
-- `dask`: a generated batch of each size audited with `--engine dask` on a local cluster of two
-  workers; the client process's peak RSS (the workers are processes of their own).
+- `dask`: the outpatient file of each size, cut in pieces of 250,000 rows, audited with
+  `--engine dask` on a local cluster of two workers; the client process's peak RSS (the workers
+  are processes of their own).
 
 Data goes under --data (default /work/bench-data/scale). Compare ratios, not seconds: the machine
 is shared and noisy.
@@ -202,9 +203,12 @@ from pathlib import Path
 from distributed import LocalCluster
 from nj_audit.audit import run_audit
 from nj_audit.requests import AuditRequest
+path, partitions = Path(sys.argv[1]), int(sys.argv[2])
 with LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None) as cluster:
     start = time.perf_counter()
-    request = AuditRequest([Path(sys.argv[1])], engine="dask", scheduler=cluster.scheduler_address)
+    request = AuditRequest(
+        [path], engine="dask", scheduler=cluster.scheduler_address, partitions=partitions
+    )
     result = run_audit(request)
     seconds = time.perf_counter() - start
 records = sum(i.records for i in result.institutions)
@@ -213,22 +217,22 @@ print(records, seconds, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 10
 
 
 def bench_dask(args: argparse.Namespace) -> None:
-    from nj_audit.generate import generate_batch
-
+    """The outpatient file of each size cut in pieces of ~250,000 rows (so that a piece's task
+    holds the same whatever the size), on a local cluster of 2 workers: the client's peak RSS
+    (the workers are processes of their own)."""
     print(f"{'rows':>11} {'records':>11} | {'seconds':>8} {'client peak MiB':>16}")
     for rows in args.sizes:
-        folder = args.data / f"dask-{rows // 1_000_000}m"
-        if not folder.exists():
-            generate_batch(folder, institutions=40, rows=rows, seed=rows)
+        path = outpatient_file(args.data, rows)
+        partitions = str(max(1, rows // 250_000))
         done = subprocess.run(
-            [sys.executable, "-c", DASK_RUN, str(folder)], capture_output=True, text=True
+            [sys.executable, "-c", DASK_RUN, str(path), partitions], capture_output=True, text=True
         )
         if done.returncode:
             raise SystemExit(done.stderr)
         records, seconds, peak = done.stdout.split()
         print(f"{rows:>11,} {int(records):>11,} | {float(seconds):>8.1f} {int(peak):>16,}")
         if args.delete:
-            shutil.rmtree(folder)
+            path.unlink()
 
 
 def main() -> None:
