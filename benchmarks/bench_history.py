@@ -5,7 +5,9 @@
 Appends `--runs` daily synthetic audit documents (every institution with all 14 forms and
 `--checks` check counts, a fifth of them zero), timing each append (document generation not
 included), then times a trend over all the runs, a compare of the last two runs, a cold append
-(fresh connection on the full file) and reports the file size, extrapolated to 365 runs.
+(fresh connection on the full file), what `audit --history` adds to an audit on the full file
+(regression rules, the "since" line and the append, through `Recorder`), and reports the file
+size, extrapolated to 365 runs.
 Targets: append <= 1 s, trend <= 50 ms, compare <= 200 ms, 365 runs <= 0.5 GB. The machines
 are shared: the script prints a CPU yardstick and the load average so figures can be weighed.
 """
@@ -24,8 +26,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from nj_audit.history import HistoryStore  # noqa: E402
+from nj_audit.documents import result_of  # noqa: E402
+from nj_audit.history import HistoryStore, RegressionRules  # noqa: E402
 from nj_audit.history import synthetic as syn  # noqa: E402
+from nj_audit.history.recording import Recorder, policy_digest, schema_digest  # noqa: E402
+from nj_audit.policy import Policy  # noqa: E402
+from nj_audit.render.json import render_json, to_document  # noqa: E402
+
+# the audit's own settings, so that the synthetic runs are comparable with the recorded one
+POLICY = Policy(regressions=RegressionRules.default())
+DIGESTS = {"schema_digest": schema_digest(), "policy_digest": policy_digest(POLICY)}
 
 
 def yardstick() -> str:
@@ -53,6 +63,19 @@ def measure(path: Path, institutions: int) -> None:
     print(f"{path}: {runs} runs, {path.stat().st_size / 1e6:.1f} MB")
     print(f"trend: min {trend[0] * 1000:.1f} ms, median {trend[1] * 1000:.1f} ms  [target 50 ms]")
     print(f"compare: min {compare[0] * 1000:.0f} ms, median {compare[1] * 1000:.0f} ms  [200 ms]")
+
+
+def audit_step(path: Path, document: dict) -> tuple[float, float, int]:  # type: ignore[type-arg]
+    """Seconds of `audit --history`'s judge (regressions, since) and record, on `path`; the
+    regressions found."""
+    result = result_of(document)
+    start = time.perf_counter()
+    recorder = Recorder.begin(path, "audit", POLICY, "institution", "bench")
+    judged = recorder.judge(result, to_document)
+    middle = time.perf_counter()
+    recorder.record(judged, render_json(judged))
+    found = sum(1 for i in judged.institutions for f in i.flags if f.flag.startswith("regr"))
+    return middle - start, time.perf_counter() - middle, found
 
 
 def main() -> None:
@@ -83,7 +106,7 @@ def main() -> None:
             document = syn.make_document(args.institutions, args.checks, run=n, all_forms=True)
             text = syn.render(document)
             start = time.perf_counter()
-            store.append(text, started_at=syn.START + timedelta(days=n))
+            store.append(text, started_at=syn.START + timedelta(days=n), **DIGESTS)
             appends.append(time.perf_counter() - start)
             if (n + 1) % 50 == 0:
                 print(f"  {n + 1} runs, last append {appends[-1]:.3f} s", flush=True)
@@ -103,12 +126,19 @@ def main() -> None:
     with HistoryStore.open(path) as store:
         store.append(text)
     cold = time.perf_counter() - start
+    judge, record, found = audit_step(
+        path, syn.make_document(args.institutions, args.checks, run=args.runs + 1, all_forms=True)
+    )
     per_run = size / args.runs
     p95 = sorted(appends)[max(0, int(len(appends) * 0.95) - 1)]
     print(
         f"append: median {statistics.median(appends):.3f} s, p95 {p95:.3f} s, "
         f"max {max(appends):.3f} s; cold (open + append + close, full file) {cold:.3f} s"
         "  [target 1 s]"
+    )
+    print(
+        f"audit --history on the full file: judge (regressions, since) {judge:.3f} s, record "
+        f"{record:.3f} s, {found} regression flags  [append target 1 s]"
     )
     print(
         f"trend over {args.runs} runs, 9 metrics: min {trend[0] * 1000:.1f} ms, median "

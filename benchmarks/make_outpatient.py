@@ -3,14 +3,13 @@
     python benchmarks/make_outpatient.py OUT.csv --rows N [--dirty 0.5] [--seed S]
         [--institutions 190]
 
-Rows follow the outpatient_visit schema (SPEC section 3): `--institutions` org codes, uploads on
-every day of 2022, ~85% of them within 24 h of the visit, ~2% corrections (a record uploaded again
-later with the same record_id), and `--dirty F`: a share F of rows with exactly one defect of varied
-kinds (bad check characters, codes, patterns, missing values, broken cross-field rules, numbers).
-Every time stays readable as `YYYY-MM-DD HH:MM:SS` or `YYYY-MM-DD`, so a plain typed pyarrow read
-of the file works (bench_audit.py compares the audit with one). Generated and written in chunks of
-250,000 rows: memory stays bounded whatever N is.
-"""
+Rows follow the outpatient_visit schema (docs/contract.md § 3): `--institutions` org codes, uploads
+on every day of 2022, ~85% of them within 24 h of the visit, ~2% corrections (a record uploaded
+again later with the same record_id), and `--dirty F`: a share F of rows with exactly one defect of
+varied kinds (bad check characters, codes, patterns, missing values, broken cross-field rules,
+numbers). Every time stays readable as `YYYY-MM-DD HH:MM:SS` or `YYYY-MM-DD`, so a plain typed
+pyarrow read of the file works (bench_audit.py compares the audit with one). Generated and written
+in chunks of 250,000 rows: memory stays bounded whatever N is."""
 
 from __future__ import annotations
 

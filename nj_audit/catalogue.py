@@ -33,7 +33,9 @@ CHECKS = _codes(
     ("unterminated_quote", "a quoted value is not closed"),
     ("unparseable_row", "the row cannot be parsed as CSV"),
     ("value_too_long", "a value is longer than 1 MiB"),
+    ("line_too_long", "a line is longer than 16 MiB (read no further)"),
     ("nul_byte", "a value holds a NUL byte"),
+    ("byte_order_mark", "a row starts with a byte order mark (files joined together?)"),
     # pandera's own checks, as the schema files use them
     ("isin", "a value of the code set"),
     ("str_length", "a text of the allowed length"),
@@ -86,7 +88,36 @@ FLAGS = _codes(
     ("validity", "too few valid records"),
     ("no_data", "no outpatient or discharge real-time data (the rate is /)"),
     ("unregistered", "the org_code is not in the registry"),
+    ("no_uploads", "a registered institution has no row in the period"),
+    ("unreadable_file", "a file of the institution could not be read"),
     ("invalid_row", "the published table's row fails its schema"),
+    # one code per metric, regression:METRIC (outpatient_rate, rate:lab_report, ...): § 5.5
+    ("regression:*", "a metric fell too far against the history's baseline"),
+)
+REGRESSION_PREFIX = "regression:"
+
+
+def flag_code(flag: str) -> str:
+    """The catalogue's code of a flag: itself, or `regression:*` for `regression:METRIC`."""
+    return REGRESSION_PREFIX + "*" if flag.startswith(REGRESSION_PREFIX) else flag
+
+
+# -- reasons: why a file could not be read (contract section 2.3) ---------------------------------
+UNREADABLE = _codes(
+    ("permission_denied", "the file or folder cannot be opened or listed"),
+    ("not_a_file", "named like a form, but a folder, FIFO, device or broken link"),
+    ("no_header", "the file is empty, or its first line is"),
+    ("header_too_long", "the header line is longer than 1 MiB"),
+    ("no_known_column", "the header names no column of the file's form"),
+    ("duplicate_column", "two header cells name the same column"),
+    ("undecodable", "bytes the encoding cannot decode (or UTF-16, UTF-32)"),
+    ("mixed_encoding", "UTF-8 and GB18030 text in one file"),
+    ("cr_line_ends", "lines end with CR only (LF or CRLF expected)"),
+    ("binary", "not text: binary data or another format's signature"),
+    ("truncated", "a compressed or Parquet file ends early"),
+    ("corrupt", "a compressed or Parquet file cannot be decoded"),
+    ("too_large", "the decompressed data is larger than --max-bytes"),
+    ("read_error", "the system could not read the file (I/O error)"),
 )
 
 # A threshold flag's message: "{what} is below the {level} threshold {threshold:g}".
@@ -102,6 +133,9 @@ _FLAG_TEMPLATES = {
     "no_data": "no {kinds} real-time data (rate is /)",
     "unregistered": "org_code is not in the registry",
     "invalid_row": "line {line} fails the summary schema: {checks}",
+    "no_uploads": "registered, but no row in the period",
+    "no_uploads_district": "{count} registered {institutions} without a row in the period",
+    "unreadable_file": "{count} {files} could not be read",
 }
 
 

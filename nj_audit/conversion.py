@@ -24,7 +24,7 @@ _NUMBER_PATTERN = r"^[+-]?(\d+(\.\d*)?|\.\d+)$"
 
 def parse_times(series: pd.Series, date_only: bool = False) -> tuple[pd.Series, np.ndarray]:
     """Local naive datetime64[ns] values (NaT where missing or unreadable), and the mask of present
-    values that are not a time in one of the SPEC's formats."""
+    values that are not a time in one of the contract's formats (docs/contract.md § 2.7)."""
     text = arrow_text(series)
     present = to_numpy(pc.is_valid(text)).astype(bool)
     values = _parse_uniform(text, 10 if date_only else 19)

@@ -41,6 +41,27 @@ class InputError(AuditError):
     """An input file is missing, unreadable or not recognisable."""
 
 
+class UnreadableFile(InputError):
+    """One input file cannot be read: in a batch, a finding of the audit (contract section 2.3),
+    not the end of the run. `reason` is one of `catalogue.UNREADABLE`."""
+
+    def __init__(
+        self, message: str, path: str | Path | None, line: int | None = None, *, reason: str
+    ):
+        super().__init__(message, path, line)
+        self.reason = reason
+
+
+class ReportFile(InputError):
+    """A file named like a form that is a report nj-audit wrote (recognised by its first line):
+    skipped with a warning, never read as an upload."""
+
+
+class OutputError(AuditError):
+    """A report or the failures file cannot be written (full disk, read-only folder, closed
+    stdout); the previous file, if any, is left as it was."""
+
+
 class UsageError(AuditError):
     """A bad argument: period, window, form, output path."""
 

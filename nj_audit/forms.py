@@ -1,4 +1,4 @@
-"""The form catalogue of SPEC section 3: ids, Chinese labels, which forms are real-time."""
+"""The form catalogue of docs/contract.md § 3: ids, Chinese labels, which forms are real-time."""
 
 from __future__ import annotations
 

@@ -1,27 +1,38 @@
 """Folded counts -> the report's rows: per-institution (or per-district) metrics, flags and status,
-and the gate's verdict (contract sections 4 and 5)."""
+and the gate's verdict (docs/contract.md § 4 and § 5).
+
+Nobody is missing: with a registry, every registered institution is listed, those without a row
+in the period with zero counts and the flag `no_uploads`; an unreadable file flags the institution
+its path names (`unreadable_file`), else the row `(unknown)`. An org_code that is a person's ID
+number or name is shown masked (rows are still grouped by the raw value)."""
 
 from __future__ import annotations
 
 from datetime import date, timedelta
+from pathlib import Path
 
 import numpy as np
 
 from .forms import DISCHARGE_FORM, FORM_IDS, OUTPATIENT_FORM, REALTIME_FORM_IDS
 from .metrics import FormCounts, Tally
 from .period import Period
-from .policy import evaluate_flags, gate_passes, status_of
+from .pii import mask_id_numbers, shown_org_code
+from .policy import evaluate_flags, gate_passes, status_of, unreadable_flag
+from .reading import institution_of_path
 from .requests import AuditRequest
 from .results import (
     MISSING_ORG,
     UNKNOWN_DISTRICT,
+    UNKNOWN_ORG,
     AuditResult,
     CheckCount,
     FormResult,
     InstitutionResult,
+    Unreadable,
 )
 
 EPOCH = date(1970, 1, 1)
+_PLACEHOLDERS = (MISSING_ORG, UNKNOWN_ORG)
 
 
 def summarise(tally: Tally, request: AuditRequest) -> AuditResult:
@@ -32,51 +43,104 @@ def summarise(tally: Tally, request: AuditRequest) -> AuditResult:
         period = Period(
             EPOCH + timedelta(days=tally.min_day), EPOCH + timedelta(days=tally.max_day)
         )
-    members: dict[str, list[int]] = {}
-    for index, code in enumerate(tally.org_codes):
-        group = code
-        if request.by == "district":
-            group = (registry.district_of(code) if registry else None) or UNKNOWN_DISTRICT
-        members.setdefault(group, []).append(index)
-    institutions = [
-        _institution(group, indexes, tally, period, request) for group, indexes in members.items()
+    rows = np.zeros(len(tally.org_codes), dtype=np.int64)
+    for (index, _), counts in tally.counts.items():
+        rows[index] += counts.rows
+    # who is listed: every institution with a row in the period, every registered one, and the
+    # institution of every unreadable file
+    codes = [code for index, code in enumerate(tally.org_codes) if rows[index]]
+    if registry is not None:
+        codes += list(registry.entries)
+    owners = [institution_of_path(u.path) or UNKNOWN_ORG for u in tally.findings.unreadable]
+    codes += owners
+    members: dict[str, list[str]] = {}
+    for code in dict.fromkeys(codes):
+        members.setdefault(_group_of(code, request), []).append(code)
+    unreadable_of: dict[str, int] = {}
+    for owner in owners:
+        unreadable_of[owner] = unreadable_of.get(owner, 0) + 1
+    index_of = {code: index for index, code in enumerate(tally.org_codes)}
+    listed = [
+        (group, _institution(group, codes, tally, index_of, unreadable_of, period, request))
+        for group, codes in members.items()
     ]
-    institutions.sort(key=lambda i: i.org_code or i.name or "")
+    listed.sort(key=lambda pair: (pair[1].org_code or pair[1].name or "", pair[0]))
+    institutions = tuple(inst for _, inst in listed)
     per_check: dict[tuple[str, str, str], int] = {}
-    for (_, form, column, check), rows in tally.check_failures.items():  # over institutions
-        per_check[(form, column, check)] = per_check.get((form, column, check), 0) + rows
+    for (_, form, column, check), failing in tally.check_failures.items():  # over institutions
+        per_check[(form, column, check)] = per_check.get((form, column, check), 0) + failing
     checks = [CheckCount(f, c, k, n) for (f, c, k), n in sorted(per_check.items())]
+    empty = int(rows.sum()) == 0
     passed = gate_passes([i.status for i in institutions], policy.fail_on)
+    passed = passed and (not empty or request.allow_empty)
     return AuditResult(
         period,
         policy.window_seconds,
         passed,
         policy.fail_on,
-        tuple(institutions),
+        institutions,
         tuple(checks),
-        tally.skipped,
+        tuple(_shown_path(p, request) for p in tally.skipped),
         request.by,
+        tuple(
+            Unreadable(
+                mask_id_numbers(str(u.path), request.show_pii),
+                u.reason,
+                mask_id_numbers(u.message, request.show_pii),
+                _shown_code(owner, request),
+                u.line,
+            )
+            for u, owner in zip(tally.findings.unreadable, owners)
+        ),
+        tuple(_shown_path(p, request) for p in tally.findings.reports),
+        empty,
+        policy,
     )
 
 
+def _group_of(code: str, request: AuditRequest) -> str:
+    if request.by != "district":
+        return code
+    district = request.registry.district_of(code) if request.registry else None
+    return district or UNKNOWN_DISTRICT
+
+
+def _shown_code(code: str, request: AuditRequest) -> str:
+    return code if code in _PLACEHOLDERS else shown_org_code(code, request.show_pii)
+
+
+def _shown_path(path: Path, request: AuditRequest) -> Path:
+    return Path(mask_id_numbers(str(path), request.show_pii))
+
+
 def _institution(
-    group: str, indexes: list[int], tally: Tally, period: Period | None, request: AuditRequest
+    group: str,
+    codes: list[str],
+    tally: Tally,
+    index_of: dict[str, int],
+    unreadable_of: dict[str, int],
+    period: Period | None,
+    request: AuditRequest,
 ) -> InstitutionResult:
-    """One row: an institution, or a district of the institutions at `indexes`."""
+    """One row: an institution, or a district of the institutions `codes`."""
     policy, registry = request.policy, request.registry
     counts, days = tally.counts, tally.days
+    indexes = [index_of[code] for code in codes if code in index_of]
     per_form: dict[str, FormCounts] = {}
     covered: set[str] = set()
-    for index in indexes:
+    member_rows: dict[str, int] = {}
+    for code in codes:
+        index = index_of.get(code)
         for form in FORM_IDS:
-            c = counts.get((index, form))
+            c = counts.get((index, form)) if index is not None else None
             if c is None:
                 continue
+            member_rows[code] = member_rows.get(code, 0) + c.rows
             per_form[form] = per_form.get(form, FormCounts()) + c
             if form in REALTIME_FORM_IDS and c.realtime_records >= policy.coverage_min_records:
                 covered.add(form)
     all_days = np.unique(
-        np.concatenate([days.get(i, np.zeros(0, dtype=np.int64)) for i in indexes])
+        np.concatenate([days.get(i, np.zeros(0, dtype=np.int64)) for i in [*indexes, -1]])
     )
     total = sum(per_form.values(), FormCounts())
     period_days = period.days if period else 0
@@ -85,26 +149,33 @@ def _institution(
     day_ratio = upload_days / period_days if period_days else None
     outpatient = per_form.get(OUTPATIENT_FORM, FormCounts())
     discharge = per_form.get(DISCHARGE_FORM, FormCounts())
+    registered = [code for code in codes if registry is not None and registry.get(code)]
+    silent = sum(1 for code in registered if not member_rows.get(code))
+    unreadable = sum(unreadable_of.get(code, 0) for code in codes)
     if request.by == "district":
-        org_code, name, district, registered = None, group, group, None
+        org_code, name, district, known = None, group, group, None
     else:
-        org_code, name, district = group, None, None
-        registered = None
-        if registry is not None:
-            entry = registry.get(group)
-            registered = entry is not None and group != MISSING_ORG
-            if entry is not None:
-                name, district = entry.name, entry.district
-    flags = evaluate_flags(
-        policy,
-        forms_covered=len(covered),
-        forms_required=len(REALTIME_FORM_IDS),
-        outpatient_rate=outpatient.rate,
-        discharge_rate=discharge.rate,
-        upload_day_ratio=day_ratio,
-        valid_ratio=valid_ratio,
-        registered=registered,
-    )
+        org_code, name, district = _shown_code(group, request), None, None
+        known = None if registry is None else bool(registered) and group != MISSING_ORG
+        if registered:
+            entry = registry.get(group) if registry is not None else None
+            name, district = (entry.name, entry.district) if entry else (None, None)
+    if group == UNKNOWN_ORG and request.by != "district":
+        flags = [unreadable_flag(unreadable)]  # not an institution: no metric to judge
+    else:
+        flags = evaluate_flags(
+            policy,
+            forms_covered=len(covered),
+            forms_required=len(REALTIME_FORM_IDS),
+            outpatient_rate=outpatient.rate,
+            discharge_rate=discharge.rate,
+            upload_day_ratio=day_ratio,
+            valid_ratio=valid_ratio,
+            registered=known,
+            silent=silent,
+            district=request.by == "district",
+            unreadable_files=unreadable,
+        )
     return InstitutionResult(
         org_code=org_code,
         name=name,

@@ -3,11 +3,11 @@
 The shape lets a file be streamed in chunks, spilled to disk, kept in a store or split over a
 cluster: each chunk gives a `Partial` (row counts, upload days, check failures, and one
 `RecordState` entry per row that has a record_id), partials merge by addition and concatenation,
-and `RecordState.reduce` folds corrections (several rows of one record) with the SPEC's rule: the
-earliest upload decides real-time, the latest upload (ties: the later row in file order) decides
-validity. Reducing early or late, whole or bucket by bucket, gives the same result, so chunk size,
-memory and the number of buckets never matter. A row without record_id is a record of its own: it
-is counted at once and keeps no state.
+and `RecordState.reduce` folds corrections (several rows of one record) with the contract's rule
+(docs/contract.md § 4.3): the earliest upload decides real-time, the latest upload (ties: the later
+row in file order) decides validity. Reducing early or late, whole or bucket by bucket, gives the
+same result, so chunk size, memory and the number of buckets never matter. A row without record_id
+is a record of its own: it is counted at once and keeps no state.
 
 A record is keyed by (institution, form, 64-bit hash of record_id). Two different record_ids of the
 same institution and form collide with probability about n^2 / 2^65: 1.5e-3 for the largest
@@ -27,6 +27,7 @@ import pandas as pd
 from .arrays import arrow_text
 from .forms import FORM_IDS
 from .hashing import text_hashes
+from .reading import ReadFindings
 
 # NaT as int64: a missing upload time. For "latest" it sorts before every known one.
 NAT = np.iinfo(np.int64).min
@@ -358,6 +359,7 @@ class Tally:
     min_day: int | None
     max_day: int | None
     skipped: tuple[Path, ...] = ()  # inputs whose name names no form
+    findings: ReadFindings = ReadFindings()  # files that could not be read, reports left out
 
     @classmethod
     def of(

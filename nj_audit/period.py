@@ -6,26 +6,35 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
+from fractions import Fraction
 
 from .errors import UsageError
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)\s*$", re.IGNORECASE)
+# ASCII digits only: `\d` would take any script's digits (`２４h`, `٢٤h`), which int() reads too.
+_DURATION = re.compile(r"([0-9]{1,12}(?:\.[0-9]{1,9})?)\s*([smhd])", re.IGNORECASE | re.ASCII)
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+MAX_WINDOW_DAYS = 3650  # longer than any delay a record can have between 2000 and 2262
+# Days the audit's times can hold (datetime64[ns]: 1677-09-21 to 2262-04-11); rules start in 2000.
+FIRST_YEAR, LAST_YEAR = 1970, 2261
 
 
 def parse_window(text: str) -> int:
-    """`24h`, `90m`, `1d`, `3600s` (or bare seconds) -> whole seconds."""
+    """`24h`, `90m`, `1d`, `3600s` -> whole seconds. A unit is required (`24` alone is refused: it
+    used to mean 24 seconds), the window is > 0 and at most MAX_WINDOW_DAYS days."""
     raw = str(text).strip()
-    if raw.isdigit():
-        return int(raw)
-    match = _DURATION.match(raw)
+    match = _DURATION.fullmatch(raw)
     if not match:
+        hint = " (a unit is required)" if raw.isascii() and raw.isdigit() else ""
         raise UsageError(
-            f"bad window {text!r}: use a number and a unit, like 24h, 90m, 1d or 3600s"
+            f"bad window {text!r}{hint}: use a whole number and a unit, like 24h, 90m, 1d or 3600s"
         )
-    seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2).lower()]
-    if seconds != int(seconds):
+    seconds = Fraction(match.group(1)) * _UNIT_SECONDS[match.group(2).lower()]
+    if seconds.denominator != 1:
         raise UsageError(f"bad window {text!r}: not a whole number of seconds")
+    if seconds <= 0:
+        raise UsageError(f"bad window {text!r}: a window must be longer than 0")
+    if seconds > MAX_WINDOW_DAYS * 86400:
+        raise UsageError(f"bad window {text!r}: at most {MAX_WINDOW_DAYS} days")
     return int(seconds)
 
 
@@ -40,24 +49,30 @@ class Period:
 
 
 def parse_period(text: str) -> Period:
-    """`2022`, `2022-03`, or `2022-01-01:2022-06-30` (inclusive)."""
+    """`2022`, `2022-03`, or `2022-01-01:2022-06-30` (inclusive), in years FIRST_YEAR-LAST_YEAR,
+    written with ASCII digits."""
     raw = text.strip()
+    period = None
     try:
-        if re.fullmatch(r"\d{4}", raw):
+        if re.fullmatch(r"[0-9]{4}", raw):
             year = int(raw)
-            return Period(date(year, 1, 1), date(year, 12, 31))
-        if re.fullmatch(r"\d{4}-\d{2}", raw):
+            period = Period(date(year, 1, 1), date(year, 12, 31))
+        elif re.fullmatch(r"[0-9]{4}-[0-9]{2}", raw):
             year, month = map(int, raw.split("-"))
             first = date(year, month, 1)
             following = date(year + month // 12, month % 12 + 1, 1)
-            return Period(first, following - timedelta(days=1))
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}:\d{4}-\d{2}-\d{2}", raw):
+            period = Period(first, following - timedelta(days=1))
+        elif re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}:[0-9]{4}-[0-9]{2}-[0-9]{2}", raw):
             start, end = (date.fromisoformat(part) for part in raw.split(":"))
             if end < start:
                 raise UsageError(f"bad period {text!r}: the end is before the start")
-            return Period(start, end)
+            period = Period(start, end)
     except ValueError:
         pass
-    raise UsageError(
-        f"bad period {text!r}: use a year (2022), a month (2022-03) or 2022-01-01:2022-06-30"
-    )
+    if period is None:
+        raise UsageError(
+            f"bad period {text!r}: use a year (2022), a month (2022-03) or 2022-01-01:2022-06-30"
+        )
+    if period.start.year < FIRST_YEAR or period.end.year > LAST_YEAR:
+        raise UsageError(f"bad period {text!r}: years from {FIRST_YEAR} to {LAST_YEAR}")
+    return period

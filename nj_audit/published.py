@@ -1,4 +1,4 @@
-"""Published summary tables (contract section 8): their columns in English and Chinese, and
+"""Published summary tables (docs/contract.md § 8): their columns in English and Chinese, and
 reading one (CSV in UTF-8 or GB18030, or an xlsx workbook whose header may sit below a title)."""
 
 from __future__ import annotations
@@ -9,26 +9,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .columns import TABLE_COLUMNS
 from .errors import InputError
 from .reading import Chunk, read_chunks
 
-# The published table's columns (contract sections 1 and 8), in its order, then the audit's own.
-TABLE_COLUMNS = (
-    ("institution", "接入单位"),
-    ("rows_uploaded", "数据上传量"),
-    ("upload_days", "数据上传天数"),
-    ("forms", "实时数据表单上传情况"),
-    ("outpatient_visits", "门急诊人次"),
-    ("outpatient_rate", "门急诊实时数据符合率"),
-    ("discharges", "出院人次"),
-    ("discharge_rate", "出院实时数据符合率"),
-    ("org_code", "机构代码"),
-    ("district", "所属区"),
-    ("valid_ratio", "数据有效率"),
-    ("period_days", "统计天数"),
-    ("status", "状态"),
-    ("flags", "预警"),
-)
 FIELDS = (
     "institution",
     "rows_uploaded",
@@ -71,6 +55,8 @@ def _read_xlsx(path: Path) -> Chunk:
     """The first sheet: header row (the first that names the institution column), then data rows."""
     from openpyxl import load_workbook
 
+    if not path.is_file():  # missing, a folder, or a FIFO that would block the run
+        raise InputError("no such file" if not path.exists() else "not a file", path)
     try:
         book = load_workbook(path, read_only=True, data_only=True)
         rows = [
@@ -90,9 +76,10 @@ def _read_xlsx(path: Path) -> Chunk:
     header = [c or f"(column {i})" for i, c in enumerate(rows[start][1], 1)]
     duplicates = sorted({h for h in header if header.count(h) > 1})
     if duplicates:
-        raise InputError(
-            f"duplicate column names in header: {', '.join(duplicates)}", path, rows[start][0]
-        )
+        known = [h for h in duplicates if ALIASES.get(_key(h))]
+        others = len(duplicates) - len(known)
+        what = ", ".join(known) + (f" and {others} other names" if others and known else "")
+        raise InputError(f"the header repeats {what or f'{others} names'}", path, rows[start][0])
     body = rows[start + 1 :]
     columns = {
         h: [cells[i] if i < len(cells) else None for _, cells in body] for i, h in enumerate(header)
@@ -132,9 +119,11 @@ def read_table(path: Path, encoding: str | None = None) -> Chunk:
             raise InputError(f"columns {other!r} and {header!r} are both {field}", path, 1)
         names[header] = field
     if "institution" not in names.values():
+        known = [str(c) for c in chunk.frame.columns if ALIASES.get(_key(str(c)))]
+        named = f"; it names {', '.join(known)}" if known else ""
         raise InputError(
-            "no institution column (接入单位 or institution); the header is: "
-            + ", ".join(map(str, chunk.frame.columns)),
+            f"no institution column (接入单位 or institution) among the header's"
+            f" {len(chunk.frame.columns)} columns{named}",
             path,
             1,
         )

@@ -1,4 +1,4 @@
-"""`rank`: a published summary table -> the audit's ranking, flags and gate (contract section 8).
+"""`rank`: a published summary table -> the audit's ranking, flags and gate (docs/contract.md § 8).
 
 The table is validated with schemas/summary.yaml first. A row that fails the schema is still
 ranked, never dropped: the values that failed a check are left out (None, so they raise no flag
@@ -9,6 +9,7 @@ failures are also reported like `validate` reports them.
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
 from functools import cache
 from pathlib import Path
 
@@ -85,7 +86,9 @@ def rank_table(request: RankRequest) -> RankResult:
     by_key = sorted(table.forms[0].checks, key=lambda c: (c.column, c.check))
     checks = tuple(CheckCount(SCHEMA, c.column, c.check, c.rows) for c in by_key)
     passed = gate_passes([i.status for i in institutions], policy.fail_on)
-    result = AuditResult(None, policy.window_seconds, passed, policy.fail_on, institutions, checks)
+    result = AuditResult(
+        None, policy.window_seconds, passed, policy.fail_on, institutions, checks, policy=policy
+    )
     return RankResult(result, table)
 
 
@@ -104,10 +107,14 @@ def _institution(
         return None if damaged or column in failed else _raw(chunk, column, row)
 
     def count(column: str) -> int | None:
-        if text(column) is None:
+        """A whole number from its text: exact beyond 2^53, where the typed float is not."""
+        raw = text(column)
+        if raw is None or pd.isna(typed[column].iloc[row]):
             return None
-        value = typed[column].iloc[row]
-        return None if pd.isna(value) else int(value)
+        try:
+            return int(Decimal(raw))
+        except (InvalidOperation, ValueError):
+            return int(typed[column].iloc[row])
 
     forms = parse_fraction(text("forms"))
     forms_covered, forms_required = forms if forms else (None, None)

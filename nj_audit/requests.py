@@ -40,6 +40,11 @@ class AuditRequest:
     temp_dir: Path | None = None  # where states spill past the limit (default: the system's)
     state: Path | None = None  # a state store to audit instead of `paths` (docs/scale.md)
     buckets: int | None = None  # spill buckets (dask: shuffle partitions); default: from sizes
+    show_pii: bool = False  # org_codes shaped like an ID number or a name shown unmasked
+    allow_empty: bool = False  # an audit that read no data row may pass the gate
+    strict: bool = False  # any unreadable file stops the run (exit 2) instead of being a finding
+    max_bytes: int | None = None  # what one file may expand to (default: 100 times if compressed)
+    outputs: Sequence[Path] = ()  # the files this run writes: never read as inputs, never inputs
 
 
 @dataclass(frozen=True)
@@ -62,6 +67,10 @@ class ValidateRequest:
     encoding: str | None = None
     show_pii: bool = False
     chunk_rows: int = DEFAULT_CHUNK_ROWS
+    allow_empty: bool = False  # no data row at all is not a failure
+    strict: bool = False  # any unreadable file stops the run (exit 2)
+    max_bytes: int | None = None
+    outputs: Sequence[Path] = ()  # --failures: never read as an input, never an input
 
 
 @dataclass(frozen=True)

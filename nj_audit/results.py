@@ -9,11 +9,37 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .period import Period
 
+if TYPE_CHECKING:  # for the type checker only: policy.py imports this module at run time
+    from .policy import Policy
+
 MISSING_ORG = "(missing)"  # the institution of rows without an org_code
+UNKNOWN_ORG = "(unknown)"  # the institution of an unreadable file whose path names none
 UNKNOWN_DISTRICT = "(unknown district)"
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """A file that could not be read (contract section 2.3): a finding, listed in every output."""
+
+    file: str  # as shown: ID-number-shaped parts masked unless --show-pii
+    reason: str  # one of catalogue.UNREADABLE
+    message: str  # what is wrong, for people; never quotes the file's content
+    org_code: str | None  # the institution flagged unreadable_file (None: several)
+    line: int | None = None  # where, when a line is to blame
+
+    @property
+    def described(self) -> str:
+        """The message, with its line when it has one (the JSON's `message`)."""
+        return f"line {self.line}: {self.message}" if self.line else self.message
+
+    @property
+    def where(self) -> str:
+        """`FILE:LINE` or `FILE`, as error lines name a place."""
+        return f"{self.file}:{self.line}" if self.line else self.file
 
 
 # -- audit and rank -------------------------------------------------------------------------------
@@ -85,6 +111,11 @@ class AuditResult:
     checks: tuple[CheckCount, ...]
     skipped: tuple[Path, ...] = ()
     by: str = "institution"
+    unreadable: tuple[Unreadable, ...] = ()
+    reports: tuple[Path, ...] = ()  # files named like forms that are reports nj-audit wrote
+    empty: bool = False  # no data row was read: the gate fails unless --allow-empty
+    policy: Policy | None = None  # what it was judged with (None: a result built by hand)
+    since: str | None = None  # with --history: what changed since the previous comparable run
 
 
 # -- validate -------------------------------------------------------------------------------------
@@ -98,6 +129,15 @@ class Example:
 
 
 @dataclass(frozen=True)
+class FileFailures:
+    """A check's failures in one file: how many rows, and the first (masked) examples."""
+
+    file: str
+    rows: int
+    examples: tuple[Example, ...]
+
+
+@dataclass(frozen=True)
 class CheckSummary:
     column: str
     check: str
@@ -105,6 +145,7 @@ class CheckSummary:
     rows: int
     examples: tuple[Example, ...]
     other: str | None = None  # the other column of a cross-field rule
+    files: tuple[FileFailures, ...] = ()  # per file, in the order the files were read
 
     @property
     def label(self) -> str:
@@ -125,6 +166,9 @@ class FormSummary:
 class ValidateResult:
     forms: tuple[FormSummary, ...]
     skipped: tuple[Path, ...] = ()
+    unreadable: tuple[Unreadable, ...] = ()
+    reports: tuple[Path, ...] = ()
+    allow_empty: bool = False  # --allow-empty: no row at all is not a failure
 
     @property
     def rows(self) -> int:
@@ -135,8 +179,18 @@ class ValidateResult:
         return sum(f.invalid_rows for f in self.forms)
 
     @property
+    def empty(self) -> bool:
+        return self.rows == 0
+
+    @property
     def valid(self) -> bool:
+        """No row fails a rule (the rows that were read; see `passed`)."""
         return self.invalid_rows == 0
+
+    @property
+    def passed(self) -> bool:
+        """Exit 0: every row valid, every file read, and some row read (unless --allow-empty)."""
+        return self.valid and not self.unreadable and (not self.empty or self.allow_empty)
 
 
 @dataclass(frozen=True)

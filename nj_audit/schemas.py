@@ -84,6 +84,8 @@ _YAML_LOADER = getattr(
 
 def load_schema_file(path: Path) -> FormSchema:
     """Any pandera YAML schema file (the `validate --schema` path)."""
+    if path.exists() and not path.is_file():  # a folder, or a FIFO that would block the run
+        raise SchemaFileError("cannot read schema: not a file", path)
     try:
         document = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)
         schema = deserialize_schema(
@@ -96,6 +98,8 @@ def load_schema_file(path: Path) -> FormSchema:
             f"not a valid pandera YAML schema: {str(exc).splitlines()[0] if str(exc) else exc!r}",
             path,
         ) from None
+    if not schema.columns:
+        raise SchemaFileError("the schema has no columns: nothing to validate against", path)
     return build_form_schema(schema, str(path))
 
 
@@ -128,7 +132,7 @@ def expected_columns(form: str | None, path: Path) -> Expected | None:
     """What a file's header should name at least one of: a column of `form`, or of any form when
     the form comes from the file's name (it may be overridden); None for other schemas."""
     if form in FORM_IDS:
-        return Expected(frozenset(c.name for c in load_schema(form).columns), form)
+        return Expected(frozenset(c.name for c in load_schema(form).columns), form, _all_columns())
     if form is None and form_from_filename(path) is not None:
-        return Expected(_all_columns(), "any form")
+        return Expected(_all_columns(), "any form", _all_columns())
     return None

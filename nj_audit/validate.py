@@ -2,7 +2,8 @@
 
 Failures are counted per form and check, with up to three examples each; every single failure can
 also be handed to a sink as it is found (the `--failures` CSV), so that memory does not grow with
-the number of failures.
+the number of failures. A file that cannot be read is a finding (the other files are validated);
+values and file names shaped like an ID number are masked unless --show-pii.
 """
 
 from __future__ import annotations
@@ -15,15 +16,16 @@ import numpy as np
 import pandas as pd
 
 from .checks import EXPLAINERS
-from .pii import shown
+from .pii import looks_like_a_name, mask, mask_id_numbers, shown, shown_org_code
 from .readahead import typed_chunks
-from .reading import Chunk, discover, stored_size
+from .reading import Chunk, Findings, check_encoding, discover, refuse_nothing_read, stored_size
 from .requests import ProgressHook, ValidateRequest
-from .results import CheckSummary, Example, FormSummary, ValidateResult
+from .results import CheckSummary, Example, FileFailures, FormSummary, Unreadable, ValidateResult
 from .rules import ROW, Failure, judge
 from .schemas import FormSchema, load_schema, load_schema_file
 
 EXAMPLES_PER_CHECK = 3
+ID_COLUMNS = frozenset({"org_code", "record_id", "patient_id"})
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,12 @@ FailureSink = Callable[[FailureRecord], None]
 
 
 @dataclass
+class _FileTally:
+    rows: int = 0
+    examples: list[Example] = field(default_factory=list)
+
+
+@dataclass
 class _CheckTally:
     column: str
     check: str
@@ -49,10 +57,16 @@ class _CheckTally:
     other: str | None
     rows: int = 0
     examples: list[Example] = field(default_factory=list)
+    files: dict[str, _FileTally] = field(default_factory=dict)  # per file: for CI annotations
 
     def frozen(self) -> CheckSummary:
         examples = tuple(self.examples)
-        return CheckSummary(self.column, self.check, self.message, self.rows, examples, self.other)
+        files = tuple(
+            FileFailures(name, f.rows, tuple(f.examples)) for name, f in self.files.items()
+        )
+        return CheckSummary(
+            self.column, self.check, self.message, self.rows, examples, self.other, files
+        )
 
 
 @dataclass
@@ -75,29 +89,54 @@ def run_validate(
     on_failure: FailureSink | None = None,
     progress: ProgressHook | None = None,
 ) -> ValidateResult:
-    """Validate every row of every file; each failure is also handed to `on_failure`."""
+    """Validate every row of every file; each failure is also handed to `on_failure`. When no file
+    at all could be read, validation could not run (InputError)."""
+    if request.encoding is not None:
+        check_encoding(request.encoding)
     custom = load_schema_file(request.schema_file) if request.schema_file else None
-    found = discover(list(request.paths), request.form or (custom.name if custom else None))
+    form_id = request.form or (custom.name if custom else None)
+    found = discover(list(request.paths), form_id, request.outputs)
+    findings = Findings(found, request.strict)
     tallies: dict[str, FormTally] = {}
     sizes = [stored_size(file.path) for file in found.files]
+    show = request.show_pii
     for number, file in enumerate(found.files):
         spec = custom or load_schema(file.form)
         tally = tallies.setdefault(spec.name, FormTally(spec.name))
-        tally.files.append(str(file.path))
+        tally.files.append(mask_id_numbers(str(file.path), show))
         form = None if custom else file.form
-        for chunk, typed in typed_chunks(
-            file.path, spec, request.encoding, request.chunk_rows, form
-        ):
-            verdict = judge(chunk, spec, typed)
-            tally.rows += len(chunk.frame)
-            tally.invalid_rows += int((~verdict.valid).sum())
-            for failure in verdict.failures:
-                record_failure(tally, file.path, chunk, failure, spec, request.show_pii, on_failure)
-            if progress:
-                done = sum(sizes[:number]) + min(chunk.consumed, sizes[number])
-                progress(len(chunk.frame), done, sum(sizes))
+        chunks = typed_chunks(
+            file.path, spec, request.encoding, request.chunk_rows, form, request.max_bytes
+        )
+        with findings.reading(file.path, request.strict):
+            for chunk, typed in chunks:
+                verdict = judge(chunk, spec, typed)
+                tally.rows += len(chunk.frame)
+                tally.invalid_rows += int((~verdict.valid).sum())
+                for failure in verdict.failures:
+                    record_failure(tally, file.path, chunk, failure, spec, show, on_failure)
+                if progress:
+                    done = sum(sizes[:number]) + min(chunk.consumed, sizes[number])
+                    progress(len(chunk.frame), done, sum(sizes))
+    read = findings.frozen()
+    refuse_nothing_read(read, sum(tally.rows for tally in tallies.values()))
     forms = tuple(tallies[name].frozen() for name in sorted(tallies))
-    return ValidateResult(forms, tuple(found.skipped))
+    return ValidateResult(
+        forms,
+        tuple(Path(mask_id_numbers(str(p), show)) for p in found.skipped),
+        tuple(
+            Unreadable(
+                mask_id_numbers(str(u.path), show),
+                u.reason,
+                mask_id_numbers(u.message, show),
+                None,
+                u.line,
+            )
+            for u in read.unreadable
+        ),
+        tuple(Path(mask_id_numbers(str(p), show)) for p in read.reports),
+        request.allow_empty,
+    )
 
 
 def failure_values(chunk: Chunk, failure: Failure, spec: FormSchema, show_pii: bool) -> list[str]:
@@ -112,7 +151,18 @@ def failure_values(chunk: Chunk, failure: Failure, spec: FormSchema, show_pii: b
         return [""] * len(rows)
     cells = chunk.frame[failure.column].to_numpy(dtype=object)[rows]
     pii = set(spec.pii_columns)
-    return [shown(None if pd.isna(v) else v, failure.column, pii, show_pii) for v in cells]
+    values = [shown(None if pd.isna(v) else v, failure.column, pii, show_pii) for v in cells]
+    if not show_pii and failure.column in ID_COLUMNS:  # a name or an ID there: columns swapped
+        values = [shown_org_code(value, False) for value in values]
+    elif not show_pii and _holds_no_words(spec, failure.column):
+        values = [mask(value, "id_card") if looks_like_a_name(value) else value for value in values]
+    return values
+
+
+def _holds_no_words(spec: FormSchema, column: str) -> bool:
+    """A code, time or number column: a value there made of letters only (`张三`, not `5.00元` or
+    `2022年3月1日`, which a hospital needs to see) is a name that slid into it."""
+    return column == "sex_code" or any(c.name == column and c.kind != "text" for c in spec.columns)
 
 
 def record_failure(
@@ -126,28 +176,44 @@ def record_failure(
 ) -> None:
     """Count a failure under its form and check, keep the first examples, hand every failing
     value to `on_failure`."""
+    file = mask_id_numbers(str(path), show_pii)
     entry = tally.checks.setdefault(
         (failure.column, failure.check),
         _CheckTally(failure.column, failure.check, failure.message, failure.stats.get("other")),
     )
+    in_file = entry.files.setdefault(file, _FileTally())
     if failure.check == "missing_column":  # one line for the file, whatever its rows
         if entry.rows == 0 and len(failure.rows):
-            entry.examples.append(Example(str(path), 1, ""))
+            entry.examples.append(Example(file, 1, ""))
+        if in_file.rows == 0 and len(failure.rows):
+            in_file.examples.append(Example(file, 1, ""))
         entry.rows += len(failure.rows)
+        in_file.rows += len(failure.rows)
         if on_failure and len(failure.rows):
-            on_failure(FailureRecord(str(path), 1, spec.name, failure.column, failure.check, ""))
+            on_failure(FailureRecord(file, 1, spec.name, failure.column, failure.check, ""))
         return
     entry.rows += len(failure.rows)
+    in_file.rows += len(failure.rows)
     room = EXAMPLES_PER_CHECK - len(entry.examples)
-    if on_failure is None and room <= 0:
+    file_room = EXAMPLES_PER_CHECK - len(in_file.examples)
+    if on_failure is None and room <= 0 and file_room <= 0:
         return
-    wanted = failure.rows if on_failure else failure.rows[:room]
+    wanted = failure.rows if on_failure else failure.rows[: max(room, file_room)]
     values = failure_values(chunk, replace(failure, rows=wanted), spec, show_pii)
+    values = [mask_id_numbers(value, show_pii) for value in values]  # whatever the column
     lines = np.asarray(chunk.lines[wanted]).tolist()
-    for line, value in list(zip(lines, values))[: max(room, 0)]:
-        entry.examples.append(Example(str(path), int(line), value))
+    found = [Example(file, int(line), value) for line, value in zip(lines, values)]
+    entry.examples.extend(found[: max(room, 0)])
+    in_file.examples.extend(found[: max(file_room, 0)])
     if on_failure:
-        for line, value in zip(lines, values):
+        for example in found:
             on_failure(
-                FailureRecord(str(path), line, spec.name, failure.column, failure.check, value)
+                FailureRecord(
+                    example.file,
+                    example.line,
+                    spec.name,
+                    failure.column,
+                    failure.check,
+                    example.value,
+                )
             )

@@ -1,6 +1,6 @@
 """What the tests share, in one helper module (test modules never import each other):
 
-- rows: one valid row for each of the 14 forms (contract section 3), valid codes computed with the
+- rows: one valid row for each of the 14 forms (docs/contract.md § 3), valid codes computed with the
   library's own check-character functions, writers for CSV / gz / Parquet. The column lists are
   transcribed from the contract (not read from the schemas), so the schemas are tested against it;
 - uploads of a record over time (the metrics, policy and report tests);
@@ -75,7 +75,7 @@ NAME = "张三"
 ENVELOPE = ("org_code", "record_id", "event_time", "upload_time")
 PATIENT = ("patient_id", "id_card", "name", "sex_code", "birth_date")
 
-# SPEC section 3, column by column, in the SPEC's order.
+# docs/contract.md § 3, column by column, in the contract's order.
 SPEC_COLUMNS: dict[str, tuple[str, ...]] = {
     "outpatient_registration": ENVELOPE + PATIENT + ("dept_code", "visit_type", "channel"),
     "outpatient_visit": ENVELOPE
@@ -127,7 +127,8 @@ P_FORMS = (
     "inpatient_discharge",
 )
 
-# Optional columns per SPEC: id_card and name of the patient block, stop_time, anesthesia_code.
+# Optional columns per the contract: id_card and name of the patient block, stop_time,
+# anesthesia_code.
 # Every column of an archive form is required.
 _OPTIONAL_REALTIME = {"id_card", "name", "stop_time", "anesthesia_code"}
 
@@ -334,7 +335,7 @@ class Case:
     id: str
     edit: Edit
     expected: frozenset[tuple[str, str]]  # empty: the row is valid
-    needs: tuple[str, ...]  # the case applies to forms that have all these columns (per SPEC)
+    needs: tuple[str, ...]  # it applies to forms that have all these columns (per the contract)
     forms: tuple[str, ...] | None = None  # further restricted to these forms
 
     def changes(self, form: str) -> dict[str, str]:
@@ -729,7 +730,7 @@ def check_golden(name: str, text: str) -> None:
 
 
 def assert_one_line_error(stderr: str, *needles: str) -> None:
-    """SPEC section 5: a one-line message on stderr naming the file, never a traceback."""
+    """docs/contract.md § 6: a one-line message on stderr naming the file, never a traceback."""
     assert "Traceback" not in stderr
     lines = [line for line in stderr.splitlines() if line.strip()]
     assert len(lines) == 1, stderr
@@ -771,3 +772,136 @@ def random_states(rng: np.random.Generator, count: int, keys: int, start: int = 
         last_order=order,
         last_valid=rng.random(count) < 0.8,
     )
+
+
+# -- nightly batches for the history --------------------------------------------------------------
+
+NIGHTLY_ORGS = {  # org_code -> (name, district)
+    VISIT_ORG: ("甲医院", "玄武区"),
+    VISIT_ORG2: ("乙医院", "秦淮区"),
+    make_org_code("12320100466000003"): ("丙卫生院", "鼓楼区"),
+}
+NIGHTLY_VISITS = 10  # per institution and night
+# A policy under which one form and one rate of 50% pass: only the outpatient rate can fail.
+NIGHTLY_POLICY = """window = "1h"
+[coverage]
+warn = 1
+fail = 0
+[outpatient_rate]
+warn = 0.9
+fail = 0.4
+"""
+
+
+def nightly_batch(folder: Path, day: str, realtime: dict[str, float]) -> tuple[Path, Path]:
+    """One night's uploads: NIGHTLY_VISITS outpatient visits per institution of `realtime`
+    (org_code -> the share uploaded 30 minutes after the visit; the others 3 hours after: late
+    for NIGHTLY_POLICY's 1 h window, and on the same day), all on `day` (YYYY-MM-DD), and the
+    registry of NIGHTLY_ORGS. Returns (uploads folder, registry)."""
+    rows = []
+    for org, share in realtime.items():
+        for n in range(NIGHTLY_VISITS):
+            event = f"{day} 08:00:00"
+            upload = shift(event, hours=0.5 if n < round(share * NIGHTLY_VISITS) else 3)
+            rows.append(timed_visit(f"{org[-4:]}-{n}", event, upload, org=org))
+    uploads = folder / "uploads"
+    write_rows(uploads / "outpatient_visit.csv", rows)
+    registry = folder / "registry.csv"
+    lines = ["org_code,name,district"] + [f"{c},{n},{d}" for c, (n, d) in NIGHTLY_ORGS.items()]
+    registry.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return uploads, registry
+
+
+# -- the hostile corpus: large files made at test time, runs measured, inputs snapshotted -------
+
+HOSTILE = FIXTURES / "hostile"
+
+
+def snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
+    """Every regular file under `folder` (links not followed): its bytes and modification time,
+    to assert that a run changed none of its inputs."""
+    found: dict[str, tuple[bytes, int]] = {}
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() and not path.is_symlink():
+            found[str(path.relative_to(folder))] = (path.read_bytes(), path.stat().st_mtime_ns)
+    return found
+
+
+def visit_lines(numbers: range, org: str = ORG_CODE, **changes: str) -> str:
+    """outpatient_visit rows as CSV lines (no header)."""
+    columns = SPEC_COLUMNS["outpatient_visit"]
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    for n in numbers:
+        row = visit(n, org_code=org, **changes)
+        writer.writerow([row[c] for c in columns])
+    return out.getvalue()
+
+
+VISIT_HEADER = ",".join(SPEC_COLUMNS["outpatient_visit"]) + "\n"
+
+
+def write_long_line(path: Path, line_bytes: int) -> Path:
+    """outpatient_visit: a valid row, one whose last value is `line_bytes` of `x` (no newline
+    inside), another valid row; written 16 MiB at a time."""
+    columns = SPEC_COLUMNS["outpatient_visit"]
+    row = visit(2)
+    with open(path, "wb") as sink:
+        sink.write((VISIT_HEADER + visit_lines(range(1, 2))).encode())
+        sink.write((",".join(row[c] for c in columns[:-1]) + ",").encode())
+        block = b"x" * (1 << 24)
+        for _ in range(line_bytes // len(block)):
+            sink.write(block)
+        sink.write(b"x" * (line_bytes % len(block)) + b"\n" + visit_lines(range(3, 4)).encode())
+    return path
+
+
+def write_gzip_bomb(path: Path, members: int, payload: bytes) -> Path:
+    """A .csv.gz of the outpatient_visit header, then `members` gzip members each holding
+    `payload` (gzip readers concatenate members): a few MB on disk, gigabytes decompressed."""
+    member = gzip.compress(payload, compresslevel=9, mtime=0)
+    with open(path, "wb") as sink:
+        sink.write(gzip.compress(VISIT_HEADER.encode(), mtime=0))
+        for _ in range(members):
+            sink.write(member)
+    return path
+
+
+@dataclass(frozen=True)
+class Measured:
+    returncode: int
+    stdout: str
+    stderr: str
+    max_rss_mib: float
+    seconds: float
+
+
+_MEASURE = (
+    "import resource, sys\n"
+    "from nj_audit.__main__ import main\n"
+    "sys.argv = ['nj-audit', *sys.argv[1:]]\n"
+    "try:\n"
+    "    main()\n"
+    "finally:\n"
+    "    sys.stderr.write('\\nmax-rss-kib %d\\n' % resource.getrusage(resource.RUSAGE_SELF)"
+    ".ru_maxrss)\n"
+)
+
+
+def run_measured(*args: str, timeout: float = 120) -> Measured:
+    """The command line in a process of its own: exit code, output, its peak RSS and time."""
+    import subprocess
+    import sys
+    import time
+
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-c", _MEASURE, *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **CLI_ENV},
+    )
+    seconds = time.monotonic() - started
+    stderr, _, rss = done.stderr.rpartition("\nmax-rss-kib ")
+    return Measured(done.returncode, done.stdout, stderr.strip(), int(rss) / 1024, seconds)

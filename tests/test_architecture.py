@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from nj_audit.catalogue import CHECKS, FLAGS
+from nj_audit.catalogue import CHECKS, FLAGS, UNREADABLE, flag_code
 from nj_audit.cli import app
 from nj_audit.forms import FORM_IDS
 from nj_audit.schemas import load_schema, load_schema_file, schema_dir
@@ -125,7 +125,11 @@ def test_only_the_rendering_modules_import_rich() -> None:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
         if any(name.split(".")[0] == "rich" for name in _imported(node))
     }
-    assert importers == {"nj_audit.render.terminal", "nj_audit.render.console"}
+    assert importers == {
+        "nj_audit.render.terminal",
+        "nj_audit.render.console",
+        "nj_audit.render.history_terminal",
+    }
 
 
 def test_the_reader_knows_nothing_of_schemas_or_checks() -> None:
@@ -149,14 +153,14 @@ def test_every_check_a_schema_names_is_in_the_catalogue() -> None:
     assert named - set(CHECKS) == set()
 
 
-def _emitted(args: list[str]) -> tuple[set[str], set[str]]:
-    """The check and flag codes of an `audit --format json` run."""
+def _emitted(args: list[str]) -> tuple[set[str], set[str], set[str]]:
+    """The check, flag and unreadable-reason codes of an `audit --format json` run."""
     result = CliRunner(env=CLI_ENV).invoke(app, ["audit", *args, "--format", "json"])
     assert result.exit_code in (0, 1), result.output
     document = json.loads(result.stdout)
     checks = {c["check"] for c in document["checks"]}
-    flags = {f["flag"] for i in document["institutions"] for f in i["flags"]}
-    return checks, flags
+    flags = {flag_code(f["flag"]) for i in document["institutions"] for f in i["flags"]}
+    return checks, flags, {u["reason"] for u in document["unreadable"]}
 
 
 @pytest.mark.parametrize(
@@ -164,14 +168,51 @@ def _emitted(args: list[str]) -> tuple[set[str], set[str]]:
     [
         [str(SAMPLES / "batch"), "--registry", str(SAMPLES / "registry.csv")],
         [str(FIXTURES / "damaged")],
+        [
+            str(FIXTURES / "hostile"),
+            "--registry",
+            str(FIXTURES / "hostile" / "registry_markup.csv"),
+        ],
     ],
-    ids=["sample batch", "damaged rows"],
+    ids=["sample batch", "damaged rows", "hostile corpus"],
 )
 def test_every_code_an_audit_emits_is_in_the_catalogue(args: list[str]) -> None:
-    checks, flags = _emitted(args)
+    checks, flags, reasons = _emitted(args)
     assert checks and flags
     assert checks - set(CHECKS) == set()
     assert flags - set(FLAGS) == set()
+    assert reasons - set(UNREADABLE) == set()
+
+
+def test_the_hostile_corpus_emits_the_new_codes() -> None:
+    checks, flags, reasons = _emitted(
+        [str(FIXTURES / "hostile"), "--registry", str(FIXTURES / "hostile" / "registry_markup.csv")]
+    )
+    assert {"byte_order_mark"} <= checks and {"unreadable_file"} <= flags
+    assert {"undecodable", "mixed_encoding", "cr_line_ends", "no_known_column"} <= reasons
+
+
+def test_regression_flags_are_in_the_catalogue(tmp_path: Path) -> None:
+    """A saved audit with twice the rows, imported as the previous run: rows_uploaded regresses."""
+    batch = [str(SAMPLES / "batch"), "--registry", str(SAMPLES / "registry.csv")]
+    runner = CliRunner(env=CLI_ENV)
+    document = json.loads(runner.invoke(app, ["audit", *batch, "--format", "json"]).stdout)
+    for inst in document["institutions"]:
+        inst["rows_uploaded"] *= 2
+    saved = tmp_path / "before.json"
+    saved.write_text(json.dumps(document), encoding="utf-8")
+    policy = tmp_path / "policy.toml"
+    policy.write_text("[regressions.rows_uploaded]\nmax_relative_drop = 0.4\n", encoding="utf-8")
+    history = ["--history", str(tmp_path / "h.sqlite")]
+    imported = runner.invoke(
+        app, ["history", "import", str(saved), "--as", "audit", "--policy", str(policy), *history]
+    )
+    assert imported.exit_code == 0, imported.output
+    _, flags, _ = _emitted([*batch, "--policy", str(policy), *history])
+    assert "regression:*" in flags
+    assert flags - set(FLAGS) == set()
+    assert flag_code("regression:rate:lab_report") == "regression:*"
+    assert flag_code("coverage") == "coverage"
 
 
 def test_every_flag_rank_emits_is_in_the_catalogue() -> None:

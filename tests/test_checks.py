@@ -1,4 +1,4 @@
-"""The custom checks on values the SPEC's examples do not cover."""
+"""The custom checks on values the contract's examples do not cover."""
 
 from __future__ import annotations
 

@@ -161,7 +161,7 @@ def test_dask_engine_pieces_cut_files_and_keep_order(batch: Path, monkeypatch) -
     from nj_audit.engines import dask_engine
 
     monkeypatch.setattr(dask_engine, "MIN_PIECE_BYTES", 16 * 1024)
-    files, skipped = dask_engine.discover_sources([str(batch)], None)
+    files, skipped, _ = dask_engine.discover_sources([str(batch)], None)
     assert [p.name for p in skipped] == ["notes.csv"]
     pieces = dask_engine.plan_pieces(files, 5)
     assert [p.number for p in pieces] == list(range(len(pieces)))
@@ -286,3 +286,27 @@ def test_in_memory_spilled_stored_and_distributed_runs_agree(
     documents = [render_json(run_audit(request)) for request in requests]
     assert json.loads(documents[0])["institutions"]
     assert all(document == documents[0] for document in documents[1:])
+
+
+def test_dask_engine_reports_unreadable_files_as_the_pandas_engine(
+    batch: Path, scheduler: str, tmp_path: Path
+) -> None:
+    """A truncated gzip file, binary junk and a folder named like a form: findings on both engines,
+    the rest of the batch audited alike."""
+    import gzip
+    import shutil
+
+    for name in ("outpatient_visit-part1.csv", "health_record_2022.csv"):
+        shutil.copy(batch / name, tmp_path / name)
+    cut = gzip.compress((batch / "outpatient_visit-part1.csv").read_bytes(), mtime=0)
+    (tmp_path / ORGS[0]).mkdir()
+    (tmp_path / ORGS[0] / "lab_report.csv.gz").write_bytes(cut[: len(cut) // 2])
+    (tmp_path / "exam_report.csv").write_bytes(bytes(range(256)) * 8)
+    (tmp_path / "surgery_record.csv").mkdir()
+    expected = _audit(str(tmp_path))
+    assert [(Path(u["file"]).name, u["reason"]) for u in expected["unreadable"]] == [
+        ("lab_report.csv.gz", "truncated"),
+        ("exam_report.csv", "binary"),
+        ("surgery_record.csv", "not_a_file"),
+    ]
+    assert _audit(str(tmp_path), "--engine", "dask", "--scheduler", scheduler) == expected

@@ -1,10 +1,13 @@
 """Input the audit cannot run on: exit 2 and one clear line on stderr naming the file (and line),
-never a traceback; and outputs that are safe to open (no formulas, no overwritten inputs)."""
+never a traceback; and outputs that are safe to open (no formulas, no overwritten inputs). One file
+given alone that cannot be read is "could not run"; the same file in a batch is a finding
+(tests/test_hostile.py)."""
 
 from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 import shutil
 import subprocess
@@ -86,7 +89,7 @@ CORPUS = [
     (
         "unknown --encoding",
         ["outpatient_visit_gb18030.csv", "--encoding", "klingon"],
-        ["outpatient_visit_gb18030.csv", "klingon"],
+        ["--encoding", "klingon"],
     ),
     (
         "duplicate header names",
@@ -125,11 +128,18 @@ def test_header_matching_no_column_of_the_forced_form(tmp_path: Path) -> None:
     assert_one_error_line(result, "export.csv:1:", "no column")
 
 
-def test_binary_junk_in_the_middle_of_a_folder_names_its_file(tmp_path: Path) -> None:
+def test_binary_junk_in_the_middle_of_a_folder_is_a_finding_naming_its_file(
+    tmp_path: Path,
+) -> None:
     write_visits(tmp_path / "outpatient_visit_a.csv", [visit_row(1)])
     shutil.copy(HOSTILE / "outpatient_visit_binary_junk.csv", tmp_path / "outpatient_visit_b.csv")
-    result = runner.invoke(app, ["audit", str(tmp_path), "--quiet"])
-    assert_one_error_line(result, "outpatient_visit_b.csv")
+    result = runner.invoke(app, ["audit", str(tmp_path), "--quiet", "--format", "json"])
+    assert result.exit_code == 1, result.stderr
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("warning: ") and "outpatient_visit_b.csv" in line and "binary" in line
+    document = json.loads(result.stdout)
+    assert [u["reason"] for u in document["unreadable"]] == ["binary"]
+    assert sum(i["rows_uploaded"] for i in document["institutions"]) == 1  # file a audited
 
 
 @pytest.mark.parametrize("command", ["validate", "audit"])
@@ -141,7 +151,7 @@ def test_unreadable_file(command: str, tmp_path: Path, monkeypatch) -> None:  # 
 
     monkeypatch.setattr(encoding, "open", refuse, raising=False)
     result = runner.invoke(app, [command, str(path)])
-    assert_one_error_line(result, "outpatient_visit.csv", "Permission denied")
+    assert_one_error_line(result, "outpatient_visit.csv", "permission denied")
 
 
 @pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root reads every file")
@@ -198,16 +208,22 @@ def test_ill_typed_policy_keys_in_pyproject(tmp_path: Path, monkeypatch) -> None
     assert_one_error_line(result, "pyproject.toml", "coverage_min_records")
 
 
-def test_header_only_file_is_zero_rows_not_an_error(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_header_only_file_is_zero_rows_which_fails_unless_allowed(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """No data row at all is not a pass (exit 1, `no data rows were read`) whatever --fail-on says,
+    unless --allow-empty; it is not an error either (exit 2 is for runs that cannot run)."""
     monkeypatch.chdir(HOSTILE)
-    validated = runner.invoke(
-        app, ["validate", "outpatient_visit_header_only.csv", "--format", "json"]
-    )
-    assert validated.exit_code == 0, validated.stderr
-    assert '"rows": 0' in validated.stdout
-    audited = runner.invoke(app, ["audit", "outpatient_visit_header_only.csv", "--format", "json"])
-    assert audited.exit_code == 0, audited.stderr
-    assert '"institutions": []' in audited.stdout
+    for command in ("validate", "audit"):
+        args = [command, "outpatient_visit_header_only.csv", "--format", "json"]
+        if command == "audit":
+            args += ["--fail-on", "never"]
+        empty = runner.invoke(app, args)
+        assert empty.exit_code == 1, empty.stderr
+        document = json.loads(empty.stdout)
+        assert document.get("rows", 0) == 0 and document.get("institutions", []) == []
+        assert document["valid" if command == "validate" else "passed"] is False
+        allowed = runner.invoke(app, [*args, "--allow-empty"])
+        assert allowed.exit_code == 0, allowed.stderr
+        assert "no data rows were read" in empty.stderr
 
 
 def test_file_names_with_markup_characters_are_shown_as_they_are(tmp_path: Path) -> None:
@@ -309,7 +325,7 @@ def test_inputs_are_never_written(tmp_path: Path) -> None:
     registry = tmp_path / "registry.csv"
     registry.write_text(f"org_code,name,district\n{org_code()},某医院,玄武区\n", encoding="utf-8")
     policy = tmp_path / "policy.toml"
-    policy.write_text("[outpatient_rate]\nwarn = 0.5\n", encoding="utf-8")
+    policy.write_text("[outpatient_rate]\nwarn = 0.5\nfail = 0.4\n", encoding="utf-8")
     inputs = [path, registry, policy]
     before = snapshot(inputs)
     out = tmp_path / "out"

@@ -222,3 +222,23 @@ def test_rules_from_a_mapping() -> None:
     ]
     assert rules.to_json()["outpatient_rate"] == {"max_drop_points": 5.0, "severity": "fail"}
     assert RegressionRules.from_mapping({}).rules == ()
+
+
+def test_counts_of_the_contract_are_judged_in_units(store: HistoryStore) -> None:
+    history(store, "upload_days", [30])
+    rules = {"upload_days": {"max_drop_points": 2}}
+    assert fired(store, rules, upload_days=28) == []
+    assert fired(store, rules, upload_days=27) == [("upload_days", "max_drop_points")]
+
+
+def test_the_table_severity_is_the_default_of_its_rules() -> None:
+    rules = RegressionRules.from_mapping(
+        {"severity": "fail", "records": {"max_relative_drop": 0.5},
+         "valid_records": {"max_relative_drop": 0.5, "severity": "warn"}}
+    )  # fmt: skip
+    assert [(r.metric, r.severity) for r in rules.rules] == [
+        ("records", "fail"),
+        ("valid_records", "warn"),
+    ]
+    with pytest.raises(ValueError, match="severity must be warn or fail"):
+        RegressionRules.from_mapping({"severity": "error"})

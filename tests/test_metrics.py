@@ -1,4 +1,4 @@
-"""SPEC section 4 on hand-made rows: corrections, window edges, offsets, period, missing ids."""
+"""Contract § 4 on hand-made rows: corrections, window edges, offsets, period, missing ids."""
 
 from __future__ import annotations
 
@@ -250,5 +250,6 @@ def test_unregistered_and_missing_org_with_registry(tmp_path: Path) -> None:
         .invoke(app, ["audit", str(path), "--registry", str(registry), "--format", "json"])
         .stdout
     )
-    for inst in doc["institutions"]:
-        assert "unregistered" in [f["flag"] for f in inst["flags"]]
+    flags = {inst["org_code"]: [f["flag"] for f in inst["flags"]] for inst in doc["institutions"]}
+    assert "unregistered" in flags[ORG] and "unregistered" in flags["(missing)"]
+    assert "no_uploads" in flags["123"] and "unregistered" not in flags["123"]  # listed, failing

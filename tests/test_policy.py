@@ -1,8 +1,9 @@
-"""SPEC section 5: thresholds, flags, status, policy files and the gate's exit codes."""
+"""docs/contract.md § 5: thresholds, flags, status, policy files and the gate's exit codes."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -109,11 +110,19 @@ def test_policy_file_and_pyproject(tmp_path: Path) -> None:
         policy.window_for("lab_report") == 48 * 3600
         and policy.window_for("outpatient_visit") == 7200
     )
+    assert policy.source == str(policy_file)
     (tmp_path / "pyproject.toml").write_text(
-        "[tool.nj-audit]\n[tool.nj-audit.validity]\nwarn = 0.5\n", encoding="utf-8"
+        "[tool.nj-audit]\n[tool.nj-audit.validity]\nwarn = 0.5\nfail = 0.4\n", encoding="utf-8"
     )
-    assert load_policy(None, cwd=tmp_path).validity.warn == 0.5
-    assert load_policy(None, cwd=tmp_path / "nowhere") == Policy()
+    found = load_policy(None, cwd=tmp_path)
+    assert found.validity.warn == 0.5 and found.source == "pyproject.toml"
+    # the nearest pyproject.toml at or above the working directory (contract § 5.3)
+    below = tmp_path / "a" / "b"
+    below.mkdir(parents=True)
+    assert load_policy(None, cwd=below) == replace(found, source="../../pyproject.toml")
+    # the search stops at the first pyproject.toml, even one without [tool.nj-audit]
+    (tmp_path / "a" / "pyproject.toml").write_text("[project]\nname = 'x'\n", encoding="utf-8")
+    assert load_policy(None, cwd=below) == Policy() and Policy().source == "defaults"
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""SPEC section 2: encodings, line ends, quoting, text values, times, compression, Parquet,
+"""docs/contract.md § 2: encodings, line ends, quoting, text values, times, compression, Parquet,
 discovery.
 
 Static fixtures (tests/fixtures/):

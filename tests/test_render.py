@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from nj_audit.period import Period
+from nj_audit.policy import Policy
 from nj_audit.render import csv as csv_report
 from nj_audit.render import json as json_report
 from nj_audit.render import junit, markdown
@@ -93,6 +94,7 @@ RESULT = AuditResult(
     ),
     checks=(CheckCount("outpatient_visit", "id_card", "id_card_checksum", 3),),
     skipped=(Path("uploads/notes.csv"),),
+    policy=Policy(),
 )
 VALIDATE = ValidateResult(
     forms=(

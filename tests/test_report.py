@@ -1,4 +1,4 @@
-"""SPEC section 6: the JSON document field for field, the ranked table, csv, Markdown, JUnit."""
+"""Contract § 7: the JSON document field for field, the ranked table, csv, Markdown, JUnit."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+import nj_audit
 from nj_audit.cli import app
 
 from builders import VISIT_ORG as ORG
@@ -47,7 +48,14 @@ def test_json_document_matches_the_spec_field_for_field(batch: list[str]) -> Non
     result = RUNNER.invoke(app, ["audit", *batch, "--format", "json"])
     assert result.exit_code == 1
     doc = json.loads(result.stdout)
-    assert list(doc) == ["period", "window_seconds", "passed", "institutions", "checks"]
+    assert list(doc) == [
+        "tool", "period", "window_seconds", "policy", "passed", "institutions", "unreadable",
+        "checks",
+    ]  # fmt: skip
+    assert doc["tool"] == {"name": "nj-audit", "version": nj_audit.__version__}
+    assert doc["policy"]["source"] == "defaults" and doc["policy"]["fail_on"] == "fail"
+    assert doc["policy"]["validity"] == {"warn": 0.99, "fail": 0.95}
+    assert doc["unreadable"] == []
     assert doc["period"] == {"start": "2022-03-01", "end": "2022-03-03", "days": 3}
     assert doc["window_seconds"] == 86400 and doc["passed"] is False
     assert [i["org_code"] for i in doc["institutions"]] == sorted([ORG, ORG2])  # sorted by org_code

@@ -1,4 +1,4 @@
-"""SPEC section 3, rule by rule and form by form.
+"""docs/contract.md § 3, rule by rule and form by form.
 
 Each case writes a two-row CSV (a valid row, then the row under test), reads it with
 `read_chunks` and judges it with `judge`: the valid row passes, and the row under test fails with

@@ -1,4 +1,4 @@
-"""The 14 pandera YAML schemas against SPEC section 3, `schemas list/show`, and the installed
+"""The 14 pandera YAML schemas against docs/contract.md § 3, `schemas list/show`, and the installed
 package."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""Custom checks of the published tables (SPEC section 7): the summary table that `rank` reads and
-the bookings table with its subtotals and 合计 (total) row.
+"""Custom checks of the published tables (docs/contract.md § 8): the summary table that `rank`
+reads and the bookings table with its subtotals and 合计 (total) row.
 
 Like checks/upload.py: column checks get the typed column without its missing values, frame checks
 get the typed frame; a row where an operand is missing or unreadable passes a frame check, because

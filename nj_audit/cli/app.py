@@ -1,5 +1,6 @@
 """The wiring every command shares: the Typer apps, the option types, errors as one line and exit
-codes, the progress bar's switch, and where a report goes (stdout or `--output`).
+codes, the progress bar's switch, and where a report goes (stdout or `--output`, written
+atomically; an output that is an input is refused by identity before anything is written).
 
 Commands import the library lazily, inside their function, so that `--help` stays quick."""
 
@@ -8,8 +9,8 @@ from __future__ import annotations
 import os
 import sys
 import traceback
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import replace
 from enum import Enum
 from pathlib import Path
@@ -17,37 +18,72 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
-from ..errors import AuditError, ExitCode, UsageError
+from ..errors import AuditError, ExitCode, OutputError, UsageError
+from .helptext import SAMPLES_HELP, SCHEMAS_HELP, TOP_HELP, readable_help
 
 if TYPE_CHECKING:
     from ..policy import Policy
-    from ..results import AuditResult
+    from ..reading import Unreadable as ReadUnreadable
+    from ..results import AuditResult, Unreadable, ValidateResult
 
 app = typer.Typer(
-    help="Audit uploads to a municipal health information platform: validate every row, measure"
-    " real-time compliance per institution, rank, flag and gate.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     pretty_exceptions_show_locals=False,  # locals would print patient rows into CI logs
-    add_completion=False,
 )
-schemas_app = typer.Typer(
-    help="Read the upload contract: forms, columns, labels and rules.", no_args_is_help=True
-)
-samples_app = typer.Typer(help="Make realistic sample batches.", no_args_is_help=True)
+schemas_app = typer.Typer(help=SCHEMAS_HELP, no_args_is_help=True)
+samples_app = typer.Typer(help=SAMPLES_HELP, no_args_is_help=True)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from .. import __version__
+
+        sys.stdout.write(f"nj-audit {__version__}\n")
+        raise typer.Exit()
+
+
+@app.callback(help=TOP_HELP)
+def main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    pass
+
+
+readable_help()
 
 
 class Format(str, Enum):
+    """What `audit` and `rank` write: to stdout (`--format`) or to files (`--output`)."""
+
     table = "table"
     json = "json"
     csv = "csv"
     markdown = "markdown"
     junit = "junit"
+    github = "github"
+    codequality = "codequality"
 
 
 class ValidateFormat(str, Enum):
+    """What `validate` writes; `csv` is the failures file (one line per failing value)."""
+
     table = "table"
     json = "json"
+    csv = "csv"
+    github = "github"
+    codequality = "codequality"
+
+
+# An --output file's format from its name; github and codequality need a prefix (`github:FILE`)
+AUDIT_EXTENSIONS = {".txt": "table", ".json": "json", ".csv": "csv", ".md": "markdown",
+                    ".xml": "junit"}  # fmt: skip
+VALIDATE_EXTENSIONS = {".txt": "table", ".json": "json", ".csv": "csv"}
 
 
 class FailOn(str, Enum):
@@ -68,24 +104,82 @@ class Lang(str, Enum):
 
 # Options that several commands share
 PolicyOption = Annotated[
-    Path | None, typer.Option(help="Policy TOML (default: \\[tool.nj-audit] in ./pyproject.toml).")
+    Path | None,
+    typer.Option(
+        metavar="FILE",
+        help="Policy TOML (default: \\[tool.nj-audit] in the nearest pyproject.toml; contract"
+        " § 5.3).",
+    ),
 ]
 FailOnOption = Annotated[
     FailOn | None, typer.Option(help="What fails the gate: fail, warn or never.")
 ]
 FormatOption = Annotated[
-    Format, typer.Option("--format", help="table, json, csv, markdown or junit.")
+    Format,
+    typer.Option(
+        "--format",
+        help="What goes to stdout: table, json, csv, markdown, junit, github (annotations) or"
+        " codequality (GitLab).",
+    ),
 ]
-OutputOption = Annotated[Path | None, typer.Option(help="Write the report here instead of stdout.")]
+OutputOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--output",
+        "-o",
+        metavar="[FORMAT:]FILE",
+        help="Also write a report to FILE, in the format its name says (.json, .csv, .md,"
+        " .xml = JUnit, .txt = table) or FORMAT: says (junit:audit.xml, codequality:cq.json)."
+        " Repeat for several; the audit runs once.",
+    ),
+]
 SortOption = Annotated[
-    str, typer.Option(help="Rank by this metric (rows_uploaded, outpatient_rate, ...).")
+    str,
+    typer.Option(
+        metavar="METRIC", help="Rank by this metric (rows_uploaded, outpatient_rate, ...)."
+    ),
 ]
 LangOption = Annotated[Lang, typer.Option(help="CSV headers in English or Chinese.")]
 FormOption = Annotated[
-    str | None, typer.Option(help="The form of every file (default: from each file's name).")
+    str | None,
+    typer.Option(metavar="FORM", help="The form of every file (default: from each file's name)."),
+]
+EncodingOption = Annotated[
+    str | None,
+    typer.Option(metavar="NAME", help="Force the CSV encoding (default: detect UTF-8/GB18030)."),
 ]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
 DebugOption = Annotated[bool, typer.Option(help="Show a traceback on errors.")]
+StrictOption = Annotated[
+    bool,
+    typer.Option("--strict", help="Stop (exit 2) at any unreadable file instead of reporting it."),
+]
+AllowEmptyOption = Annotated[
+    bool, typer.Option("--allow-empty", help="Let a run that read no data row pass.")
+]
+MaxBytesOption = Annotated[
+    str | None,
+    typer.Option(
+        help="Most bytes one file may expand to, e.g. 8GiB (default: 100 times a compressed"
+        " file's size, at least 1 GiB).",
+        metavar="SIZE",
+    ),
+]
+_SIZE_UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12}
+_SIZE_UNITS |= {"kib": 1 << 10, "mib": 1 << 20, "gib": 1 << 30, "tib": 1 << 40}
+
+
+def parse_size(text: str | None) -> int | None:
+    """`--max-bytes`: `8GiB`, `500MB`, `1048576` -> bytes (ASCII digits, units kB to TiB)."""
+    if text is None:
+        return None
+    import re
+
+    match = re.fullmatch(r"\s*([0-9]{1,15})\s*([A-Za-z]{0,3})\s*", text, re.ASCII)
+    unit = match.group(2).lower() if match else ""
+    if match is None or unit not in _SIZE_UNITS or int(match.group(1)) == 0:
+        raise UsageError(f"bad --max-bytes {text!r}: a size like 8GiB, 500MB or 1048576")
+    return int(match.group(1)) * _SIZE_UNITS[unit]
 
 
 def fail(error: AuditError | str, code: ExitCode = ExitCode.ERROR) -> NoReturn:
@@ -96,51 +190,103 @@ def fail(error: AuditError | str, code: ExitCode = ExitCode.ERROR) -> NoReturn:
 
 
 @contextmanager
-def errors_handled(debug: bool) -> Iterator[None]:
+def errors_handled(debug: bool, show_pii: bool = False) -> Iterator[None]:
     """One red line on stderr and exit 2 for anything that stops the run; never a traceback
-    (unless --debug, and even then without local variables)."""
+    (unless --debug, and even then without local variables). What went to stdout is flushed here,
+    so that a full or closed stdout is an error too (not a message at the interpreter's exit)."""
+    from ..reading import NothingReadable
+    from ..render.console import reveal_pii
+
+    reveal_pii(show_pii)
     try:
         yield
+        _flush_stdout()
     except typer.Exit:
         raise
+    except NothingReadable as exc:
+        if debug:
+            _traceback()
+        if len(exc.findings.unreadable) > 1:
+            warn_unreadable(exc.findings.unreadable)
+        fail(exc)
     except AuditError as exc:
         if debug:
-            traceback.print_exc()
+            _traceback()
         fail(exc)
     except BrokenPipeError:  # whoever read stdout stopped reading (`| head`): nothing left to say
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        _quiet_stdout()
         raise typer.Exit(1) from None
     except KeyboardInterrupt:
-        fail("interrupted")
+        fail("interrupted (no output was changed)")
     except MemoryError:
         fail("out of memory: lower --chunk-size")
+    except OSError as exc:  # the system refused something no step above wraps
+        if debug:
+            _traceback()
+        fail(f"system error: {exc.strerror or type(exc).__name__}")
     except Exception as exc:  # the last line of defence: no traceback in CI logs
         if debug:
-            traceback.print_exc()
+            _traceback()
         fail(f"internal error ({type(exc).__name__}); rerun with --debug and report it")
+
+
+def _traceback() -> None:
+    """--debug: the traceback (no local variables), with ID-number-shaped text masked."""
+    from ..render.console import safe_line
+
+    for line in traceback.format_exc().splitlines():
+        print(safe_line(line), file=sys.stderr)
+
+
+def _flush_stdout() -> None:
+    if sys.stdout is not None:
+        with stdout_errors():
+            sys.stdout.flush()
+
+
+@contextmanager
+def stdout_errors() -> Iterator[None]:
+    """A write to stdout that fails (`> /dev/full`, a closed descriptor) as one error line."""
+    try:
+        yield
+    except BrokenPipeError:
+        raise
+    except (OSError, ValueError) as exc:  # ValueError: I/O operation on a closed file
+        _quiet_stdout()
+        reason = getattr(exc, "strerror", None) or "it is closed"
+        raise OutputError(f"cannot write the report: {reason}", "<stdout>") from None
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null, so that the interpreter's own flush at exit says nothing."""
+    with suppress(OSError, ValueError, AttributeError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def show_progress(quiet: bool, json_on_stdout: bool) -> bool:
     return not quiet and not json_on_stdout and sys.stderr.isatty() and not os.environ.get("CI")
 
 
-def write_output(text: str, output: Path | None) -> None:
-    """The report on stdout, or in `output` (its callers have refused to overwrite an input)."""
-    if output is None:
-        sys.stdout.write(text)
-        return
-    try:
-        output.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"cannot write output: {exc.strerror or exc}", output) from None
+def warn_unreadable(items: Sequence[Unreadable | ReadUnreadable]) -> None:
+    """One warning line on stderr per file that could not be read."""
+    from ..render.console import print_warning
+    from ..results import Unreadable as Shown
+
+    for item in items:
+        if isinstance(item, Shown):
+            print_warning(f"{item.where}: {item.message} (unreadable: {item.reason})")
+        else:
+            where = f"{item.path}:{item.line}" if item.line else str(item.path)
+            print_warning(f"{where}: {item.message} (unreadable: {item.reason})")
 
 
-def refuse_overwriting_inputs(output: Path, inputs: list[Path]) -> None:
-    target = output.resolve()
-    for path in inputs:
-        source = path.resolve()
-        if target == source or (source.is_dir() and source in target.parents and target.exists()):
-            raise UsageError("refusing to overwrite an input file", output)
+def warn_findings(result: AuditResult | ValidateResult) -> None:
+    """The files that could not be read and the reports left out, one warning line each."""
+    from ..render.console import print_warning
+
+    warn_unreadable(result.unreadable)
+    for path in result.reports:
+        print_warning(f"{path}: a report written by nj-audit, not an upload: skipped")
 
 
 def known_form(form: str | None) -> None:
@@ -166,31 +312,3 @@ def chosen_policy(
     if sort not in SORT_KEYS:
         raise UsageError(f"unknown --sort {sort!r}; choose from {', '.join(SORT_KEYS)}")
     return chosen
-
-
-def emit_report(
-    result: AuditResult, output_format: Format, output: Path | None, sort: str, lang: Lang
-) -> None:
-    """The audit's (or rank's) report in `output_format`, on stdout or in `output`."""
-    from ..render import csv as csv_report
-    from ..render import json as json_report
-    from ..render import junit, markdown
-    from ..render.console import print_note, stdout_console, table_text
-    from ..render.terminal import render_table
-    from ..render.text import verdict_line
-
-    if output_format == Format.table:
-        if output is None:
-            render_table(result, stdout_console(), sort)
-            return
-        write_output(table_text(lambda console: render_table(result, console, sort)), output)
-        return
-    text = {
-        Format.json: lambda: json_report.render_json(result),
-        Format.csv: lambda: csv_report.render_csv(result, lang.value, sort),
-        Format.markdown: lambda: markdown.render_markdown(result, sort),
-        Format.junit: lambda: junit.render_junit(result),
-    }[output_format]()
-    write_output(text, output)
-    if output is not None:
-        print_note(verdict_line(result), passed=result.passed)

@@ -9,38 +9,56 @@ import typer
 
 from ..errors import ExitCode, UsageError
 from .app import (
+    AUDIT_EXTENSIONS,
+    AllowEmptyOption,
     By,
     DebugOption,
+    EncodingOption,
     FailOnOption,
     Format,
     FormatOption,
     FormOption,
     Lang,
     LangOption,
+    MaxBytesOption,
     OutputOption,
     PolicyOption,
     QuietOption,
     SortOption,
+    StrictOption,
     chosen_policy,
-    emit_report,
     errors_handled,
     known_form,
-    refuse_overwriting_inputs,
+    parse_size,
     show_progress,
+    warn_findings,
+)
+from .history import HistoryOption, LabelOption, start_recording
+from .outputs import (
+    emit_report,
+    output_targets,
+    refuse_overwriting,
 )
 
 
 def audit_command(
     paths: Annotated[
-        list[Path] | None, typer.Argument(help="Upload files or folders (or --state STORE).")
+        list[Path] | None,
+        typer.Argument(metavar="PATH...", help="Upload files or folders (or --state STORE)."),
     ] = None,
     period: Annotated[
-        str | None, typer.Option(help="2022, 2022-03 or 2022-01-01:2022-06-30 (upload dates).")
+        str | None,
+        typer.Option(
+            metavar="PERIOD", help="2022, 2022-03 or 2022-01-01:2022-06-30 (upload dates)."
+        ),
     ] = None,
     window: Annotated[
-        str | None, typer.Option(help="Real-time window: 24h, 90m, 1d, 3600s (default 24h).")
+        str | None,
+        typer.Option(metavar="WINDOW", help="Real-time window: 24h, 90m, 1d, 3600s (default 24h)."),
     ] = None,
-    registry: Annotated[Path | None, typer.Option(help="CSV of org_code, name, district.")] = None,
+    registry: Annotated[
+        Path | None, typer.Option(metavar="FILE", help="CSV of org_code, name, district.")
+    ] = None,
     by: Annotated[By, typer.Option(help="Rows per institution or per district.")] = By.institution,
     policy: PolicyOption = None,
     fail_on: FailOnOption = None,
@@ -49,34 +67,54 @@ def audit_command(
     sort: SortOption = "rows_uploaded",
     lang: LangOption = Lang.en,
     form: FormOption = None,
-    encoding: Annotated[str | None, typer.Option(help="Force the CSV encoding.")] = None,
+    encoding: EncodingOption = None,
     show_pii: Annotated[
-        bool, typer.Option("--show-pii", help="Allow id_card and name values in output.")
+        bool,
+        typer.Option(
+            "--show-pii", help="Show org_codes shaped like an ID number or a name unmasked."
+        ),
     ] = False,
     chunk_size: Annotated[
-        int, typer.Option(help="Rows per chunk (memory is bounded by it).", min=1)
+        int, typer.Option(metavar="N", help="Rows per chunk (memory is bounded by it).", min=1)
     ] = 1_000_000,
-    engine: Annotated[str, typer.Option(help="pandas (default) or dask.")] = "pandas",
+    engine: Annotated[
+        str, typer.Option(metavar="pandas|dask", help="pandas (default) or dask.")
+    ] = "pandas",
     scheduler: Annotated[
-        str | None, typer.Option(help="Dask scheduler address (default: a local cluster).")
+        str | None,
+        typer.Option(metavar="ADDRESS", help="Dask scheduler address (default: a local cluster)."),
     ] = None,
-    partitions: Annotated[int | None, typer.Option(help="Dask partitions per file.", min=1)] = None,
+    partitions: Annotated[
+        int | None, typer.Option(metavar="N", help="Dask partitions per file.", min=1)
+    ] = None,
+    strict: StrictOption = False,
+    allow_empty: AllowEmptyOption = False,
+    max_bytes: MaxBytesOption = None,
     memory_limit: Annotated[
-        str, typer.Option(help="Target peak memory: 512MiB, 2GiB (states spill to disk past it).")
+        str,
+        typer.Option(
+            metavar="SIZE", help="Target peak memory: 512MiB, 2GiB (states spill to disk past it)."
+        ),
     ] = "1GiB",
     temp_dir: Annotated[
-        Path | None, typer.Option(help="Folder for spill files (default: the system's temp).")
+        Path | None,
+        typer.Option(metavar="DIR", help="Folder for spill files (default: the system's temp)."),
     ] = None,
     state: Annotated[
-        Path | None, typer.Option(help="Audit a state store (nj-audit state add) instead.")
+        Path | None,
+        typer.Option(metavar="STORE", help="Audit a state store (nj-audit state add) instead."),
     ] = None,
     quiet: QuietOption = False,
+    history: HistoryOption = None,
+    label: LabelOption = None,
     debug: DebugOption = False,
 ) -> None:
     """Per-institution real-time compliance, form coverage and upload days, ranked, flagged and
     gated.
 
-    Exit 0 when the gate passes, 1 when it fails, 2 when the audit cannot run.
+    Exit 0 when the gate passes, 1 when it fails (an unreadable file, or no data row at all, fails
+    it too), 2 when the audit cannot run (bad arguments, no file could be read; with --strict, any
+    unreadable file). docs/contract.md § 6.
 
     Examples:
 
@@ -84,33 +122,40 @@ def audit_command(
 
         nj-audit audit uploads/ --period 2022 --format json --output audit.json
 
+        nj-audit audit uploads/ -o audit.json -o audit.xml -o summary.md --format github
+
         nj-audit audit uploads/ --by district --format markdown --fail-on warn
+
+        nj-audit audit uploads/ --history audits.sqlite --label nightly
 
         nj-audit audit year/ --memory-limit 2GiB --temp-dir /scratch
 
         nj-audit audit --state store/ --period 2022 --registry registry.csv
     """
     from ..audit import run_audit
-    from ..engines.memory import parse_size
+    from ..engines.memory import parse_size as parse_memory_size
     from ..period import parse_period
     from ..registry import load_registry
     from ..render.console import progress_bar
+    from ..render.json import render_json, to_document
     from ..requests import AuditRequest
 
-    with errors_handled(debug):
-        chosen = chosen_policy(policy, fail_on, sort, window)
-        known_form(form)
-        chosen_period = parse_period(period) if period else None
-        loaded_registry = load_registry(registry) if registry else None
-        if by == By.district and loaded_registry is None:
-            raise UsageError("--by district needs --registry")
+    with errors_handled(debug, show_pii):
         paths = paths or []
         if bool(paths) == (state is not None):
             raise UsageError("give upload files or folders, or --state STORE (not both)")
-        limit = parse_size(memory_limit)
-        if output is not None:
-            inputs = [*paths, *(p for p in (registry, policy, state) if p)]
-            refuse_overwriting_inputs(output, inputs)
+        memory = parse_memory_size(memory_limit)
+        targets = output_targets(output_format.value, output, AUDIT_EXTENSIONS, Format)
+        inputs = [*paths, *([state] if state else [])]
+        outputs = refuse_overwriting(targets, inputs, registry, policy)
+        chosen = chosen_policy(policy, fail_on, sort, window)
+        known_form(form)
+        recorder = start_recording(history, chosen, "audit", by.value, label)
+        chosen_period = parse_period(period) if period else None
+        limit = parse_size(max_bytes)
+        loaded_registry = load_registry(registry) if registry else None
+        if by == By.district and loaded_registry is None:
+            raise UsageError("--by district needs --registry")
         request = AuditRequest(
             paths=paths,
             policy=chosen,
@@ -123,12 +168,22 @@ def audit_command(
             engine=engine,
             scheduler=scheduler,
             partitions=partitions,
-            memory_limit=limit,
+            memory_limit=memory,
             temp_dir=temp_dir,
             state=state,
+            show_pii=show_pii,
+            allow_empty=allow_empty,
+            strict=strict,
+            max_bytes=limit,
+            outputs=outputs,
         )
-        json_out = output_format == Format.json and output is None
+        json_out = any(t.format == "json" and t.path is None for t in targets)
         with progress_bar(engine == "pandas" and show_progress(quiet, json_out)) as hook:
             result = run_audit(request, progress=hook)
-        emit_report(result, output_format, output, sort, lang)
+        if recorder is not None:
+            result = recorder.judge(result, to_document)
+        warn_findings(result)
+        emit_report(result, targets, sort, lang, inputs[0])
+        if recorder is not None:
+            recorder.record(result, render_json(result), inputs=inputs)
     raise typer.Exit(int(ExitCode.PASSED if result.passed else ExitCode.FAILED))

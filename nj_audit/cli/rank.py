@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -9,7 +10,9 @@ import typer
 
 from ..errors import ExitCode
 from .app import (
+    AUDIT_EXTENSIONS,
     DebugOption,
+    EncodingOption,
     FailOnOption,
     Format,
     FormatOption,
@@ -19,9 +22,13 @@ from .app import (
     PolicyOption,
     SortOption,
     chosen_policy,
-    emit_report,
     errors_handled,
-    refuse_overwriting_inputs,
+)
+from .history import HistoryOption, LabelOption, start_recording
+from .outputs import (
+    emit_report,
+    output_targets,
+    refuse_overwriting,
 )
 
 
@@ -29,13 +36,16 @@ def rank_command(
     path: Annotated[
         Path,
         typer.Argument(
-            help="Summary table: CSV (UTF-8 or GB18030) or xlsx, English or Chinese headers."
+            metavar="FILE",
+            help="Summary table: CSV (UTF-8 or GB18030) or xlsx, English or Chinese headers.",
         ),
     ],
     period_days: Annotated[
         int | None,
         typer.Option(
-            help="Days in the table's period (default: its period_days column, else 365).", min=1
+            metavar="N",
+            help="Days in the table's period (default: its period_days column, else 365).",
+            min=1,
         ),
     ] = None,
     policy: PolicyOption = None,
@@ -44,9 +54,9 @@ def rank_command(
     output: OutputOption = None,
     sort: SortOption = "rows_uploaded",
     lang: LangOption = Lang.en,
-    encoding: Annotated[
-        str | None, typer.Option(help="Force the CSV encoding (default: detect UTF-8/GB18030).")
-    ] = None,
+    encoding: EncodingOption = None,
+    history: HistoryOption = None,
+    label: LabelOption = None,
     debug: DebugOption = False,
 ) -> None:
     """Rank and flag the institutions of a published summary table with the audit's policy.
@@ -57,7 +67,7 @@ def rank_command(
 
     The table is checked against schemas/summary.yaml first. Failures are listed on stderr as
     `validate` lists them; a failing row is still ranked, without its failing values and with the
-    flag invalid_row (fail).
+    flag invalid_row (fail) (docs/contract.md § 8).
 
     Exit 0 when the gate passes, 1 when it fails, 2 when the table cannot be read.
 
@@ -70,19 +80,27 @@ def rank_command(
         nj-audit audit uploads/ --period 2022 --format csv --output audit.csv
 
         nj-audit rank audit.csv
+
+        nj-audit rank hospitals_2023.csv --history rank-history.sqlite
     """
     from ..rank import rank_table
     from ..render.console import stderr_console
+    from ..render.json import render_json, to_document
     from ..render.terminal import render_validate_table
     from ..requests import RankRequest
 
     with errors_handled(debug):
+        targets = output_targets(output_format.value, output, AUDIT_EXTENSIONS, Format)
+        refuse_overwriting(targets, [path], policy=policy)
         chosen = chosen_policy(policy, fail_on, sort)
-        if output is not None:
-            refuse_overwriting_inputs(output, [path, *(p for p in (policy,) if p)])
+        recorder = start_recording(history, chosen, "rank", "institution", label)
         request = RankRequest(path=path, policy=chosen, period_days=period_days, encoding=encoding)
         ranking = rank_table(request)
         if not ranking.table.valid:
             render_validate_table(ranking.table, stderr_console())
-        emit_report(ranking.result, output_format, output, sort, lang)
+        if recorder is not None:
+            ranking = replace(ranking, result=recorder.judge(ranking.result, to_document))
+        emit_report(ranking.result, targets, sort, lang, path)
+        if recorder is not None:
+            recorder.record(ranking.result, render_json(ranking.result), inputs=[path])
     raise typer.Exit(int(ExitCode.PASSED if ranking.result.passed else ExitCode.FAILED))

@@ -11,29 +11,40 @@ from .app import DebugOption, errors_handled
 
 
 def samples_generate(
-    outdir: Annotated[Path, typer.Argument(help="Folder to write the batch into.")],
-    institutions: Annotated[int, typer.Option(help="Number of institutions.", min=1)] = 12,
-    rows: Annotated[int, typer.Option(help="Rows in all (about).", min=1)] = 20_000,
+    outdir: Annotated[
+        Path, typer.Argument(metavar="FOLDER", help="Folder to write the batch into.")
+    ],
+    institutions: Annotated[
+        int, typer.Option(metavar="N", help="Number of institutions.", min=1)
+    ] = 12,
+    rows: Annotated[int, typer.Option(metavar="N", help="Rows in all (about).", min=1)] = 20_000,
     period: Annotated[
-        str, typer.Option(help="Period of the events: 2022, 2022-03, ...")
+        str, typer.Option(metavar="PERIOD", help="Period of the events: 2022, 2022-03, ...")
     ] = "2022-03",
-    seed: Annotated[int, typer.Option(help="Random seed (same seed, same batch).")] = 0,
+    seed: Annotated[
+        int, typer.Option(metavar="N", help="Random seed (same seed, same batch).")
+    ] = 0,
     realtime_share: Annotated[
-        float | None, typer.Option(help="Share of real-time uploads for every institution.")
+        float | None,
+        typer.Option(metavar="SHARE", help="Share of real-time uploads for every institution."),
     ] = None,
     correction_share: Annotated[
-        float, typer.Option(help="Share of records uploaded twice.")
+        float, typer.Option(metavar="SHARE", help="Share of records uploaded twice.")
     ] = 0.02,
-    invalid_share: Annotated[float, typer.Option(help="Share of rows with one defect.")] = 0.01,
+    invalid_share: Annotated[
+        float, typer.Option(metavar="SHARE", help="Share of rows with one defect.")
+    ] = 0.01,
     missed_day_share: Annotated[
-        float | None, typer.Option(help="Share of days without upload.")
+        float | None, typer.Option(metavar="SHARE", help="Share of days without upload.")
     ] = None,
     missing_form_share: Annotated[
-        float | None, typer.Option(help="Share of real-time forms not uploaded.")
+        float | None, typer.Option(metavar="SHARE", help="Share of real-time forms not uploaded.")
     ] = None,
     debug: DebugOption = False,
 ) -> None:
     """Write a realistic batch of all 14 forms and a registry, calibrated on the 2022 Nanjing table.
+
+    Shares not given are drawn per institution from the 2022 table.
 
     Example:
 

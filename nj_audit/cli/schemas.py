@@ -1,4 +1,5 @@
-"""`nj-audit schemas list|show`: the upload contract, read from the schema files."""
+"""`nj-audit schemas list|show`: the upload contract (docs/contract.md § 3), read from the schema
+files."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from .app import DebugOption, errors_handled, known_form
 
 def schemas_list() -> None:
     """The 14 forms: id, Chinese name, real-time or archive, number of columns.
+
+    The contract's § 3 lists the same forms with their columns and rules.
 
     Example:
 
@@ -30,10 +33,12 @@ def schemas_list() -> None:
 
 
 def schemas_show(
-    form: Annotated[str, typer.Argument(help="A form id, e.g. outpatient_visit.")],
+    form: Annotated[str, typer.Argument(metavar="FORM", help="A form id, e.g. outpatient_visit.")],
     debug: DebugOption = False,
 ) -> None:
     """One form's columns, labels and rules, as the schema file states them.
+
+    PII columns are marked (PII); cross-field rules follow the table.
 
     Example:
 

@@ -2,53 +2,98 @@
 
 from __future__ import annotations
 
-from contextlib import nullcontext
+import sys
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from ..errors import ExitCode
 from .app import (
+    VALIDATE_EXTENSIONS,
+    AllowEmptyOption,
     DebugOption,
+    EncodingOption,
     FormOption,
+    MaxBytesOption,
+    OutputOption,
     QuietOption,
+    StrictOption,
     ValidateFormat,
     errors_handled,
     known_form,
-    refuse_overwriting_inputs,
+    parse_size,
     show_progress,
+    stdout_errors,
+    warn_findings,
 )
+from .outputs import (
+    Target,
+    append_step_summary,
+    ci_root,
+    full_report,
+    output_targets,
+    refuse_overwriting,
+    write_output,
+)
+
+if TYPE_CHECKING:
+    from ..results import ValidateResult
+    from ..validate import FailureRecord, FailureSink
 
 
 def validate_command(
     paths: Annotated[
         list[Path],
-        typer.Argument(help="Files or folders (searched for *.csv, *.csv.gz, *.parquet)."),
+        typer.Argument(
+            metavar="PATH...", help="Files or folders (searched for *.csv, *.csv.gz, *.parquet)."
+        ),
     ],
     form: FormOption = None,
     schema: Annotated[
-        Path | None, typer.Option(help="Validate against this pandera YAML schema instead.")
+        Path | None,
+        typer.Option(metavar="FILE", help="Validate against this pandera YAML schema instead."),
     ] = None,
     failures: Annotated[
-        Path | None, typer.Option(help="Write every failure to this CSV file.")
+        Path | None,
+        typer.Option(metavar="FILE", help="Write every failure to this CSV file (as -o csv:FILE)."),
     ] = None,
     output_format: Annotated[
-        ValidateFormat, typer.Option("--format", help="table or json.")
+        ValidateFormat,
+        typer.Option(
+            "--format",
+            help="What goes to stdout: table, json, csv (every failure), github (annotations) or"
+            " codequality (GitLab).",
+        ),
     ] = ValidateFormat.table,
-    encoding: Annotated[
-        str | None, typer.Option(help="Force the CSV encoding (default: detect UTF-8/GB18030).")
-    ] = None,
+    output: OutputOption = None,
+    encoding: EncodingOption = None,
     show_pii: Annotated[
-        bool, typer.Option("--show-pii", help="Show id_card and name values unmasked.")
+        bool,
+        typer.Option("--show-pii", help="Show id_card, name and ID-number-shaped values unmasked."),
     ] = False,
-    chunk_size: Annotated[int, typer.Option(help="Rows per chunk.", min=1)] = 1_000_000,
+    chunk_size: Annotated[
+        int, typer.Option(metavar="N", help="Rows per chunk.", min=1)
+    ] = 1_000_000,
+    strict: StrictOption = False,
+    allow_empty: AllowEmptyOption = False,
+    max_bytes: MaxBytesOption = None,
     quiet: QuietOption = False,
     debug: DebugOption = False,
 ) -> None:
-    """Validate every row against its form's schema and show which rules fail, where.
+    """Validate every row against its form's schema (docs/contract.md § 3) and show which rules
+    fail, where.
 
-    Exit 0 when every row is valid, 1 when some are not, 2 when the files cannot be read.
+    `--output` takes .txt (the table), .json, .csv (every failure: file, line, form, column,
+    check, value) or FORMAT:FILE (github:annotations.txt, codequality:cq.json); files are read
+    once for all of them.
+
+    Exit 0 when every row is valid, 1 when some are not, some file is unreadable or no data row
+    was read at all (unless --allow-empty), 2 when no file can be read (with --strict: any).
+    The --failures file is written atomically: an interrupted or failed run leaves the previous
+    one as it was.
 
     Examples:
 
@@ -56,21 +101,20 @@ def validate_command(
 
         nj-audit validate export.csv --form outpatient_visit --failures failures.csv
 
+        nj-audit validate uploads/ --format github -o failures.csv -o codequality:cq.json
+
         nj-audit validate samples/bookings_2022.csv --schema schemas/bookings.yaml
     """
-    import sys
-
-    from ..render.console import progress_bar, stdout_console
-    from ..render.csv import FailureWriter
-    from ..render.json import render_validate_json
-    from ..render.terminal import render_validate_table
+    from ..render.console import print_note, progress_bar
+    from ..render.text import validate_verdict
     from ..requests import ValidateRequest
     from ..validate import run_validate
 
-    with errors_handled(debug):
+    with errors_handled(debug, show_pii):
         known_form(form)
-        if failures is not None:
-            refuse_overwriting_inputs(failures, [*paths, *([schema] if schema else [])])
+        specs = [*(output or []), *([f"csv:{failures}"] if failures is not None else [])]
+        targets = output_targets(output_format.value, specs, VALIDATE_EXTENSIONS, ValidateFormat)
+        outputs = refuse_overwriting(targets, paths, schema=schema)
         request = ValidateRequest(
             paths=paths,
             form=form,
@@ -78,18 +122,74 @@ def validate_command(
             encoding=encoding,
             show_pii=show_pii,
             chunk_rows=chunk_size,
+            allow_empty=allow_empty,
+            strict=strict,
+            max_bytes=parse_size(max_bytes),
+            outputs=outputs,
         )
-        json_out = output_format == ValidateFormat.json
-        sink = (
-            open(failures, "w", encoding="utf-8", newline="")  # noqa: SIM115 - closed by `with`
-            if failures is not None
-            else nullcontext()
-        )
-        with progress_bar(show_progress(quiet, json_out)) as hook, sink as stream:
-            writer = FailureWriter(stream) if stream is not None else None
-            result = run_validate(request, on_failure=writer, progress=hook)
-        if json_out:
-            sys.stdout.write(render_validate_json(result))
+        json_out = any(t.format == "json" and t.path is None for t in targets)
+        with progress_bar(show_progress(quiet, json_out)) as hook, failure_sinks(targets) as sink:
+            result = run_validate(request, on_failure=sink, progress=hook)
+        warn_findings(result)
+        emit_validate(result, targets)
+        # every report on a file, or nothing read: the verdict on stderr, where CI logs show it
+        if all(t.path is not None for t in targets) or (result.empty and json_out):
+            print_note(validate_verdict(result), passed=result.passed)
+    raise typer.Exit(int(ExitCode.PASSED if result.passed else ExitCode.FAILED))
+
+
+@contextmanager
+def failure_sinks(targets: list[Target]) -> Iterator[FailureSink | None]:
+    """The failures CSV targets, written as the failures are found (memory does not grow with
+    their number): one writer per file (or stdout), all fed each failure. Files are written
+    atomically and only created at the first line: an interrupted or refused run leaves the
+    previous file as it was."""
+    from ..atomic import AtomicText
+    from ..render.csv import FailureWriter
+
+    with ExitStack() as stack:
+        writers = []
+        for target in targets:
+            if target.format != "csv":
+                continue
+            stream = (
+                sys.stdout if target.path is None else stack.enter_context(AtomicText(target.path))
+            )
+            writers.append(FailureWriter(stream))
+
+        def every(record: FailureRecord) -> None:
+            for writer in writers:
+                writer(record)
+
+        yield (writers[0] if len(writers) == 1 else every) if writers else None
+        for writer in writers:  # a header, at least, in every failures file
+            with stdout_errors():
+                writer.finish()
+
+
+def emit_validate(result: ValidateResult, targets: list[Target]) -> None:
+    """Every target but the failures CSV (already written), from the one result."""
+    from ..render.codequality import render_validate_codequality
+    from ..render.console import stdout_console, table_text
+    from ..render.github import render_validate_github
+    from ..render.json import render_validate_json
+    from ..render.markdown import render_validate_markdown
+    from ..render.terminal import render_validate_table
+
+    report = full_report(targets)
+    renderers = {
+        "table": lambda: table_text(lambda console: render_validate_table(result, console)),
+        "json": lambda: render_validate_json(result),
+        "github": lambda: render_validate_github(result, report, ci_root()),
+        "codequality": lambda: render_validate_codequality(result, ci_root()),
+    }
+    for target in targets:
+        if target.format == "csv":
+            continue
+        if target.format == "table" and target.path is None:
+            with stdout_errors():
+                render_validate_table(result, stdout_console())
         else:
-            render_validate_table(result, stdout_console())
-    raise typer.Exit(int(ExitCode.PASSED if result.valid else ExitCode.FAILED))
+            write_output(renderers[target.format](), target.path)
+    if any(t.format == "github" for t in targets):
+        append_step_summary(render_validate_markdown(result), report)

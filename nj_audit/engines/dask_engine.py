@@ -30,8 +30,9 @@ import logging
 import math
 import os
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
@@ -40,8 +41,8 @@ import pandas as pd
 
 from ..errors import AuditError, InputError, UsageError
 from ..forms import stem_of
-from ..metrics import Counts, FormCounts, Tally, add_counts
-from ..reading import InputFile, by_form, discover
+from ..metrics import Counts, FormCounts, Partial, Tally, add_counts
+from ..reading import Discovery, Findings, InputFile, by_form, discover
 from ..requests import AuditRequest, ProgressHook
 from .dask_tasks import (
     COUNTS_META,
@@ -80,14 +81,24 @@ class DaskEngine:
         if request.state is not None:
             with _client(request.scheduler):
                 return _store_tally(request)
-        files, skipped = discover_sources([_as_url(p) for p in request.paths], request.form)
+        inputs = [_as_url(p) for p in request.paths]
+        files, skipped, found = discover_sources(inputs, request.form, request.outputs)
+        findings = Findings(found, request.strict)
         pieces = plan_pieces(files, request.partitions or 1)
+        if not pieces:
+            return replace(Tally.of([], Partial(), {}, skipped), findings=findings.frozen())
         with _client(request.scheduler), warnings.catch_warnings():
             # the small tallies are a delayed tree, the states a dataframe: one graph, on purpose
             warnings.filterwarnings("ignore", "Computing mixed collections", UserWarning)
             small, counts = dask.compute(*_graph(pieces, request))
-        codes, partial = small
-        return Tally.of(codes, partial, _records(codes, counts), skipped)
+        codes, partial, lost = small
+        # a file is read when none of its pieces failed
+        failed = {str(u.path) for u in lost.unreadable} | {str(p) for p in lost.reports}
+        findings.unreadable += {str(u.path): u for u in reversed(lost.unreadable)}.values()
+        findings.reports += sorted(set(lost.reports))
+        findings.files_read = len({p.url for p in pieces} - failed)
+        tally = Tally.of(codes, partial, _records(codes, counts), skipped)
+        return replace(tally, findings=findings.frozen())
 
 
 def _graph(pieces: list[Piece], request: AuditRequest) -> tuple[Any, Any]:
@@ -97,7 +108,13 @@ def _graph(pieces: list[Piece], request: AuditRequest) -> tuple[Any, Any]:
 
     judged = [
         dask.delayed(judge_piece, nout=2, pure=True)(
-            piece, request.policy, request.period, request.encoding, request.chunk_rows
+            piece,
+            request.policy,
+            request.period,
+            request.encoding,
+            request.chunk_rows,
+            request.max_bytes,
+            request.strict,
         )
         for piece in pieces
     ]
@@ -175,12 +192,14 @@ def _as_url(path: str | Path) -> str:
     return f"{match.group(1)}://{text[match.end() :]}"
 
 
-def discover_sources(inputs: list[str], form: str | None) -> tuple[list[InputFile], list[Path]]:
+def discover_sources(
+    inputs: list[str], form: str | None, outputs: Sequence[Path] = ()
+) -> tuple[list[InputFile], list[Path], Discovery | None]:
     """`reading.discover` for local paths; the same for URLs (files sorted by path, the others
     skipped)."""
     if not any(is_url(i) for i in inputs):
-        found = discover([Path(i) for i in inputs], form)
-        return found.files, found.skipped
+        found = discover([Path(i) for i in inputs], form, outputs)
+        return found.files, found.skipped, found
     urls: list[str] = []
     for text in inputs:
         fs, root = filesystem(text)
@@ -201,7 +220,7 @@ def discover_sources(inputs: list[str], form: str | None) -> tuple[list[InputFil
         raise InputError(
             "no input file matches a form (name files like outpatient_visit.csv, or pass --form)"
         )
-    return files, skipped
+    return files, skipped, None
 
 
 def plan_pieces(files: list[InputFile], partitions: int) -> list[Piece]:

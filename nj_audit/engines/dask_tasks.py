@@ -28,12 +28,13 @@ from ..hashing import text_hashes
 from ..metrics import STATE_COLUMNS, Counts, Partial, RecordState
 from ..period import Period
 from ..policy import Policy
-from ..reading import InputFile, read_chunks
+from ..reading import Findings, InputFile, ReadFindings, Unreadable, read_chunks
 from ..schemas import expected_columns
 from .memory import state_budget
 from .pandas_engine import Collector
 from .spill import StateFolder
 
+Small = tuple[list[str], Partial, ReadFindings]  # a piece's codes, small partial, read findings
 PIECE_BITS = 32  # a piece holds fewer than 2^32 rows
 URL = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]+):/+")  # two letters at least: C:/ is a Windows path
 COUNT_COLUMNS = ("org", "form", "records", "valid", "realtime")
@@ -111,20 +112,25 @@ def judge_piece(
     period: Period | None,
     encoding: str | None,
     chunk_rows: int,
-) -> tuple[tuple[list[str], Partial], pd.DataFrame]:
+    max_bytes: int | None = None,
+    strict: bool = False,
+) -> tuple[Small, pd.DataFrame]:
     """A piece read by `reading.read_chunks` and judged by the pandas engine's `Collector`: its
-    institution codes and small partial (rows, days, checks), and its states (corrections within
-    the piece folded) as a frame, institutions hashed."""
+    institution codes, small partial (rows, days, checks) and, when the piece could not be read,
+    that finding (the rows before the failure are kept, as the pandas engine does); and its states
+    (corrections within the piece folded) as a frame, institutions hashed."""
     keep_memory_on_the_heap()  # a worker process did not start through the command line
     collector = Collector(policy, period)
     collector.order = piece.number << PIECE_BITS
     file = InputFile(Path(piece.url), piece.form)
+    findings = Findings()
     with tempfile.TemporaryDirectory(prefix="nj-audit-") as scratch:
         try:
-            local = local_copy(piece, Path(scratch))
-            expected = expected_columns(piece.form, local)
-            for chunk in read_chunks(local, encoding, chunk_rows, expected):
-                collector.add(file, chunk)
+            with findings.reading(Path(piece.url), strict):
+                local = local_copy(piece, Path(scratch))
+                expected = expected_columns(piece.form, local)
+                for chunk in read_chunks(local, encoding, chunk_rows, expected, max_bytes):
+                    collector.add(file, chunk)
         # name the input, not the scratch copy; lines are the file's up to the first cut
         except AuditError as exc:
             raise InputError(
@@ -138,17 +144,22 @@ def judge_piece(
     codes = list(collector.org_index)
     columns = dict(states.columns)
     columns["org"] = code_hashes(codes)[states.org] if len(states) else np.zeros(0, np.uint64)
-    return (codes, partial), pd.DataFrame(columns)
+    return (codes, partial, findings.frozen()), pd.DataFrame(columns)
 
 
-def merge_small(parts: Iterable[tuple[list[str], Partial]]) -> tuple[list[str], Partial]:
-    """Small partials of pieces -> one, over one institution dictionary."""
+def merge_small(parts: Iterable[Small]) -> Small:
+    """Small partials of pieces -> one, over one institution dictionary; the pieces' read
+    findings put together."""
     index: dict[str, int] = {}
     merged = Partial()
-    for codes, partial in parts:
+    unreadable: list[Unreadable] = []
+    reports: list[Path] = []
+    for codes, partial, findings in parts:
         lookup = np.array([index.setdefault(code, len(index)) for code in codes], dtype=np.int32)
         merged.merge(partial.remapped(lookup))
-    return list(index), merged
+        unreadable += findings.unreadable
+        reports += findings.reports
+    return list(index), merged, ReadFindings(tuple(unreadable), tuple(reports))
 
 
 def fold_frame(frame: pd.DataFrame, memory_limit: int, temp_dir: Path | None) -> pd.DataFrame:

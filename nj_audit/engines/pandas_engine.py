@@ -5,7 +5,7 @@ them in memory under `--memory-limit` and spills them to bucket files past it (s
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
@@ -17,7 +17,7 @@ from ..metrics import NAT, ROW_BITS, STATE_BYTES, Partial, RecordState, Tally, r
 from ..period import Period
 from ..policy import Policy
 from ..readahead import typed_chunks
-from ..reading import Chunk, InputFile, discover, stored_size
+from ..reading import Chunk, Findings, InputFile, discover, stored_size
 from ..requests import AuditRequest, ProgressHook
 from ..results import MISSING_ORG
 from ..rules import TypedChunk, judge, type_frame
@@ -178,7 +178,8 @@ class PandasEngine:
             from ..store.folding import StoreFold
 
             return StoreFold().tally(request, progress)
-        found = discover([Path(p) for p in request.paths], request.form)
+        found = discover([Path(p) for p in request.paths], request.form, request.outputs)
+        findings = Findings(found, request.strict)
         sizes = [stored_size(file.path) for file in found.files]
         limit = request.memory_limit
         block, chunk_rows = block_bytes_for(limit), chunk_rows_for(limit, request.chunk_rows)
@@ -199,13 +200,16 @@ class PandasEngine:
                 collector.start_file(number)
                 spec = load_schema(file.form)
                 chunks = typed_chunks(
-                    file.path, spec, request.encoding, chunk_rows, file.form, block
-                )
-                for chunk, typed in chunks:
-                    judged = collector.add(file, chunk, typed)
-                    done[0] = sum(sizes[:number]) + min(chunk.consumed, sizes[number])
-                    if progress:
-                        progress(judged, done[0], sum(sizes))
+                    file.path, spec, request.encoding, chunk_rows, file.form, request.max_bytes,
+                    block,
+                )  # fmt: skip
+                with findings.reading(file.path, request.strict):  # an unreadable file: a finding
+                    for chunk, typed in chunks:
+                        judged = collector.add(file, chunk, typed)
+                        done[0] = sum(sizes[:number]) + min(chunk.consumed, sizes[number])
+                        if progress:
+                            progress(judged, done[0], sum(sizes))
             records = folder.counts()
             self.spilled_bytes = folder.spilled_bytes
-        return Tally.of(list(collector.org_index), collector.partial, records, found.skipped)
+        tally = Tally.of(list(collector.org_index), collector.partial, records, found.skipped)
+        return replace(tally, findings=findings.frozen())

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..atomic import write_bytes
+from ..errors import UsageError
 from ..period import Period, parse_period
 from .calibration import DISTRICTS, FORM_WEIGHTS
 from .institutions import InstitutionPlan, allocate, plan_institutions
@@ -50,7 +52,8 @@ def generate_batch(
 
     Layout: `outdir/<district pinyin>/<org_code>/<form_id>.csv` (sometimes also
     `<form_id>_corrections.csv`), and the registry (org_code,name,district) at `registry`
-    (default `outdir/registry.csv`). Existing files of the same names are overwritten.
+    (default `outdir/registry.csv`). Existing files of the same names are replaced, each
+    atomically.
 
     The knobs:
     - `institutions`: how many; named after the hospitals of the 2022 Nanjing table, then community
@@ -75,6 +78,16 @@ def generate_batch(
     - `unregistered`: institutions left out of the registry (so the audit flags them).
     One institution writes GB18030 with CRLF line ends (a Chinese Excel export), another CRLF.
     """
+    shares = {
+        "--realtime-share": realtime_share,
+        "--correction-share": correction_share,
+        "--invalid-share": invalid_share,
+        "--missed-day-share": missed_day_share,
+        "--missing-form-share": missing_form_share,
+    }
+    for option, share in shares.items():
+        if share is not None and not (isinstance(share, float | int) and 0 <= share <= 1):
+            raise UsageError(f"{option} is a share: between 0 and 1, not {share}")
     outdir = Path(outdir)
     registry = Path(registry) if registry is not None else outdir / "registry.csv"
     plans = plan_institutions(
@@ -104,7 +117,6 @@ def generate_batch(
         region = DISTRICTS[plan.district][1]
         weights = np.array([FORM_WEIGHTS[f] for f in plan.forms])
         folder = outdir / plan.folder / plan.org_code
-        folder.mkdir(parents=True, exist_ok=True)
         for form, count in zip(plan.forms, allocate(weights, plan.rows) if plan.forms else []):
             if count == 0:
                 continue
@@ -128,13 +140,12 @@ def generate_batch(
                 if table is None:
                     continue
                 path = folder / f"{form}{suffix}.csv"
-                path.write_bytes(csv_bytes(table, crlf=plan.crlf, encoding=plan.encoding))
+                write_bytes(path, csv_bytes(table, crlf=plan.crlf, encoding=plan.encoding))
                 files.append(path)
-    registry.parent.mkdir(parents=True, exist_ok=True)
     lines = ["org_code,name,district"] + [
         f"{p.org_code},{p.name},{p.district}" for p in plans if p.registered
     ]
-    registry.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    write_bytes(registry, ("\n".join(lines) + "\n").encode("utf-8"))
     return GeneratedBatch(
         outdir,
         registry,

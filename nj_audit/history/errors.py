@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from ..errors import one_line
+from ..errors import AuditError, one_line
 
 
-class HistoryError(Exception):
-    """The history file cannot be used as asked (not ours, too new, unknown run, ambiguous name)."""
+class HistoryError(AuditError):
+    """The history file cannot be used as asked (not ours, too new, unknown run, ambiguous name).
+    An AuditError, so that the command line shows it as one line and exits 2; its message names
+    the file itself."""
 
     def __init__(self, message: str):
         super().__init__(one_line(message, 1000))

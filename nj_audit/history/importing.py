@@ -47,9 +47,22 @@ def command_of(document: dict[str, Any]) -> str:
     return "import"
 
 
-def import_documents(store: HistoryStore, paths: Iterable[str | Path]) -> list[RunInfo]:
+def import_documents(
+    store: HistoryStore,
+    paths: Iterable[str | Path],
+    *,
+    command: str | None = None,
+    schema_digest: str | None = None,
+    policy_digest: str | None = None,
+) -> list[RunInfo]:
     """One run per document not stored yet (same text digest = same document); the runs added.
-    Each document is its own transaction: a bad file stops the import, the earlier ones stay."""
+    Each document is its own transaction: a bad file stops the import, the earlier ones stay.
+
+    `command` and the digests, when given, are vouched for by the caller (`history import --as
+    audit`: "these were made by audit with today's schemas and policy"), so that the imported
+    runs compare with the runs recorded from now on; else they come from the document."""
+    if command is not None and command not in COMMANDS:
+        raise ValueError(f"command must be one of {', '.join(COMMANDS)}")
     added = []
     for name in paths:
         path = Path(name)
@@ -65,15 +78,15 @@ def import_documents(store: HistoryStore, paths: Iterable[str | Path]) -> list[R
             raise HistoryError(f"{path}: not an audit document (not a JSON object)")
         when = started_at(document, path)
         options = {
-            "command": command_of(document),
+            "command": command or command_of(document),
             "scope": None,
             "label": None,
             "started_at": when,
             "finished_at": when,
             "exit_code": None,
             "tool_version": None,
-            "schema_digest": text(document.get("schema_digest")),
-            "policy_digest": text(document.get("policy_digest")),
+            "schema_digest": schema_digest or text(document.get("schema_digest")),
+            "policy_digest": policy_digest or text(document.get("policy_digest")),
             "inputs_digest": text(document.get("inputs_digest")),
             "rows_read": None,
         }

@@ -9,6 +9,8 @@ from __future__ import annotations
 import functools
 from decimal import Decimal
 
+from ..catalogue import REGRESSION_PREFIX
+
 INSTITUTION_METRICS: tuple[str, ...] = (
     "rows_uploaded",
     "records",
@@ -41,7 +43,6 @@ FLAG_METRIC: dict[str, str] = {
     "validity": "valid_ratio",
 }
 SEVERITY_RANK = {"ok": 0, "warn": 1, "fail": 2}
-REGRESSION_PREFIX = "regression:"
 CHECK_PREFIX = "check:"
 
 Key = tuple[str, str, str]  # (form, check, metric) as stored in the series table

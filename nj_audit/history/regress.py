@@ -31,8 +31,12 @@ RULE_METRICS: tuple[str, ...] = (
     "upload_day_ratio",
     "forms_covered",
     "rows_uploaded",
+    "records",
+    "valid_records",
+    "upload_days",
     *(f"rate:{form}" for form in FORM_IDS),
 )
+TABLE_KEYS = ("baseline", "severity")  # the table's own keys, beside its [METRIC] tables
 RULE_KEYS = ("max_drop_points", "max_relative_drop", "consecutive_declines", "severity")
 SEVERITIES = ("warn", "fail")
 Values = dict[tuple[EntityKey, str], float]
@@ -67,21 +71,23 @@ class RegressionRules:
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> RegressionRules:
-        """Rules from a TOML-like table; ValueError names the first bad key or value."""
+        """Rules from a TOML-like table; ValueError names the first bad key or value. The table's
+        `severity` is the default of its rules (else warn)."""
         if not isinstance(data, Mapping):
             raise ValueError("regression rules must be a table")
         baseline = data.get("baseline", "previous")
         check_baseline(baseline)
+        default = _severity("severity", data.get("severity", "warn"))
         rules = []
         for metric, table in data.items():
-            if metric == "baseline":
+            if metric in TABLE_KEYS:
                 continue
             if metric not in RULE_METRICS:
                 raise ValueError(
                     f"unknown regression metric {metric!r} (known: "
-                    f"{', '.join(RULE_METRICS[:6])}, rate:FORM)"
+                    f"{', '.join(RULE_METRICS[:9])}, rate:FORM)"
                 )
-            rules.append(_rule(metric, table))
+            rules.append(_rule(metric, table, default))
         return cls(tuple(rules), baseline)
 
     @property
@@ -122,7 +128,13 @@ def _limit(metric: str, key: str, value: Any) -> Decimal:
     return exact(value)
 
 
-def _rule(metric: str, table: Any) -> MetricRule:
+def _severity(where: str, severity: Any) -> str:
+    if severity not in SEVERITIES:
+        raise ValueError(f"{where} must be warn or fail, not {severity!r}")
+    return str(severity)
+
+
+def _rule(metric: str, table: Any, default_severity: str = "warn") -> MetricRule:
     if not isinstance(table, Mapping):
         raise ValueError(f"[{metric}] must be a table of {', '.join(RULE_KEYS)}")
     unknown = sorted(set(table) - set(RULE_KEYS))
@@ -131,9 +143,7 @@ def _rule(metric: str, table: Any) -> MetricRule:
             f"[{metric}] has unknown keys {', '.join(map(repr, unknown))} "
             f"(known: {', '.join(RULE_KEYS)})"
         )
-    severity = table.get("severity", "warn")
-    if severity not in SEVERITIES:
-        raise ValueError(f"{metric}.severity must be warn or fail, not {severity!r}")
+    severity = _severity(f"{metric}.severity", table.get("severity", default_severity))
     declines = table.get("consecutive_declines")
     if declines is not None and (
         isinstance(declines, bool) or not isinstance(declines, int) or declines < 1

@@ -136,6 +136,7 @@ def connect(path: Path) -> sqlite3.Connection:
         raise HistoryError(f"{path}: cannot open the history file: {exc}") from None
     try:
         db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
+        _version(db, path)  # refuse a foreign or newer file before anything changes it
         db.execute("PRAGMA journal_mode = WAL")
         db.execute("PRAGMA synchronous = NORMAL")
         db.execute("PRAGMA foreign_keys = ON")

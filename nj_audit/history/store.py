@@ -66,6 +66,8 @@ class HistoryStore:
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
+        if isinstance(exc, sqlite3.DatabaseError):  # damaged pages, a full disk, a lost lock
+            raise HistoryError(f"{self.path}: cannot use the history file: {exc}") from None
 
     @property
     def db(self) -> sqlite3.Connection:
@@ -267,11 +269,12 @@ class HistoryStore:
             self._db.execute("VACUUM")
         return len(doomed)
 
-    def import_documents(self, paths: Iterable[str | Path]) -> list[RunInfo]:
-        """Backfill saved JSON documents; the runs added (a document already stored is skipped)."""
+    def import_documents(self, paths: Iterable[str | Path], **vouched: str | None) -> list[RunInfo]:
+        """Backfill saved JSON documents; the runs added (a document already stored is skipped).
+        `vouched`: command, schema_digest, policy_digest (see `importing.import_documents`)."""
         from .importing import import_documents
 
-        return import_documents(self, paths)
+        return import_documents(self, paths, **vouched)
 
     # -- reading ---------------------------------------------------------------------------
 

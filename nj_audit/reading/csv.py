@@ -1,6 +1,10 @@
 """CSV text -> parsed tables: pyarrow's parser for clean blocks; Python's csv module, row by row,
 for a block with rows of the wrong shape, so that each damaged row is reported at its line and the
-rest of the file is still judged."""
+rest of the file is still judged.
+
+Lines end with LF or CRLF. A bare CR inside a row is data, for both parsers alike (each would
+otherwise end a row there): such a block has its bare CRs swapped for a character it does not
+hold before parsing, and back after."""
 
 from __future__ import annotations
 
@@ -17,19 +21,27 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
 from ..codes import is_org_code
-from ..errors import InputError
+from ..columns import is_report_header
+from ..errors import ReportFile, UnreadableFile
 from . import blocks
 from .encoding import (
     SAMPLE_BYTES,
+    LongRow,
     Utf8Blocks,
-    check_encoding,
     decode_line,
-    detect_encoding,
     open_binary,
-    read_bytes,
-    sniff,
 )
 from .frames import Chunk, Expected, check_names, long_or_nul, split_chunks, unique_names
+from .limits import Limited
+from .quirks import (
+    BARE_CR,
+    bare_cr_stand_in,
+    keep_real_org_codes,
+    long_row,
+    misplaced_boms,
+    restore_cr,
+)
+from .sniffing import detect_encoding, sniff
 
 csv.field_size_limit(1 << 30)
 
@@ -39,15 +51,20 @@ UNTERMINATED_QUOTE = "unterminated_quote"
 UNPARSEABLE_ROW = "unparseable_row"
 
 
-def _header(text: str, path: Path) -> list[str]:
+def _header(text: str, path: Path, expected: Expected | None) -> list[str]:
     first_line = text.split("\n", 1)[0].rstrip("\r")
     if not first_line.strip() or not first_line.replace(",", "").strip():
-        raise InputError("no header row (the first line is empty)", path, 1)
+        raise UnreadableFile("no header row (the first line is empty)", path, 1, reason="no_header")
+    if expected is not None and is_report_header(first_line):  # an upload's place, not rank's
+        raise ReportFile("a report written by nj-audit (by its first line), not an upload", path)
     if any(ord(char) < 32 and char != "\t" for char in first_line):
-        raise InputError(
-            "the header holds control characters (binary data, not a CSV file)", path, 1
+        raise UnreadableFile(
+            "the header holds control characters (binary data, not a CSV file)",
+            path,
+            1,
+            reason="binary",
         )
-    return unique_names(next(csv.reader([first_line])), path)
+    return unique_names(next(csv.reader([first_line])), path, expected)
 
 
 class _ShapeError(Exception):
@@ -217,22 +234,47 @@ def _parse_slow(
     return table, np.asarray(lines, dtype=np.int64), damage
 
 
+def _parse(block: bytes, names: list[str], line: int, physical_rows: int) -> tuple:
+    """A block's table, the line of each row, and its damaged rows."""
+    stand_in = bare_cr_stand_in(block)
+    if stand_in is not None:
+        block = BARE_CR.sub(stand_in.encode(), block)
+    try:
+        table = _parse_fast(block, names, physical_rows)
+        # every row on one line (no newline inside a value): no need to count per value
+        lines = (
+            np.arange(line, line + table.num_rows)
+            if table.num_rows == physical_rows
+            else _fast_lines(table, line)
+        )
+        damage: dict[int, tuple[str, str]] = {}
+    except _ShapeError:
+        table, lines, damage = _parse_slow(block, names, line)
+    if stand_in is not None:
+        table = restore_cr(table, stand_in)
+    if b"\xef" in block and table.num_columns:  # memchr first: the BOM's bytes are EF BB BF
+        damage = {**misplaced_boms(table, names), **damage}
+    return table, lines, damage
+
+
 def read_csv(
     path: Path,
     encoding: str | None,
     chunk_rows: int,
     expected: Expected | None,
+    max_bytes: int | None = None,
     block_bytes: int | None = None,
 ) -> Iterator[Chunk]:
-    stream = open_binary(path)
+    stream = open_binary(path, max_bytes)
     try:
-        sample = read_bytes(stream, SAMPLE_BYTES, path)
+        sample = stream.read(SAMPLE_BYTES)
         if not sample.strip(b" \t\r\n"):
-            raise InputError("empty file (no header row)", path)
-        if encoding is not None:
-            check_encoding(encoding, path)
-        else:
-            sniff(sample, path)
+            raise UnreadableFile("empty file (no header row)", path, reason="no_header")
+        sniff(sample, path)
+        if b"\n" not in sample and len(sample) == SAMPLE_BYTES:
+            raise UnreadableFile(
+                "the header line is longer than 1 MiB", path, 1, reason="header_too_long"
+            )
         chosen = encoding or detect_encoding(sample, path)
         try:
             decoded_sample = codecs.getincrementaldecoder(chosen)(errors="strict").decode(
@@ -242,8 +284,9 @@ def read_csv(
             what = (
                 f"bytes that are not valid {chosen} text ({exc.reason}): pass the right --encoding"
             )
-            raise InputError(what, path, decode_line(sample, exc, 1)) from None
-        names = _header(decoded_sample.lstrip("\ufeff"), path)
+            line = decode_line(sample, exc, 1)
+            raise UnreadableFile(what, path, line, reason="undecodable") from None
+        names = _header(decoded_sample.lstrip("\ufeff"), path, expected)
         check_names(names, expected, path)
         rest = _skip_header(stream, sample)
         utf8_blocks = Utf8Blocks(
@@ -255,31 +298,28 @@ def read_csv(
             ascii_so_far=sample.isascii(),
         )
         line = 2
-        for block, newlines, may_be_long in utf8_blocks:
+        for item in utf8_blocks:
+            if isinstance(item, LongRow):
+                table, lines, damage = long_row(item, names)
+                line = item.line + 1
+                yield from split_chunks(table, lines, damage, chunk_rows, True, _position(stream))
+                continue
+            block, newlines, may_be_long = item
             physical_rows = newlines + (0 if block.endswith(b"\n") else 1)
-            try:
-                table = _parse_fast(block, names, physical_rows)
-                # every row on one line (no newline inside a value): no need to count per value
-                lines = (
-                    np.arange(line, line + table.num_rows)
-                    if table.num_rows == physical_rows
-                    else _fast_lines(table, line)
-                )
-                damage: dict[int, tuple[str, str]] = {}
-            except _ShapeError:
-                table, lines, damage = _parse_slow(block, names, line)
+            table, lines, damage = _parse(block, names, line, physical_rows)
             line += newlines + (0 if block.endswith(b"\n") or not block else 1)
             # a value with newlines inside may be longer than any of its lines
             long_values = may_be_long or bool(damage) or table.num_rows != physical_rows
             damage = {**long_or_nul(table, nul=b"\x00" in block, long=long_values), **damage}
+            table = keep_real_org_codes(table, damage)
             yield from split_chunks(
-                table, lines, damage, chunk_rows, long_values, _stored_position(stream)
+                table, lines, damage, chunk_rows, long_values, _position(stream)
             )
     finally:
         stream.close()
 
 
-def _skip_header(stream: BinaryIO, sample: bytes) -> BinaryIO:
+def _skip_header(stream: Limited, sample: bytes) -> BinaryIO:
     """A stream positioned after the header line (the header is never quoted across lines)."""
     newline = sample.find(b"\n")
     if newline < 0:
@@ -288,7 +328,7 @@ def _skip_header(stream: BinaryIO, sample: bytes) -> BinaryIO:
 
 
 class _Concat(io.RawIOBase):
-    def __init__(self, head: bytes, tail: BinaryIO):
+    def __init__(self, head: bytes, tail: Limited):
         self.head, self.tail = head, tail
 
     def read(self, size: int | None = -1) -> bytes:
@@ -302,12 +342,9 @@ class _Concat(io.RawIOBase):
         return self.tail.read(-1 if size is None else size)
 
 
-def _stored_position(stream: BinaryIO) -> int:
+def _position(stream: Limited) -> int:
     """How far into the file on disk reading has got (through a gzip layer, if any)."""
-    raw = getattr(stream, "fileobj", None) or getattr(stream, "tail", None) or stream
-    if raw is not stream:
-        return _stored_position(raw)
     try:
-        return stream.tell()
+        return stream.raw.tell()
     except (OSError, ValueError):
         return 0

@@ -1,12 +1,24 @@
 """Finding the input files: folders searched recursively, each file's form from its name (or
-`--form`), in path order (the order that breaks ties between uploads of a record)."""
+`--form`), in path order (the order that breaks ties between uploads of a record).
+
+Nothing is silently skipped: a subfolder that cannot be listed and a folder named like a form are
+unreadable inputs (`Unreadable`); a FIFO, a device or a broken link named like a form is found
+like a file and refused by the reader, which never opens it. The tool's own outputs (`--output`,
+`--failures`) lying in an input folder are recognised by identity (device and inode) and by their
+first line, and left out; an output that is the same file as an upload is refused."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
+import os
+import re
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path, PurePath
 
-from ..errors import InputError
+from ..codes import is_org_code
+from ..columns import is_report_header
+from ..errors import InputError, ReportFile, UnreadableFile, UsageError
 from ..forms import form_from_filename, stem_of
 
 
@@ -17,36 +29,215 @@ class InputFile:
 
 
 @dataclass(frozen=True)
+class Unreadable:
+    """An input that could not be read: its path, a reason code (catalogue.UNREADABLE) and what
+    is wrong, in words that never quote its content."""
+
+    path: Path
+    reason: str
+    message: str
+    line: int | None = None
+
+    @property
+    def described(self) -> str:
+        """The message, with its line when it has one."""
+        return f"line {self.line}: {self.message}" if self.line else self.message
+
+
+@dataclass(frozen=True)
+class ReadFindings:
+    """What reading a batch found besides rows: the inputs that could not be read, the reports
+    of nj-audit left out, and how many files were read to their end."""
+
+    unreadable: tuple[Unreadable, ...] = ()
+    reports: tuple[Path, ...] = ()
+    files_read: int = 0
+
+
+class Findings:
+    """ReadFindings as a batch is read: `reading(path)` around each file's reading turns the
+    file's UnreadableFile into a finding (and the rest of the batch goes on) unless `strict`."""
+
+    def __init__(self, found: Discovery | None = None, strict: bool = False):
+        self.unreadable = list(found.unreadable) if found else []
+        self.reports: list[Path] = []  # this run's own outputs are left out without a word
+        self.files_read = 0
+        if strict and self.unreadable:
+            first = self.unreadable[0]
+            raise InputError(f"--strict: {first.message}", first.path, first.line)
+
+    @contextmanager
+    def reading(self, path: Path, strict: bool = False) -> Iterator[None]:
+        try:
+            yield
+        except ReportFile:
+            self.reports.append(path)
+        except UnreadableFile as exc:
+            if strict:
+                raise InputError(f"--strict: {exc.message}", exc.path, exc.line) from None
+            self.unreadable.append(Unreadable(path, exc.reason, exc.message, exc.line))
+        else:
+            self.files_read += 1
+
+    def frozen(self) -> ReadFindings:
+        unreadable = tuple(sorted(self.unreadable, key=lambda u: str(u.path)))
+        return ReadFindings(unreadable, tuple(sorted(self.reports)), self.files_read)
+
+
+class NothingReadable(InputError):
+    """Every input was unreadable: the run could not go on. `findings` lists them all."""
+
+    def __init__(self, message: str, path: Path | None, line: int | None, findings: ReadFindings):
+        super().__init__(message, path, line)
+        self.findings = findings
+
+
+def refuse_nothing_read(findings: ReadFindings, rows: int) -> None:
+    """Exit 2 when there were inputs and nothing could be read from any: no file read to its end
+    and no row read before a failure (a report of nj-audit left out is not an input)."""
+    if findings.files_read or rows or not findings.unreadable:
+        return
+    first = findings.unreadable[0]
+    if len(findings.unreadable) == 1:
+        raise NothingReadable(first.message, first.path, first.line, findings)
+    count = len(findings.unreadable)
+    raise NothingReadable(
+        f"none of the {count} inputs could be read (the first, {first.path}: {first.described})",
+        None,
+        None,
+        findings,
+    )
+
+
+@dataclass(frozen=True)
 class Discovery:
     files: list[InputFile]
     skipped: list[Path]
+    unreadable: list[Unreadable] = field(default_factory=list)
+    own_outputs: list[Path] = field(default_factory=list)  # this run's outputs, left out
 
 
-def discover(paths: list[Path], form: str | None = None) -> Discovery:
-    """Input files (sorted by path) and the files skipped because their name names no form."""
+def discover(
+    paths: Sequence[Path], form: str | None = None, outputs: Sequence[Path] = ()
+) -> Discovery:
+    """Input files (sorted by path), the files skipped because their name names no form, the
+    inputs that cannot be read, and the outputs of this run found among the inputs."""
+    explicit: list[Path] = []
     found: list[Path] = []
+    unreadable: list[Unreadable] = []
+    seen: set[tuple[int, int]] = set()
     for path in paths:
-        if not path.exists():
+        if not os.path.lexists(path):
             raise InputError("no such file or folder", path)
         if path.is_dir():
-            try:
-                found.extend(
-                    p for p in path.rglob("*") if stem_of(p.name) is not None and p.is_file()
-                )
-            except OSError as exc:
-                raise InputError(f"cannot list folder: {exc.strerror or exc}", path) from None
+            _folder(path, form, unreadable)
+            _walk(path, form, found, unreadable, seen)
         else:
-            found.append(path)
-    files, skipped = by_form(found, form)
-    if not files:
+            explicit.append(path)
+    own = _own_outputs(found, explicit, outputs)
+    files, skipped = by_form([p for p in [*explicit, *found] if p not in own], form)
+    unreadable.sort(key=lambda u: u.path)
+    if not files and not unreadable:
         where = paths[0] if len(paths) == 1 else None
-        what = "no input file" if not found else f"none of the {len(found)} files found"
+        total = len(explicit) + len(found)
+        what = "no input file" if not total else f"none of the {total} files found"
         raise InputError(
             f"{what} matches a form (*.csv, *.csv.gz or *.parquet named like"
             " outpatient_visit.csv, or pass --form)",
             where,
         )
-    return Discovery(files, skipped)
+    return Discovery(files, skipped, unreadable, sorted(own))
+
+
+def _walk(
+    folder: Path,
+    form: str | None,
+    found: list[Path],
+    unreadable: list[Unreadable],
+    seen: set[tuple[int, int]],
+) -> None:
+    """Every input-named entry under `folder` into `found`, symbolic links to folders followed
+    (each folder once), folders that cannot be listed into `unreadable`."""
+    try:
+        info = os.stat(folder)
+    except OSError:
+        return
+    if (info.st_dev, info.st_ino) in seen:
+        return
+    seen.add((info.st_dev, info.st_ino))
+    try:
+        with os.scandir(folder) as listing:
+            entries = list(listing)
+    except PermissionError:
+        unreadable.append(
+            Unreadable(folder, "permission_denied", "cannot list the folder: permission denied")
+        )
+        return
+    except OSError as exc:
+        message = f"cannot list the folder: {exc.strerror or type(exc).__name__}"
+        unreadable.append(Unreadable(folder, "read_error", message))
+        return
+    for entry in entries:
+        path = Path(entry.path)
+        try:
+            is_folder = entry.is_dir()
+        except OSError:
+            is_folder = False
+        if is_folder:
+            _folder(path, form, unreadable)
+            _walk(path, form, found, unreadable, seen)
+        elif stem_of(entry.name) is not None:
+            found.append(path)  # a FIFO, a device or a broken link too: the reader refuses it
+
+
+def _folder(path: Path, form: str | None, unreadable: list[Unreadable]) -> None:
+    """A folder named like a form is an unreadable input (someone expected a file there); the
+    files in it are searched all the same."""
+    if stem_of(path.name) is not None and (form or form_from_filename(path.name)):
+        message = "not a file: a folder named like a form (the files in it are searched)"
+        unreadable.append(Unreadable(path, "not_a_file", message))
+
+
+def _own_outputs(found: list[Path], explicit: list[Path], outputs: Sequence[Path]) -> set[Path]:
+    """The files found in folders that are this run's outputs (by identity), when their first line
+    says they are a report; an output that is an upload (or an input named on the command line)
+    is refused."""
+    targets = {_identity(o): o for o in outputs if _identity(o) is not None}
+    if not targets:
+        return set()
+    own: set[Path] = set()
+    for path in explicit:
+        if _identity(path) in targets:
+            raise UsageError("refusing to overwrite an input file", targets[_identity(path)])
+    for path in found:
+        identity = _identity(path)
+        if identity not in targets:
+            continue
+        if not _looks_like_report(path):
+            raise UsageError(
+                f"refusing to overwrite an input file (the upload {path})", targets[identity]
+            )
+        own.add(path)
+    return own
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    try:
+        info = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return info.st_dev, info.st_ino
+
+
+def _looks_like_report(path: Path) -> bool:
+    if path.name.lower().endswith((".gz", ".parquet")):
+        return False
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(65536)
+    except OSError:
+        return False
+    return is_report_header(head.split(b"\n", 1)[0].decode("utf-8", errors="replace"))
 
 
 def by_form(paths: list[Path], form: str | None) -> tuple[list[InputFile], list[Path]]:
@@ -60,6 +251,24 @@ def by_form(paths: list[Path], form: str | None) -> tuple[list[InputFile], list[
         else:
             files.append(InputFile(path, form_id))
     return files, skipped
+
+
+_TOKENS = re.compile(r"[^_\-.\s]+")
+
+
+def institution_of_path(path: str | PurePath) -> str | None:
+    """The institution a file belongs to by where it lies: a valid unified social credit code in
+    its name (`lab_report_12320102466002233C.csv`), else the nearest folder on its path whose name
+    is one (`uploads/12320102466002233C/lab_report.csv.gz`); None when neither tells."""
+    pure = PurePath(path)
+    name = stem_of(pure.name) or pure.name
+    for token in _TOKENS.findall(name):
+        if is_org_code(token):
+            return token
+    for folder in reversed(pure.parent.parts):
+        if is_org_code(folder):
+            return folder
+    return None
 
 
 def stored_size(path: Path) -> int:

@@ -1,93 +1,51 @@
-"""Opening and decoding: compression, what is plainly not CSV text, the encoding (UTF-8, UTF-8 with
-BOM or GB18030), and the rest of a file as checked UTF-8 blocks that end at row boundaries."""
+"""Opening and decoding: compression (within its limits, `limits.py`), and the rest of a file, once
+`sniffing.py` has said what it is, as checked UTF-8 blocks that end at row boundaries, with the
+lines too long to keep apart and mixed encodings refused."""
 
 from __future__ import annotations
 
 import codecs
 import gzip
-import zlib
 from collections.abc import Iterator
+from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
 import pyarrow as pa
 
-from ..errors import InputError
+from ..errors import UnreadableFile
 from .blocks import count_newlines, last_row_boundary, may_hold_long_line
+from .limits import Limited, LongLine, guarded
 
 SAMPLE_BYTES = 1024 * 1024
-BINARY_SHARE = 0.05  # more control bytes than this in the first 64 KiB: not text
+MIXED_LINES = 8  # UTF-8 lines with Chinese text in a block of a GB18030 file: mixed encodings
 
-_MAGIC = (
-    (b"\x1f\x8b", "gzip-compressed data in a file not named .gz (name it .csv.gz)"),
-    (b"PAR1", "a Parquet file not named .parquet"),
-    (b"PK\x03\x04", "a zip archive or an Excel workbook, not CSV (export it as CSV)"),
-    (b"\xd0\xcf\x11\xe0", "an old Excel (.xls) or Office file, not CSV (export it as CSV)"),
-    (b"\xff\xfe", "UTF-16 text, not supported (save it as UTF-8 or GB18030)"),
-    (b"\xfe\xff", "UTF-16 text, not supported (save it as UTF-8 or GB18030)"),
+# Bytes as classes, to find three Chinese characters in a row as UTF-8 writes them (a lead byte
+# E4-E9, two continuation bytes 80-BF, three times) at the speed of a substring search.
+_CLASSES = bytes(
+    ord("L") if 0xE4 <= b <= 0xE9 else ord("C") if 0x80 <= b <= 0xBF else ord(".")
+    for b in range(256)
 )
 
 
-def open_binary(path: Path) -> BinaryIO:
+def open_binary(path: Path, max_bytes: int | None = None) -> Limited:
+    """The file's bytes (decompressed for .gz), refusing to give more than its byte limit."""
     try:
         raw = open(path, "rb")  # noqa: SIM115 - closed by the caller
-    except OSError as exc:
-        raise InputError(f"cannot open: {exc.strerror or exc}", path) from None
-    if path.name.lower().endswith(".gz"):
-        return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
-    return raw
-
-
-def read_bytes(stream: BinaryIO, size: int, path: Path) -> bytes:
-    try:
-        return stream.read(size)
-    except (OSError, EOFError, zlib.error) as exc:
-        raise InputError(
-            f"cannot read (truncated or corrupt compressed file?): {exc}", path
+    except PermissionError:
+        raise UnreadableFile(
+            "cannot open: permission denied", path, reason="permission_denied"
         ) from None
-
-
-def detect_encoding(sample: bytes, path: Path) -> str:
-    """UTF-8 (with or without BOM) or GB18030; anything else is refused with a guess."""
-    if sample.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig"
-    for encoding in ("utf-8", "gb18030"):
-        try:
-            codecs.getincrementaldecoder(encoding)().decode(sample, final=False)
-            return encoding
-        except UnicodeDecodeError:
-            continue
-    from charset_normalizer import from_bytes
-
-    best = from_bytes(sample[:65536]).best()
-    guess = f" (it looks like {best.encoding})" if best is not None else ""
-    raise InputError(f"not UTF-8 or GB18030 text{guess}: pass --encoding", path)
-
-
-def check_encoding(encoding: str, path: Path) -> str:
-    """A known, ASCII-compatible encoding (newline, comma and quote are their ASCII bytes)."""
-    try:
-        name = codecs.lookup(encoding).name
-    except LookupError:
-        raise InputError(f"unknown encoding {encoding!r} (try utf-8 or gb18030)", path) from None
-    if codecs.decode(b'\n,"a', name, errors="replace") != '\n,"a':
-        raise InputError(
-            f"encoding {encoding!r} is not supported (save the file as UTF-8 or GB18030)", path
-        )
-    return encoding
-
-
-def sniff(sample: bytes, path: Path) -> None:
-    """Refuse what is plainly not CSV text, with what it looks like."""
-    for magic, what in _MAGIC:
-        if sample.startswith(magic):
-            raise InputError(f"not a CSV file: {what}", path)
-    head = np.frombuffer(sample[:65536], dtype=np.uint8)
-    control = ((head < 32) & (head != 9) & (head != 10) & (head != 13)) | (head == 127)
-    first_line = sample.split(b"\n", 1)[0]
-    if control.mean() > BINARY_SHARE or b"\x00" in first_line:
-        raise InputError("binary data, not a CSV file", path)
+    except OSError as exc:
+        raise UnreadableFile(
+            f"cannot open: {exc.strerror or type(exc).__name__}", path, reason="read_error"
+        ) from None
+    stream: BinaryIO = raw
+    if path.name.lower().endswith(".gz"):
+        stream = gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[assignment]
+    return Limited(stream, path, max_bytes)
 
 
 def is_utf8(data: bytes | memoryview) -> bool:
@@ -101,15 +59,64 @@ def is_utf8(data: bytes | memoryview) -> bool:
     return True
 
 
+def _line_is(data: bytes, error: UnicodeDecodeError, encoding: str) -> bool:
+    """Whether the line of `data` where decoding failed is non-ASCII text in `encoding`."""
+    at = min(max(error.start, 0), len(data))
+    start, end = data.rfind(b"\n", 0, at) + 1, data.find(b"\n", at)
+    line = data[start : len(data) if end < 0 else end]
+    try:
+        line.decode(encoding)
+    except UnicodeDecodeError:
+        return False
+    return not line.isascii()
+
+
 def decode_line(data: bytes, error: UnicodeDecodeError, first_line: int) -> int:
     return first_line + data[: max(error.start, 0)].count(b"\n")
 
 
-class Utf8Blocks:
-    """The rest of the file as UTF-8 blocks that end at row boundaries.
+def utf8_lines(raw: bytes, every: int = SAMPLE_BYTES, span: int = SAMPLE_BYTES // 8) -> list[int]:
+    """Where lines of `raw` start that are UTF-8 holding three Chinese characters in a row (as a
+    GB18030 file's lines never are, in practice), up to MIXED_LINES of them, looked for in the
+    first `span` bytes of every `every` (an eighth: a UTF-8 part of a MiB cannot hide in it, and
+    GB18030 decoding fails on most UTF-8 Chinese text anyway)."""
+    found: list[int] = []
+    for start in range(0, len(raw), every):
+        stop = min(start + span, len(raw))
+        classes = raw[start:stop].translate(_CLASSES)
+        position = 0
+        while len(found) < MIXED_LINES:
+            at = classes.find(b"LCCLCCLCC", position)
+            if at < 0:
+                break
+            at += start
+            first, end = raw.rfind(b"\n", 0, at) + 1, raw.find(b"\n", at)
+            end = len(raw) if end < 0 else end
+            try:
+                raw[first:end].decode("utf-8")
+                found.append(first)
+            except UnicodeDecodeError:
+                pass
+            position = end + 1 - start
+    return found
 
-    Bytes the encoding cannot decode stop the run with the line they are on. A file detected as
-    UTF-8 only because its first megabyte is ASCII switches to GB18030 when that decodes the rest.
+
+@dataclass(frozen=True)
+class LongRow:
+    """A line longer than MAX_LINE_BYTES: its first bytes (as UTF-8) and the line it is on."""
+
+    head: bytes
+    line: int
+
+
+class Utf8Blocks:
+    """The rest of the file as UTF-8 blocks that end at row boundaries, and the lines too long to
+    keep (`LongRow`).
+
+    Bytes the encoding cannot decode stop the file with the line they are on. A file detected as
+    UTF-8 only because its first megabyte is ASCII switches to GB18030 when that decodes the rest;
+    a GB18030 file with lines of UTF-8 text, or a UTF-8 file with GB18030 lines, is refused as
+    mixed encodings rather than misread.
     """
 
     def __init__(
@@ -122,25 +129,35 @@ class Utf8Blocks:
         forced: bool,
         ascii_so_far: bool,
     ):
-        self.stream, self.path, self.block_bytes = stream, path, block_bytes
+        self.pieces = guarded(stream, block_bytes)
+        self.path = path
         self.encoding = codecs.lookup(encoding).name
         self.forced, self.ascii_so_far = forced, ascii_so_far
-        self.decoder = (
-            None
-            if self.encoding in ("utf-8", "utf-8-sig")
-            else codecs.getincrementaldecoder(encoding)()
-        )
+        self.decoder = None if self.encoding in ("utf-8", "utf-8-sig") else self._new_decoder()
         self.utf8_carry = b""  # bytes after the last newline, checked with the next block
         self.lines_yielded = 0  # newlines in the blocks given out so far
         self.pending = b""  # read, not yet given out
 
-    def _fail(self, data: bytes, error: UnicodeDecodeError) -> InputError:
-        line = decode_line(data, error, 2 + self.lines_yielded + self.pending.count(b"\n"))
-        hint = "pass the right --encoding" if self.forced else "mixed encodings? pass --encoding"
-        return InputError(
-            f"bytes that are not valid {self.encoding} text ({error.reason}): {hint}",
-            self.path,
-            line,
+    def _new_decoder(self) -> codecs.IncrementalDecoder:
+        return codecs.getincrementaldecoder(self.encoding)()
+
+    def _line_of(self, data: bytes, at: int) -> int:
+        return 2 + self.lines_yielded + self.pending.count(b"\n") + data[:at].count(b"\n")
+
+    def _fail(self, data: bytes, error: UnicodeDecodeError) -> UnreadableFile:
+        line = self._line_of(data, max(error.start, 0))
+        if self.forced:
+            what, reason = f"pass the right --encoding ({error.reason})", "undecodable"
+        elif self.decoder is None and not self.ascii_so_far and _line_is(data, error, "gb18030"):
+            what = "mixed encodings: a GB18030 line after UTF-8 ones (pass --encoding)"
+            reason = "mixed_encoding"
+        elif self.decoder is not None and _line_is(data, error, "utf-8"):
+            what = "mixed encodings: a UTF-8 line in a GB18030 file (pass --encoding)"
+            reason = "mixed_encoding"
+        else:
+            what, reason = f"mixed encodings? pass --encoding ({error.reason})", "undecodable"
+        return UnreadableFile(
+            f"bytes that are not valid {self.encoding} text: {what}", self.path, line, reason=reason
         )
 
     def _check_utf8(self, data: bytes) -> None:
@@ -173,29 +190,59 @@ class Utf8Blocks:
             start, stop = max(exc.start - len(carry), 0), max(exc.end - len(carry), 1)
             raise UnicodeDecodeError("utf-8", data, start, stop, exc.reason) from None
 
-    def _next_raw(self) -> bytes:
-        data = read_bytes(self.stream, self.block_bytes, self.path)
+    def _transcoded(self, data: bytes) -> bytes:
+        assert self.decoder is not None
+        if not self.forced and data:
+            found = utf8_lines(data)
+            if len(found) >= MIXED_LINES:
+                raise UnreadableFile(
+                    f"mixed encodings: line {self._line_of(data, found[0])} and"
+                    f" {len(found) - 1} more lines are UTF-8 in a GB18030 file (pass --encoding)",
+                    self.path,
+                    self._line_of(data, found[0]),
+                    reason="mixed_encoding",
+                )
+        return self.decoder.decode(data, final=not data).encode("utf-8")
+
+    def _utf8(self, data: bytes) -> bytes:
         try:
             if self.decoder is not None:
-                return self.decoder.decode(data, final=not data).encode("utf-8")
+                return self._transcoded(data)
             try:
                 self._check_utf8(data)
             except UnicodeDecodeError:
                 if self.forced or not self.ascii_so_far:
                     raise
                 self.encoding, self.decoder = "gb18030", codecs.getincrementaldecoder("gb18030")()
-                return self.decoder.decode(data, final=not data).encode("utf-8")
+                return self._transcoded(data)
             self.ascii_so_far = self.ascii_so_far and data.isascii()
             return data
         except UnicodeDecodeError as exc:
             raise self._fail(data, exc) from None
 
-    def __iter__(self) -> Iterator[tuple[bytes, int, bool]]:
+    def _long_row(self, piece: LongLine) -> Iterator[tuple[bytes, int, bool] | LongRow]:
+        """The rows before a line too long to keep, then the line itself (its first bytes)."""
+        cut = self.pending.rfind(b"\n") + 1
+        before, head = self.pending[:cut], self.pending[cut:]
+        self.pending, self.utf8_carry = b"", b""
+        if self.decoder is not None:  # a character cut in two at the line's cut
+            self.decoder = self._new_decoder()
+        if before:
+            newlines = count_newlines(before)
+            self.lines_yielded += newlines
+            yield before, newlines, may_hold_long_line(before)
+        yield LongRow(head, 2 + self.lines_yielded)
+        self.lines_yielded += 1 if piece.ended else 0
+
+    def __iter__(self) -> Iterator[tuple[bytes, int, bool] | LongRow]:
         """Blocks, the number of newlines in each, and whether a line in it may be longer than
         MAX_FIELD_CHARS (if not, no value can be, and the values' lengths need no checking)."""
-        while True:
-            data = self._next_raw()
-            if not data:
+        for piece in chain(self.pieces, [b""]):  # b"": the end, to flush what is carried
+            if isinstance(piece, LongLine):
+                yield from self._long_row(piece)
+                continue
+            data = self._utf8(piece)
+            if not piece:
                 if self.pending:
                     yield (
                         self.pending,
@@ -204,7 +251,7 @@ class Utf8Blocks:
                     )
                 return
             cut = last_row_boundary(self.pending, data)
-            if cut is None:  # no row ends in this block yet (a huge field): read more
+            if cut is None:  # no row ends in this block yet (a long field): read more
                 self.pending += data
                 continue
             block, self.pending = (

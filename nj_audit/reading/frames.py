@@ -12,7 +12,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..errors import InputError
+from ..errors import UnreadableFile
 from .blocks import MAX_FIELD_CHARS
 
 DEFAULT_CHUNK_ROWS = 1_000_000
@@ -33,33 +33,53 @@ class Chunk:
     consumed: int = 0  # bytes of the file as stored (compressed, for .gz) read so far: for progress
 
 
-def unique_names(raw: list[str], path: Path) -> list[str]:
+def unique_names(raw: list[str], path: Path, expected: Expected | None = None) -> list[str]:
+    """The header's names, trimmed; refused when none is a column of `expected` (first: a file
+    without a header repeats values, not names) or when one is repeated."""
     names = [name.strip().lstrip("\ufeff").strip() for name in raw]
+    check_names(names, expected, path)
     named = [name for name in names if name]
     duplicates = sorted({name for name in named if named.count(name) > 1})
     if duplicates:
-        raise InputError(f"duplicate column names in header: {', '.join(duplicates)}", path, 1)
+        raise UnreadableFile(
+            f"the header repeats {_names(duplicates, expected)}", path, 1, reason="duplicate_column"
+        )
     # Unnamed columns (trailing commas of a spreadsheet export) are extra columns, ignored.
     return [name or f"(unnamed column {n})" for n, name in enumerate(names, start=1)]
 
 
 @dataclass(frozen=True)
 class Expected:
-    """What a header must name at least one of (else the file is not what it claims to be), and
-    whose columns they are, for the message."""
+    """What a header must name at least one of (else the file is not what it claims to be), whose
+    columns they are, and every name that is a column anywhere (the only header cells a message
+    may quote: a headerless file's first row is patient data)."""
 
     columns: frozenset[str]
     owner: str  # a form id, or "any form"
+    known: frozenset[str] = frozenset()
+
+
+def _names(names: list[str], expected: Expected | None) -> str:
+    """Header cells for a message: the ones that are column names, the others only counted."""
+    known = (expected.known | expected.columns) if expected is not None else frozenset()
+    shown = [name for name in names if name in known]
+    others = len(names) - len(shown)
+    if not shown:
+        return f"{others} name{'s' if others != 1 else ''}"
+    more = f" and {others} other name{'s' if others != 1 else ''}" if others else ""
+    return ", ".join(shown) + more
 
 
 def check_names(names: list[str], expected: Expected | None, path: Path) -> None:
     if expected is not None and names and not expected.columns & set(names):
-        shown = ", ".join(n[:40] for n in names[:5]) + (", ..." if len(names) > 5 else "")
-        raise InputError(
-            f"the header ({shown}) names no column of {expected.owner}:"
-            " wrong file, or wrong --form?",
+        known = sorted(set(names) & expected.known)
+        other = f"; it names {', '.join(known)} of another form" if known else ""
+        raise UnreadableFile(
+            f"the header's {len(names)} fields name no column of {expected.owner}{other}:"
+            " wrong file, wrong --form, or no header line?",
             path,
             1,
+            reason="no_known_column",
         )
 
 

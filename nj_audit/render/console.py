@@ -1,18 +1,40 @@
 """The command line's consoles: stdout for results, stderr for diagnostics (one red line per error,
-the progress bar, the verdict when the report went to a file)."""
+one yellow line per warning, the progress bar, the verdict when the report went to a file).
+
+A diagnostic is one line whatever it quotes: control characters are escaped, markup is never
+interpreted, and anything shaped like an ID number (a file named after a patient) is masked unless
+`--show-pii` was given (`reveal_pii`)."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from rich.console import Console
-from rich.markup import escape
+from rich.text import Text
+
+from ..errors import OutputError
+from ..pii import mask_id_numbers
+from .text import printable
 
 ProgressHook = Callable[[int, int, int], None]
+_SHOW_PII = [False]  # set once per run by the command line (--show-pii)
+
+
+def reveal_pii(show: bool) -> None:
+    """Whether diagnostics show ID-number-shaped text unmasked (the command's --show-pii)."""
+    _SHOW_PII[0] = show
+
+
+def safe_line(message: str) -> str:
+    """A diagnostic as it may be shown: one line, escaped, ID numbers masked."""
+    return printable(mask_id_numbers(message, _SHOW_PII[0]))
 
 
 def stdout_console() -> Console:
+    if sys.stdout is None:  # started with stdout closed (`>&-`): rich would print into nothing
+        raise OutputError("cannot write the report: stdout is closed", "<stdout>")
     return Console(highlight=False)
 
 
@@ -22,15 +44,20 @@ def stderr_console() -> Console:
 
 def print_error(message: str) -> None:
     """`error: FILE:LINE: what is wrong`, in red, on one line of stderr."""
-    stderr_console().print(
-        f"[bold red]error:[/] {escape(message)}", markup=True, soft_wrap=True, highlight=False
-    )
+    line = Text.assemble(("error:", "bold red"), " ", safe_line(message))
+    stderr_console().print(line, soft_wrap=True, highlight=False)
+
+
+def print_warning(message: str) -> None:
+    """`warning: FILE: what was skipped or could not be read`, in yellow, on one line of stderr."""
+    line = Text.assemble(("warning:", "yellow"), " ", safe_line(message))
+    stderr_console().print(line, soft_wrap=True, highlight=False)
 
 
 def print_note(message: str, passed: bool | None = None) -> None:
     """A line on stderr: green when something passed, red when it failed, plain otherwise."""
-    style = None if passed is None else "green" if passed else "bold red"
-    stderr_console().print(message, style=style, markup=False)
+    style = "" if passed is None else "green" if passed else "bold red"
+    stderr_console().print(Text(safe_line(message), style=style), soft_wrap=True)
 
 
 @contextmanager

@@ -1,25 +1,42 @@
 """CSV outputs: the published table's columns (`--format csv`) and validate's failures file.
-Every cell goes through `safe_cell`, so that a spreadsheet never runs a formula."""
+
+Every cell goes through `safe_cell`: control characters are escaped (`printable`), and a cell
+that a spreadsheet would evaluate (it starts with `=`, `+`, `-`, `@`, a tab or a carriage return,
+after any leading whitespace or control characters) is prefixed with `'` (OWASP CSV injection).
+Rows are written by `csv_line`, which quotes every cell holding a comma, a quote, CR or LF (the
+csv module leaves a bare CR unquoted when lines end in LF, and a reader then starts a new row)."""
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import TextIO
 
+from ..atomic import AtomicText
+from ..columns import FAILURE_COLUMNS, TABLE_COLUMNS
 from ..policy import pct
-from ..published import TABLE_COLUMNS
 from ..results import AuditResult, InstitutionResult
 from ..validate import FailureRecord
-from .text import forms_text, ranked
+from .text import CONTROL_CODES, forms_text, printable, ranked
 
-FAILURE_COLUMNS = ("file", "line", "form", "column", "check", "value")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_LEADING = "".join(chr(code) for code in CONTROL_CODES) + " \u00a0\u3000"
 
 
 def safe_cell(value: object) -> str:
-    """A CSV cell that spreadsheets will not evaluate (OWASP CSV injection)."""
+    """A CSV cell that spreadsheets will not evaluate (OWASP CSV injection), control characters
+    escaped."""
     text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    if text.lstrip(_LEADING)[:1] in FORMULA_STARTS or text[:1] in FORMULA_STARTS:
+        text = "'" + text
+    return printable(text)
+
+
+def csv_line(cells: list[str]) -> str:
+    """One CSV row ending in LF; a cell is quoted when it holds `,`, `"`, CR or LF."""
+    quoted = (
+        '"' + cell.replace('"', '""') + '"' if any(c in cell for c in ',"\r\n') else cell
+        for cell in cells
+    )
+    return ",".join(quoted) + "\n"
 
 
 def _csv_value(inst: InstitutionResult, column: str) -> object:
@@ -36,21 +53,30 @@ def _csv_value(inst: InstitutionResult, column: str) -> object:
 
 
 def render_csv(result: AuditResult, lang: str = "en", sort: str = "rows_uploaded") -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow([zh if lang == "zh" else en for en, zh in TABLE_COLUMNS])
+    lines = [csv_line([zh if lang == "zh" else en for en, zh in TABLE_COLUMNS])]
     for inst in ranked(result, sort):
-        writer.writerow([safe_cell(_csv_value(inst, en)) for en, _ in TABLE_COLUMNS])
-    return out.getvalue()
+        lines.append(csv_line([safe_cell(_csv_value(inst, en)) for en, _ in TABLE_COLUMNS]))
+    return "".join(lines)
 
 
 class FailureWriter:
-    """validate's `--failures` file: a header, then one line per failing value as it is found."""
+    """validate's `--failures` file: a header, then one line per failing value as it is found.
+    Nothing is written before the first failure or `finish` (the sink may open its file then)."""
 
-    def __init__(self, stream: TextIO):
-        self.writer = csv.writer(stream, lineterminator="\n")
-        self.writer.writerow(FAILURE_COLUMNS)
+    def __init__(self, stream: TextIO | AtomicText):
+        self.stream = stream
+        self.started = False
+
+    def _start(self) -> None:
+        if not self.started:
+            self.started = True
+            self.stream.write(csv_line(list(FAILURE_COLUMNS)))
 
     def __call__(self, record: FailureRecord) -> None:
+        self._start()
         cells = (record.file, record.line, record.form, record.column, record.check, record.value)
-        self.writer.writerow([safe_cell(v) for v in cells])
+        self.stream.write(csv_line([safe_cell(v) for v in cells]))
+
+    def finish(self) -> None:
+        """The header, if no failure was written."""
+        self._start()

@@ -1,17 +1,63 @@
-"""The JSON documents: the audit's (contract section 7) and validate's."""
+"""The JSON documents: the audit's (docs/contract.md § 7.2) and validate's. Both are described by
+docs/audit.schema.json.
+
+json.dumps escapes C0 controls; the other characters that act on a terminal or reorder text (DEL,
+C1, bidi overrides and isolates, zero-width and line separators: `text.CONTROL_CODES`) are
+written as `\\uXXXX` escapes too, so the document holds no control character and parses back to
+exactly the data."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
+from .. import __version__
 from ..forms import FORM_IDS
-from ..results import AuditResult, ValidateResult
-from .text import by_code
+from ..policy import THRESHOLD_KEYS, Policy
+from ..results import AuditResult, Unreadable, ValidateResult
+from .text import CONTROL_CODES, by_code
+
+_JSON_ESCAPES = {code: f"\\u{code:04x}" for code in CONTROL_CODES if code >= 0x20}
+
+
+def dumps(document: Any) -> str:
+    """The document as indented JSON, controls escaped."""
+    return json.dumps(document, ensure_ascii=False, indent=2).translate(_JSON_ESCAPES) + "\n"
+
+
+def unreadable_list(items: tuple[Unreadable, ...]) -> list[dict[str, Any]]:
+    return [
+        {"file": u.file, "reason": u.reason, "message": u.described, "org_code": u.org_code}
+        for u in items
+    ]
+
+
+TOOL = {"name": "nj-audit", "version": __version__}
+
+
+def _number(value: float | None) -> float | int | None:
+    """11.0 as 11: a threshold read from TOML is a float even when written as a whole number."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def policy_block(policy: Policy) -> dict[str, Any]:
+    """The policy a result was judged with, and where it came from (contract § 5.3)."""
+    block: dict[str, Any] = {
+        "source": policy.source,
+        "fail_on": policy.fail_on,
+        "window_seconds": policy.window_seconds,
+        "windows": {f: policy.form_windows[f] for f in FORM_IDS if f in policy.form_windows},
+        "coverage_min_records": policy.coverage_min_records,
+    }
+    for key in THRESHOLD_KEYS:
+        threshold = getattr(policy, key)
+        number = _number if key == "coverage" else (lambda v: v)
+        block[key] = {"warn": number(threshold.warn), "fail": number(threshold.fail)}
+    return block
 
 
 def to_document(result: AuditResult) -> dict[str, Any]:
-    """The JSON document of SPEC section 6."""
+    """The JSON document of docs/contract.md § 7.2."""
     period = None
     if result.period is not None:
         period = {
@@ -56,10 +102,13 @@ def to_document(result: AuditResult) -> dict[str, Any]:
         }
         institutions.append(item)
     return {
+        "tool": dict(TOOL),
         "period": period,
         "window_seconds": result.window_seconds,
+        "policy": None if result.policy is None else policy_block(result.policy),
         "passed": result.passed,
         "institutions": institutions,
+        "unreadable": unreadable_list(result.unreadable),
         "checks": [
             {"form": c.form, "column": c.column, "check": c.check, "failures": c.failures}
             for c in result.checks
@@ -68,12 +117,13 @@ def to_document(result: AuditResult) -> dict[str, Any]:
 
 
 def render_json(result: AuditResult) -> str:
-    return json.dumps(to_document(result), ensure_ascii=False, indent=2) + "\n"
+    return dumps(to_document(result))
 
 
 def validate_document(result: ValidateResult) -> dict[str, Any]:
     return {
-        "valid": result.valid,
+        "tool": dict(TOOL),
+        "valid": result.passed,
         "rows": result.rows,
         "invalid_rows": result.invalid_rows,
         "forms": [
@@ -99,8 +149,9 @@ def validate_document(result: ValidateResult) -> dict[str, Any]:
             for f in result.forms
         ],
         "skipped": [str(p) for p in result.skipped],
+        "unreadable": unreadable_list(result.unreadable),
     }
 
 
 def render_validate_json(result: ValidateResult) -> str:
-    return json.dumps(validate_document(result), ensure_ascii=False, indent=2) + "\n"
+    return dumps(validate_document(result))

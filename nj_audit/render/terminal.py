@@ -1,5 +1,9 @@
 """The terminal: rich tables of the audit, of validate's failures and of the contract's forms.
-With `render/console.py`, the only modules that import rich."""
+With `render/console.py`, the only modules that import rich.
+
+Data reaches rich only as `Text` (never as markup: `[link=...]` or `[/x]` in a name is shown as it
+is), with its control characters escaped (`printable`), so nothing in an upload or a registry can
+move the cursor, colour the terminal, reorder a line or break the table."""
 
 from __future__ import annotations
 
@@ -10,10 +14,42 @@ from rich.table import Table
 from rich.text import Text
 
 from ..policy import FAIL, OK, WARN
-from ..results import AuditResult, ValidateResult
-from .text import metric_cells, period_text, ranked, validate_verdict, verdict_line
+from ..results import AuditResult, Unreadable, ValidateResult
+from .text import metric_cells, period_text, printable, ranked, validate_verdict, verdict_line
 
 SEVERITY_STYLE = {OK: "green", WARN: "yellow", FAIL: "bold red"}
+
+
+def data(value: object, style: str = "") -> Text:
+    """A data-derived string for rich: plain text, control characters escaped."""
+    return Text(printable(value), style=style)
+
+
+def _notes(
+    console: Console,
+    skipped: tuple,
+    reports: tuple,
+    unreadable: tuple[Unreadable, ...],
+) -> None:
+    """The files that were skipped or could not be read, one line each, under the table."""
+    for path in skipped:
+        console.print(
+            Text.assemble(("skipped", "yellow"), " ", data(path), " (no form matches its name)")
+        )
+    for path in reports:
+        console.print(
+            Text.assemble(("skipped", "yellow"), " ", data(path), " (a report written by nj-audit)")
+        )
+    for item in unreadable:
+        console.print(
+            Text.assemble(
+                ("unreadable", "bold red"),
+                " ",
+                data(item.where),
+                f" ({item.reason}): ",
+                data(item.message),
+            )
+        )
 
 
 def render_table(
@@ -44,25 +80,24 @@ def render_table(
         flags = Text()
         for n, flag in enumerate(inst.flags):
             flags.append(("" if n == 0 else " ") + flag.flag, style=SEVERITY_STYLE[flag.severity])
-        cells: list[str | Text] = [str(rank), inst.label]
+        cells: list[str | Text] = [str(rank), data(inst.label)]
         if with_district:
-            cells.append(inst.district or "")
+            cells.append(data(inst.district or ""))
         cells += metric_cells(inst)[: None if with_validity else -1]
         cells += [Text(inst.status, style=SEVERITY_STYLE[inst.status]), flags]
         table.add_row(*cells)
     console.print(table)
-    for path in result.skipped:
-        console.print(f"[yellow]skipped[/] {path} (no form matches its name)")
-    console.print(verdict_line(result), style="green" if result.passed else "bold red")
+    _notes(console, result.skipped, result.reports, result.unreadable)
+    console.print(data(verdict_line(result)), style="green" if result.passed else "bold red")
 
 
 def render_validate_table(result: ValidateResult, console: Console) -> None:
     for form in result.forms:
         if not form.checks:
-            console.print(f"[green]{form.form}[/]: {form.rows} rows, all valid")
+            console.print(Text.assemble(data(form.form, "green"), f": {form.rows} rows, all valid"))
             continue
         table = Table(
-            title=f"{form.form}: {form.invalid_rows} of {form.rows} rows invalid",
+            title=data(f"{form.form}: {form.invalid_rows} of {form.rows} rows invalid"),
             title_justify="left",
         )
         for header, justify in (
@@ -75,15 +110,20 @@ def render_validate_table(result: ValidateResult, console: Console) -> None:
             table.add_column(header, justify=justify, overflow="fold")  # type: ignore[arg-type]
         for check in sorted(form.checks, key=lambda c: (-c.rows, c.column, c.check)):
             examples = "\n".join(
-                f"{e.file}:{e.line} {e.value!r}" if e.value else f"{e.file}:{e.line}"
+                printable(f"{e.file}:{e.line}") + (f" {e.value!r}" if e.value else "")
                 for e in check.examples
             )
             share = check.rows / form.rows if form.rows else 0
-            table.add_row(check.label, check.column, str(check.rows), f"{share:.2%}", examples)
+            table.add_row(
+                data(check.label),
+                data(check.column),
+                str(check.rows),
+                f"{share:.2%}",
+                Text(examples),  # each line escaped: the file by printable, the value by repr
+            )
         console.print(table)
-    for path in result.skipped:
-        console.print(f"[yellow]skipped[/] {path} (no form matches its name)")
-    console.print(validate_verdict(result), style="green" if result.valid else "bold red")
+    _notes(console, result.skipped, result.reports, result.unreadable)
+    console.print(data(validate_verdict(result)), style="green" if result.passed else "bold red")
 
 
 # -- the contract ---------------------------------------------------------------------------------
@@ -91,12 +131,12 @@ def render_validate_table(result: ValidateResult, console: Console) -> None:
 
 def render_forms(console: Console, forms: list[tuple[str, str, bool, int, int]]) -> None:
     """`schemas list`: (form id, Chinese name, real-time?, columns, rules) per form."""
-    table = Table(title="Forms (SPEC section 3)", title_justify="left")
+    table = Table(title="Forms (docs/contract.md § 3)", title_justify="left")
     for header in ("form", "名称", "kind", "columns", "rules"):
         table.add_column(header)
     for form_id, label, realtime, columns, rules in forms:
         kind = "real-time" if realtime else "archive"
-        table.add_row(form_id, label, kind, str(columns), str(rules))
+        table.add_row(data(form_id), data(label), kind, str(columns), str(rules))
     console.print(table)
 
 
@@ -105,12 +145,12 @@ def render_form(
 ) -> None:
     """`schemas show`: one row per column (name, 中文, description, type, required, rules), then
     the cross-field rules."""
-    table = Table(title=title, title_justify="left")
+    table = Table(title=data(title), title_justify="left")
     for header in ("column", "中文", "description", "type", "required", "rules"):
         table.add_column(header, overflow="fold")
     for row in rows:
-        table.add_row(*row)
+        table.add_row(*(Text(printable(cell).replace("\\x0a", "\n")) for cell in row))
     console.print(table)
     console.print("Cross-field rules:")
     for rule in cross:
-        console.print(f"  - {rule}")
+        console.print(Text.assemble("  - ", data(rule)))

@@ -211,7 +211,7 @@ def _judge(
         spec = load_schema(file.form)
         count = 0
         for chunk, typed in typed_chunks(
-            file.path, spec, request.encoding, chunk_rows, file.form, block
+            file.path, spec, request.encoding, chunk_rows, file.form, block_bytes=block
         ):
             judged = collector.add(file, chunk, typed)
             count += judged
