@@ -20,7 +20,10 @@ from .app import (
 
 state_app = typer.Typer(
     help="Keep judged uploads in a state store, to audit any period up to a year without reading"
-    " its files again (nj-audit audit --state STORE).",
+    " its files again (nj-audit audit --state STORE; docs/scale.md).\n\nExamples:\n\n"
+    "    nj-audit state add store/ uploads/2022-03-01/\n\n"
+    "    nj-audit audit --state store/ --period 2022-03\n\n"
+    "    nj-audit state compact store/ && nj-audit state info store/",
     no_args_is_help=True,
 )
 StoreArgument = Annotated[Path, typer.Argument(help="The state store (a folder).")]
