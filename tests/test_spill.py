@@ -159,8 +159,8 @@ def test_temp_files_are_gone_after_an_error(batch: Path, tmp_path: Path) -> None
     (late / "outpatient_visit.csv").write_bytes(b"\x00\x01\x02 not a csv\n" * 10)
     spill_dir = tmp_path / "spill"
     spill_dir.mkdir()
-    request = AuditRequest([batch, late], memory_limit=TINY, temp_dir=spill_dir)
-    with pytest.raises(AuditError):  # the unreadable file stops the run
+    request = AuditRequest([batch, late], memory_limit=TINY, temp_dir=spill_dir, strict=True)
+    with pytest.raises(AuditError):  # --strict: the unreadable file stops the run, mid-spill
         PandasEngine().tally(request)
     assert list(spill_dir.iterdir()) == []
 

@@ -9,6 +9,7 @@ import typer
 
 from .app import (
     DebugOption,
+    EncodingOption,
     FormOption,
     PolicyOption,
     QuietOption,
@@ -26,7 +27,7 @@ state_app = typer.Typer(
     "    nj-audit state compact store/ && nj-audit state info store/",
     no_args_is_help=True,
 )
-StoreArgument = Annotated[Path, typer.Argument(help="The state store (a folder).")]
+StoreArgument = Annotated[Path, typer.Argument(metavar="STORE", help="The state store (a folder).")]
 
 
 def _shown(path: Path) -> str:
@@ -42,17 +43,25 @@ def _waiting(store: Path) -> None:
 
 def state_add(
     store: StoreArgument,
-    paths: Annotated[list[Path], typer.Argument(help="Upload files or folders to add.")],
+    paths: Annotated[
+        list[Path], typer.Argument(metavar="PATH...", help="Upload files or folders to add.")
+    ],
     window: Annotated[
-        str | None, typer.Option(help="Real-time window: 24h, 90m, 1d, 3600s (default 24h).")
+        str | None,
+        typer.Option(metavar="WINDOW", help="Real-time window: 24h, 90m, 1d, 3600s (default 24h)."),
     ] = None,
     policy: PolicyOption = None,
     form: FormOption = None,
-    encoding: Annotated[str | None, typer.Option(help="Force the CSV encoding.")] = None,
-    chunk_size: Annotated[int, typer.Option(help="Rows per chunk.", min=1)] = 1_000_000,
-    memory_limit: Annotated[str, typer.Option(help="Target peak memory: 512MiB, 2GiB.")] = "1GiB",
+    encoding: EncodingOption = None,
+    chunk_size: Annotated[
+        int, typer.Option(metavar="N", help="Rows per chunk.", min=1)
+    ] = 1_000_000,
+    memory_limit: Annotated[
+        str, typer.Option(metavar="SIZE", help="Target peak memory: 512MiB, 2GiB.")
+    ] = "1GiB",
     buckets: Annotated[
-        int | None, typer.Option(help="Buckets of a new store (default 64).", min=1, max=4096)
+        int | None,
+        typer.Option(metavar="N", help="Buckets of a new store (default 64).", min=1, max=4096),
     ] = None,
     quiet: QuietOption = False,
     debug: DebugOption = False,
