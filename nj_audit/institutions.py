@@ -66,7 +66,10 @@ def summarise(tally: Tally, request: AuditRequest) -> AuditResult:
     ]
     listed.sort(key=lambda pair: (pair[1].org_code or pair[1].name or "", pair[0]))
     institutions = tuple(inst for _, inst in listed)
-    checks = [CheckCount(f, c, k, n) for (f, c, k), n in sorted(tally.check_failures.items())]
+    per_check: dict[tuple[str, str, str], int] = {}
+    for (_, form, column, check), failing in tally.check_failures.items():  # over institutions
+        per_check[(form, column, check)] = per_check.get((form, column, check), 0) + failing
+    checks = [CheckCount(f, c, k, n) for (f, c, k), n in sorted(per_check.items())]
     empty = int(rows.sum()) == 0
     passed = gate_passes([i.status for i in institutions], policy.fail_on)
     passed = passed and (not empty or request.allow_empty)
