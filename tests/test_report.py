@@ -305,3 +305,17 @@ def test_xlsx_holds_typed_cells(tmp_path, lang: str) -> None:  # type: ignore[no
     )  # the longest name: eight-plus Chinese characters
     refused = RUNNER.invoke(app, [*args[:4], "--format", "xlsx"])
     assert refused.exit_code == 2 and "--output" in refused.stderr
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_validate_never_folds_a_file_line_reference(lang: str) -> None:
+    root = Path(__file__).resolve().parent.parent
+    narrow = CliRunner(env={"COLUMNS": "60", "NO_COLOR": "1", "TERM": "dumb"})
+    result = narrow.invoke(app, ["validate", str(root / "samples/batch/xuanwu"), "--lang", lang])
+    assert result.exit_code == 1
+    references = [line.split()[0] for line in result.stdout.splitlines() if ".csv:" in line]
+    assert len(references) >= 4
+    for reference in references:
+        path, _, line = reference.rpartition(":")
+        assert Path(path).is_file() and line.isdigit(), reference
+    assert ("无效：" in result.stdout) == (lang == "zh")

@@ -186,7 +186,8 @@ def render_validate_table(result: ValidateResult, console: Console, lang: str = 
         for check in checks:
             if not check.examples:
                 continue
-            heading = f"{text('col.examples', lang)}: {check.check} ({check.column})"
+            colon = "：" if lang == "zh" else ": "
+            heading = f"{text('col.examples', lang)}{colon}{check.check} ({check.column})"
             console.print(data(heading), soft_wrap=True)
             for e in check.examples:  # each line escaped: the file by printable, the value by repr
                 line = "  " + printable(f"{e.file}:{e.line}") + (f" {e.value!r}" if e.value else "")
