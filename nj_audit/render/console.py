@@ -33,6 +33,11 @@ def current_lang() -> str:
     return _LANG[0]
 
 
+def _space() -> str:
+    """After `error:` a space; after `错误：` (a full-width colon) none."""
+    return "" if _LANG[0] == "zh" else " "
+
+
 def reveal_pii(show: bool) -> None:
     """Whether diagnostics show ID-number-shaped text unmasked (the command's --show-pii)."""
     _SHOW_PII[0] = show
@@ -70,13 +75,13 @@ def stderr_console() -> Console:
 
 def print_error(message: str) -> None:
     """`error: FILE:LINE: what is wrong`, in red, on one line of stderr."""
-    line = Text.assemble((text("diag.error", _LANG[0]), "bold red"), " ", safe_line(message))
+    line = Text.assemble((text("diag.error", _LANG[0]), "bold red"), _space(), safe_line(message))
     stderr_console().print(line, soft_wrap=True, highlight=False)
 
 
 def print_warning(message: str) -> None:
     """`warning: FILE: what was skipped or could not be read`, in yellow, on one line of stderr."""
-    line = Text.assemble((text("diag.warning", _LANG[0]), "yellow"), " ", safe_line(message))
+    line = Text.assemble((text("diag.warning", _LANG[0]), "yellow"), _space(), safe_line(message))
     stderr_console().print(line, soft_wrap=True, highlight=False)
 
 
