@@ -68,6 +68,7 @@ class Format(str, Enum):
     junit = "junit"
     github = "github"
     codequality = "codequality"
+    xlsx = "xlsx"
 
 
 class ValidateFormat(str, Enum):
@@ -82,7 +83,7 @@ class ValidateFormat(str, Enum):
 
 # An --output file's format from its name; github and codequality need a prefix (`github:FILE`)
 AUDIT_EXTENSIONS = {".txt": "table", ".json": "json", ".csv": "csv", ".md": "markdown",
-                    ".xml": "junit"}  # fmt: skip
+                    ".xml": "junit", ".xlsx": "xlsx"}  # fmt: skip
 VALIDATE_EXTENSIONS = {".txt": "table", ".json": "json", ".csv": "csv"}
 
 
@@ -119,7 +120,7 @@ FormatOption = Annotated[
     typer.Option(
         "--format",
         help="What goes to stdout: table, json, csv, markdown, junit, github (annotations) or"
-        " codequality (GitLab).",
+        " codequality (GitLab); xlsx (Excel) only with --output.",
     ),
 ]
 OutputOption = Annotated[
@@ -129,7 +130,8 @@ OutputOption = Annotated[
         "-o",
         metavar="[FORMAT:]FILE",
         help="Also write a report to FILE, in the format its name says (.json, .csv, .md,"
-        " .xml = JUnit, .txt = table) or FORMAT: says (junit:audit.xml, codequality:cq.json)."
+        " .xml = JUnit, .txt = table, .xlsx = Excel) or FORMAT: says (junit:audit.xml,"
+        " codequality:cq.json)."
         " Repeat for several; the audit runs once.",
     ),
 ]
@@ -139,7 +141,13 @@ SortOption = Annotated[
         metavar="METRIC", help="Rank by this metric (rows_uploaded, outpatient_rate, ...)."
     ),
 ]
-LangOption = Annotated[Lang, typer.Option(help="CSV headers in English or Chinese.")]
+LangOption = Annotated[
+    Lang | None,
+    typer.Option(
+        help="The reports' language: en or zh (default: NJ_AUDIT_LANG, lang in"
+        " \\[tool.nj-audit], else zh under a Chinese locale)."
+    ),
+]
 FormOption = Annotated[
     str | None,
     typer.Option(metavar="FORM", help="The form of every file (default: from each file's name)."),
@@ -287,6 +295,27 @@ def warn_findings(result: AuditResult | ValidateResult) -> None:
     warn_unreadable(result.unreadable)
     for path in result.reports:
         print_warning(f"{path}: a report written by nj-audit, not an upload: skipped")
+
+
+def chosen_lang(lang: Lang | None, policy: Path | None = None) -> str:
+    """The run's language (`--lang`, NJ_AUDIT_LANG, the policy's `lang`, the locale), also set
+    for the diagnostics on stderr. A policy that cannot be read says nothing here: the commands
+    that use it refuse it themselves."""
+    from ..render.console import use_lang
+    from ..texts import default_lang
+
+    if lang is not None:
+        chosen = lang.value
+    else:
+        configured = None
+        if not os.environ.get("NJ_AUDIT_LANG"):
+            from ..policy import load_policy
+
+            with suppress(AuditError, OSError, ValueError):
+                configured = load_policy(policy).lang
+        chosen = default_lang(configured)
+    use_lang(chosen)
+    return chosen
 
 
 def known_form(form: str | None) -> None:

@@ -18,7 +18,6 @@ from .app import (
     Format,
     FormatOption,
     FormOption,
-    Lang,
     LangOption,
     MaxBytesOption,
     OutputOption,
@@ -26,6 +25,7 @@ from .app import (
     QuietOption,
     SortOption,
     StrictOption,
+    chosen_lang,
     chosen_policy,
     errors_handled,
     known_form,
@@ -65,7 +65,7 @@ def audit_command(
     output_format: FormatOption = Format.table,
     output: OutputOption = None,
     sort: SortOption = "rows_uploaded",
-    lang: LangOption = Lang.en,
+    lang: LangOption = None,
     form: FormOption = None,
     encoding: EncodingOption = None,
     show_pii: Annotated[
@@ -149,6 +149,7 @@ def audit_command(
         inputs = [*paths, *([state] if state else [])]
         outputs = refuse_overwriting(targets, inputs, registry, policy)
         chosen = chosen_policy(policy, fail_on, sort, window)
+        language = chosen_lang(lang, policy)
         known_form(form)
         recorder = start_recording(history, chosen, "audit", by.value, label)
         chosen_period = parse_period(period) if period else None
@@ -183,7 +184,7 @@ def audit_command(
         if recorder is not None:
             result = recorder.judge(result, to_document)
         warn_findings(result)
-        emit_report(result, targets, sort, lang, inputs[0])
+        emit_report(result, targets, sort, language, inputs[0])
         if recorder is not None:
             recorder.record(result, render_json(result), inputs=inputs)
     raise typer.Exit(int(ExitCode.PASSED if result.passed else ExitCode.FAILED))

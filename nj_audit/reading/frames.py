@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -36,13 +37,19 @@ class Chunk:
 def unique_names(raw: list[str], path: Path, expected: Expected | None = None) -> list[str]:
     """The header's names, trimmed; refused when none is a column of `expected` (first: a file
     without a header repeats values, not names) or when one is repeated."""
-    names = [name.strip().lstrip("\ufeff").strip() for name in raw]
+    cells = [name.strip().lstrip("\ufeff").strip() for name in raw]
+    names = [_column_of(cell, expected) for cell in cells]
     check_names(names, expected, path)
     named = [name for name in names if name]
     duplicates = sorted({name for name in named if named.count(name) > 1})
     if duplicates:
+        spelled = {cells[n] for n, name in enumerate(names) if name in duplicates}
+        how = f" ({', '.join(sorted(spelled))})" if len(spelled) > len(duplicates) else ""
         raise UnreadableFile(
-            f"the header repeats {_names(duplicates, expected)}", path, 1, reason="duplicate_column"
+            f"the header repeats {_names(duplicates, expected)}{how}",
+            path,
+            1,
+            reason="duplicate_column",
         )
     # Unnamed columns (trailing commas of a spreadsheet export) are extra columns, ignored.
     return [name or f"(unnamed column {n})" for n, name in enumerate(names, start=1)]
@@ -57,6 +64,20 @@ class Expected:
     columns: frozenset[str]
     owner: str  # a form id, or "any form"
     known: frozenset[str] = frozenset()
+    # other names of the columns (a Chinese label, an id in another case) -> the column
+    aliases: frozenset[tuple[str, str]] = frozenset()
+
+    @cached_property
+    def alias_map(self) -> dict[str, str]:
+        return dict(self.aliases)
+
+
+def _column_of(cell: str, expected: Expected | None) -> str:
+    """The column a header cell names: itself, or the column it is another name of."""
+    if expected is None or not expected.aliases or cell in expected.columns:
+        return cell
+    aliases = expected.alias_map
+    return aliases.get(cell) or aliases.get(cell.lower()) or cell
 
 
 def _names(names: list[str], expected: Expected | None) -> str:
