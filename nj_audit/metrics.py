@@ -32,6 +32,12 @@ NS_PER_DAY = 86_400 * 10**9
 _DAY_BITS = 24  # an upload-day code is org * 2^24 + (days since 1970 + _DAY_SHIFT)
 _DAY_SHIFT = 1 << 23
 
+# Delay buckets of contract § 4.9: bucket i (after `negative`) starts at DELAY_EDGES[i - 1]
+# seconds and ends before DELAY_EDGES[i]; half-open, the last unbounded.
+DELAY_BUCKETS = ("negative", "under_1h", "1h_to_6h", "6h_to_24h", "1d_to_2d", "2d_to_7d", "over_7d")
+DELAY_EDGES = (0, 3600, 21600, 86400, 172800, 604800)
+NO_DELAY = -1  # a record whose earliest upload lacks a time: in no bucket
+
 
 @dataclass
 class RecordState:
@@ -46,13 +52,15 @@ class RecordState:
     last_upload: np.ndarray  # int64 ns of the latest upload (NAT if none)
     last_order: np.ndarray  # int64 row order of that upload
     last_valid: np.ndarray  # bool: that upload was a valid row
+    first_delay: np.ndarray  # int8 delay bucket of the earliest upload (NO_DELAY: none)
 
     def __len__(self) -> int:
         return len(self.org)
 
     @classmethod
     def empty(cls) -> RecordState:
-        dtypes = (np.int32, np.int16, np.uint64, np.int64, np.int64, bool, np.int64, np.int64, bool)
+        dtypes = (np.int32, np.int16, np.uint64, np.int64, np.int64, bool, np.int64, np.int64, bool,
+                  np.int8)  # fmt: skip
         return cls(*(np.zeros(0, dtype=d) for d in dtypes))
 
     @classmethod
@@ -109,6 +117,7 @@ class RecordState:
             last_upload=s.last_upload[ends],
             last_order=s.last_order[ends],
             last_valid=s.last_valid[ends],
+            first_delay=s.first_delay[early_first],
         )
 
 
@@ -123,6 +132,10 @@ def repeated_keys(keys: np.ndarray) -> np.ndarray:
     return pd.Series(keys).isin(np.unique(ordered[1:][same])).to_numpy()
 
 
+# (org index, form id, column, check) -> failing rows
+CheckCounts = dict[tuple[int, str, str, str], int]
+
+
 @dataclass
 class Partial:
     """Everything the audit keeps from some rows; merges with `merge`."""
@@ -130,11 +143,12 @@ class Partial:
     rows: dict[tuple[int, int], int] = field(default_factory=dict)  # (org, form) -> rows
     days: np.ndarray = field(
         default_factory=lambda: np.zeros(0, dtype=np.int64)
-    )  # day_codes(org, day)
+    )  # distinct day_codes(org, day)
+    day_rows: np.ndarray = field(
+        default_factory=lambda: np.zeros(0, dtype=np.int64)
+    )  # rows uploaded on each of `days`
     states: list[RecordState] = field(default_factory=list)
-    check_failures: dict[tuple[str, str, str], int] = field(
-        default_factory=dict
-    )  # (form, column, check)
+    check_failures: CheckCounts = field(default_factory=dict)
     min_day: int | None = None
     max_day: int | None = None
 
@@ -143,8 +157,10 @@ class Partial:
             self.rows[row_key] = self.rows.get(row_key, 0) + count
         for check_key, count in other.check_failures.items():
             self.check_failures[check_key] = self.check_failures.get(check_key, 0) + count
-        # unsorted; a hash is cheaper than a sort
-        self.days = pd.unique(np.concatenate([self.days, other.days]))
+        self.days, self.day_rows = summed_codes(
+            np.concatenate([self.days, other.days]),
+            np.concatenate([self.day_rows, other.day_rows]),
+        )
         self.states.extend(other.states)
         for attr, pick in (("min_day", min), ("max_day", max)):
             ours, theirs = getattr(self, attr), getattr(other, attr)
@@ -158,11 +174,16 @@ class Partial:
         """The partial with institution index i renamed lookup[i] (to merge partials made with
         dictionaries of their own)."""
         orgs, days = split_day_codes(self.days)
+        codes, day_rows = summed_codes(day_codes(lookup[orgs], days), self.day_rows)
         return Partial(
             rows={(int(lookup[org]), form): count for (org, form), count in self.rows.items()},
-            days=np.unique(day_codes(lookup[orgs], days)),
+            days=codes,
+            day_rows=day_rows,
             states=[replace(state, org=lookup[state.org]) for state in self.states],
-            check_failures=dict(self.check_failures),
+            check_failures={
+                (int(lookup[org]), form, column, check): n
+                for (org, form, column, check), n in self.check_failures.items()
+            },
             min_day=self.min_day,
             max_day=self.max_day,
         )
@@ -170,6 +191,25 @@ class Partial:
     def compact(self) -> None:
         """Fold corrections now, to keep memory in step with records rather than rows."""
         self.states = [RecordState.concat(self.states).reduce()]
+
+
+def summed_codes(codes: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct codes (unsorted: a hash is cheaper than a sort) and each one's summed count."""
+    if len(codes) == 0:
+        return codes.astype(np.int64), counts.astype(np.int64)
+    index, distinct = pd.factorize(codes)
+    summed = np.bincount(index, weights=counts, minlength=len(distinct))  # exact below 2^53
+    return np.asarray(distinct, dtype=np.int64), summed.astype(np.int64)
+
+
+def delay_buckets(event: np.ndarray, upload: np.ndarray) -> np.ndarray:
+    """Each row's delay bucket (an index into DELAY_BUCKETS, int8), NO_DELAY where a time is
+    missing (int64 ns, NAT when missing)."""
+    known = (event != NAT) & (upload != NAT)
+    delay = upload - np.where(known, event, upload)
+    edges = np.asarray(DELAY_EDGES, dtype=np.int64) * 10**9
+    bucket = np.searchsorted(edges, delay, side="right")
+    return np.where(known, bucket, NO_DELAY).astype(np.int8)
 
 
 def realtime_rows(event: np.ndarray, upload: np.ndarray, window_seconds: int) -> np.ndarray:
@@ -209,12 +249,13 @@ def row_partial(
         last_upload=upload,
         last_order=order,
         last_valid=valid.astype(bool),
+        first_delay=delay_buckets(event, upload),
     )
     counts = np.bincount(org, minlength=0) if n else np.zeros(0, dtype=np.int64)
     rows = {(int(o), form): int(c) for o, c in enumerate(counts) if c}
     day = upload[known] // NS_PER_DAY
-    codes = pd.unique(day_codes(org[known], day))  # hashing: a sort costs more
-    partial = Partial(rows=rows, days=codes, states=[state])
+    codes, day_rows = summed_codes(day_codes(org[known], day), np.ones(len(day), dtype=np.int64))
+    partial = Partial(rows=rows, days=codes, day_rows=day_rows, states=[state])
     if len(day):
         partial.min_day, partial.max_day = int(day.min()), int(day.max())
     return partial
@@ -235,8 +276,12 @@ class FormCounts:
         return FormCounts(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(self)))
 
 
-def form_counts(partial: Partial) -> dict[tuple[int, str], FormCounts]:
-    """(org index, form id) -> counts, after folding every correction.
+Delays = dict[tuple[int, str], tuple[int, ...]]  # (org index, form id) -> records per bucket
+
+
+def form_counts(partial: Partial) -> tuple[dict[tuple[int, str], FormCounts], Delays]:
+    """(org index, form id) -> counts, and -> records per delay bucket, after folding every
+    correction.
 
     Memory: the states are never copied whole; one uint64 per entry finds the repeated records,
     only those are gathered and folded, and the rest are counted where they lie."""
@@ -244,13 +289,17 @@ def form_counts(partial: Partial) -> dict[tuple[int, str], FormCounts]:
     width = len(FORM_IDS)
     size = (max((int(s.org.max()) for s in states), default=-1) + 1) * width
     sums = np.zeros((3, size), dtype=np.int64)  # records, valid, realtime per org * width + form
+    slots = len(DELAY_BUCKETS) + 1  # NO_DELAY, then the buckets
+    delays = np.zeros(size * slots, dtype=np.int64)
 
     def count(state: RecordState, keep: np.ndarray | None = None) -> None:
         code = state.org.astype(np.int64) * width + state.form % 1000
         valid = state.last_valid
         realtime = state.first_realtime & valid
+        bucket = state.first_delay
         if keep is not None:
-            code, valid, realtime = code[keep], valid[keep], realtime[keep]
+            code, valid, realtime, bucket = code[keep], valid[keep], realtime[keep], bucket[keep]
+        delays[:] += np.bincount(code * slots + bucket + 1, minlength=size * slots)
         sums[0] += np.bincount(code, minlength=size)
         sums[1] += np.bincount(code, weights=valid, minlength=size).astype(np.int64)
         sums[2] += np.bincount(code, weights=realtime, minlength=size).astype(np.int64)
@@ -269,22 +318,26 @@ def form_counts(partial: Partial) -> dict[tuple[int, str], FormCounts]:
     if folded:
         count(RecordState.concat(folded)._reduce_sorted())
     result: dict[tuple[int, str], FormCounts] = {}
+    per_bucket = delays.reshape(size, slots)[:, 1:]
+    delay_counts: Delays = {}
     for code in np.flatnonzero(sums[0]):
         org, form = divmod(int(code), width)
         result[(org, FORM_IDS[form])] = FormCounts(
             0, int(sums[0, code]), int(sums[1, code]), int(sums[2, code])
         )
+        delay_counts[(org, FORM_IDS[form])] = tuple(int(n) for n in per_bucket[code])
     for (org, form), rows in partial.rows.items():
         key = (org, FORM_IDS[form])
         result[key] = FormCounts(rows, 0, 0, 0) + result.get(key, FormCounts())
-    return result
+    return result, delay_counts
 
 
-def upload_days_by_org(partial: Partial) -> dict[int, np.ndarray]:
-    """org index -> sorted distinct upload days (days since 1970)."""
-    codes = np.unique(partial.days)
+def upload_days_by_org(partial: Partial) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    """org index -> its sorted distinct upload days (days since 1970), and the rows of each."""
+    order = np.argsort(partial.days, kind="stable")
+    codes, rows = partial.days[order], partial.day_rows[order]
     orgs, days = split_day_codes(codes)
-    return {int(o): days[orgs == o] for o in np.unique(orgs)}
+    return {int(o): (days[orgs == o], rows[orgs == o]) for o in np.unique(orgs)}
 
 
 def day_codes(org: np.ndarray, day: np.ndarray) -> np.ndarray:
@@ -305,7 +358,9 @@ class Tally:
     org_codes: tuple[str, ...]
     counts: dict[tuple[int, str], FormCounts]  # (org index, form id) -> counts
     days: dict[int, np.ndarray]  # org index -> sorted distinct upload days (days since 1970)
-    check_failures: dict[tuple[str, str, str], int]  # (form, column, check) -> failing rows
+    day_rows: dict[int, np.ndarray]  # org index -> rows uploaded on each of its `days`
+    delays: Delays  # (org index, form id) -> records per delay bucket (contract § 4.9)
+    check_failures: CheckCounts  # (org index, form, column, check) -> failing rows
     min_day: int | None
     max_day: int | None
     skipped: tuple[Path, ...] = ()  # inputs whose name names no form
@@ -314,10 +369,14 @@ class Tally:
     @classmethod
     def of(cls, org_codes: list[str], partial: Partial, skipped: list[Path]) -> Tally:
         """Fold a partial's corrections and count."""
+        counts, delays = form_counts(partial)
+        days = upload_days_by_org(partial)
         return cls(
             tuple(org_codes),
-            form_counts(partial),
-            upload_days_by_org(partial),
+            counts,
+            {org: d for org, (d, _) in days.items()},
+            {org: rows for org, (_, rows) in days.items()},
+            delays,
             dict(partial.check_failures),
             partial.min_day,
             partial.max_day,

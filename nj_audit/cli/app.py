@@ -68,6 +68,7 @@ class Format(str, Enum):
     junit = "junit"
     github = "github"
     codequality = "codequality"
+    html = "html"
 
 
 class ValidateFormat(str, Enum):
@@ -82,7 +83,7 @@ class ValidateFormat(str, Enum):
 
 # An --output file's format from its name; github and codequality need a prefix (`github:FILE`)
 AUDIT_EXTENSIONS = {".txt": "table", ".json": "json", ".csv": "csv", ".md": "markdown",
-                    ".xml": "junit"}  # fmt: skip
+                    ".xml": "junit", ".html": "html", ".htm": "html"}  # fmt: skip
 VALIDATE_EXTENSIONS = {".txt": "table", ".json": "json", ".csv": "csv"}
 
 
@@ -119,7 +120,7 @@ FormatOption = Annotated[
     typer.Option(
         "--format",
         help="What goes to stdout: table, json, csv, markdown, junit, github (annotations) or"
-        " codequality (GitLab).",
+        " codequality (GitLab); html (one offline page) needs --output.",
     ),
 ]
 OutputOption = Annotated[
@@ -129,7 +130,8 @@ OutputOption = Annotated[
         "-o",
         metavar="[FORMAT:]FILE",
         help="Also write a report to FILE, in the format its name says (.json, .csv, .md,"
-        " .xml = JUnit, .txt = table) or FORMAT: says (junit:audit.xml, codequality:cq.json)."
+        " .xml = JUnit, .txt = table, .html) or FORMAT: says (junit:audit.xml,"
+        " codequality:cq.json)."
         " Repeat for several; the audit runs once.",
     ),
 ]
@@ -139,7 +141,9 @@ SortOption = Annotated[
         metavar="METRIC", help="Rank by this metric (rows_uploaded, outpatient_rate, ...)."
     ),
 ]
-LangOption = Annotated[Lang, typer.Option(help="CSV headers in English or Chinese.")]
+LangOption = Annotated[
+    Lang, typer.Option(help="CSV headers and the HTML report in English or Chinese.")
+]
 FormOption = Annotated[
     str | None,
     typer.Option(metavar="FORM", help="The form of every file (default: from each file's name)."),

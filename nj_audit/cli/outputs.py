@@ -15,6 +15,7 @@ from ..errors import AuditError, OutputError, UsageError
 from .app import Lang, stdout_errors
 
 if TYPE_CHECKING:
+    from ..render.html import Trends
     from ..results import AuditResult
 
 
@@ -58,6 +59,9 @@ def refuse_outputs_that_are_inputs(
     return chosen
 
 
+FILE_ONLY_FORMATS = ("html",)  # a page, not for stdout
+
+
 @dataclass(frozen=True)
 class Target:
     """One report of a run: its format, and its file (None: stdout)."""
@@ -90,6 +94,8 @@ def output_targets(
         files.append(target)
     if any(t.format == stdout_format for t in files):
         return files
+    if stdout_format in FILE_ONLY_FORMATS:
+        raise UsageError(f"--format {stdout_format} needs --output FILE (it is not for a terminal)")
     return [*files, Target(stdout_format, None)]
 
 
@@ -144,12 +150,18 @@ def append_step_summary(markdown: str, report: str | None) -> None:
 
 
 def emit_report(
-    result: AuditResult, targets: list[Target], sort: str, lang: Lang, location: Path
+    result: AuditResult,
+    targets: list[Target],
+    sort: str,
+    lang: Lang,
+    location: Path,
+    trends: Trends | None = None,
 ) -> None:
     """The audit's (or rank's) reports: each target in its format, from the one result.
     `location` is what was audited (the first path), where Code Quality anchors its issues."""
     from ..render import codequality, github, junit, markdown
     from ..render import csv as csv_report
+    from ..render import html as html_report
     from ..render import json as json_report
     from ..render.console import print_note, stdout_console, table_text
     from ..render.terminal import render_table
@@ -164,6 +176,7 @@ def emit_report(
         "junit": lambda: junit.render_junit(result),
         "github": lambda: github.render_audit_github(result, report, sort, ci_root()),
         "codequality": lambda: codequality.render_audit_codequality(result, location, ci_root()),
+        "html": lambda: html_report.render_html(result, lang.value, sort, trends),
     }
     for target in targets:
         if target.format == "table" and target.path is None:

@@ -88,9 +88,12 @@ class Collector:
         )
         self.order += len(chunk.frame)
         for failure in verdict.failures:
-            count = int(keep[failure.rows].sum())
-            if count:
-                partial.check_failures[(file.form, failure.column, failure.check)] = count
+            failing = failure.rows[keep[failure.rows]]
+            if len(failing):
+                per_org = np.bincount(org[failing])
+                for o in np.flatnonzero(per_org).tolist():
+                    key = (o, file.form, failure.column, failure.check)
+                    partial.check_failures[key] = int(per_org[o])
         self.partial.merge(partial)
         return len(chunk.frame)
 
