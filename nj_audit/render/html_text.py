@@ -72,6 +72,10 @@ LABELS: dict[str, dict[str, str | list[str]]] = {
         "js_flags": "Flags",
         "js_days": "Upload days",
         "js_none": "none",
+        "js_column": "Column",
+        "js_check": "Check",
+        "js_severity": "Severity",
+        "js_message": "Message",
         "js_shown": "shown",
     },
     "zh": {
@@ -139,6 +143,10 @@ LABELS: dict[str, dict[str, str | list[str]]] = {
         "js_flags": "问题",
         "js_days": "上传天数",
         "js_none": "无",
+        "js_column": "字段",
+        "js_check": "校验",
+        "js_severity": "级别",
+        "js_message": "说明",
         "js_shown": "显示",
     },
 }

@@ -100,7 +100,7 @@
       });
       return tr;
     }));
-    section(L.js_checks, [L.js_forms, "column", "check", L.js_rows], inst.k.map(function (k) {
+    section(L.js_checks, [L.js_forms, L.js_column, L.js_check, L.js_rows], inst.k.map(function (k) {
       var tr = el("tr"), a = el("a", data.forms[k[0]] || k[0]), th = el("th");
       a.href = "#check-" + k[0] + "-" + k[1] + "-" + k[2];
       a.addEventListener("click", function () { dialog.close(); });
@@ -109,7 +109,7 @@
       [k[1], k[2], k[3]].forEach(function (v, j) { tr.appendChild(el("td", v, j === 2 ? "num" : "")); });
       return tr;
     }));
-    section(L.js_flags, [L.js_flags, "", ""], inst.g.map(function (g) {
+    section(L.js_flags, [L.js_flags, L.js_severity, L.js_message], inst.g.map(function (g) {
       return cellRow(el("tr"), [g[0], data.status[g[1]] || g[1], g[2]], false);
     }));
     if (typeof dialog.showModal === "function") { dialog.showModal(); } else { dialog.setAttribute("open", ""); }
