@@ -256,3 +256,20 @@ def test_browser_drill_down(page: Any) -> None:
     page.click("#drill-close")
     assert not dialog.is_visible()
     assert page.errors == [] and page.blocked == []
+
+
+def test_history_sparklines_and_changes(tmp_path: Path) -> None:
+    """Two runs into a history: the second's page has a sparkline per institution through both
+    runs' rates and lists the finding that is new since the first."""
+    history = tmp_path / "h.sqlite"
+    on_time = timed_visit("r1", "2022-03-01 08:00:00", "2022-03-01 08:30:00")
+    late = timed_visit("r2", "2022-03-01 08:00:00", "2022-03-05 08:30:00")
+    for n, rows in enumerate(([on_time], [on_time, late])):
+        path = write_rows(tmp_path / f"run{n}" / "outpatient_visit.csv", rows)
+        html = audit_html(tmp_path, str(path), "--history", str(history), name=f"run{n}.html")
+    assert html.count('class="sparkline"') == 1
+    points = html.split('class="spark" points="')[1].split('"')[0].split()
+    assert len(points) == 2  # 100% then 50%
+    assert float(points[0].split(",")[1]) < float(points[1].split(",")[1])  # it fell
+    changes = html.split('<section id="changes">')[1].split("</section>")[0]
+    assert "outpatient_rate (fail)" in changes.split('class="new"')[1].split("</div>")[0]

@@ -15,6 +15,7 @@ from ..errors import AuditError, OutputError, UsageError
 from .app import Lang, stdout_errors
 
 if TYPE_CHECKING:
+    from ..history.recording import Recorder
     from ..render.html import Trends
     from ..results import AuditResult
 
@@ -147,6 +148,21 @@ def append_step_summary(markdown: str, report: str | None) -> None:
         write_output(before + separator + fit_summary(markdown, max(budget, 0), report), path)
     except (OSError, UnicodeDecodeError, AuditError) as exc:  # the reports are out: only warn
         print_note(f"warning: {path}: the step summary was not written ({exc})")
+
+
+def html_trends(
+    recorder: Recorder | None, result: AuditResult, targets: list[Target]
+) -> Trends | None:
+    """With --history and an HTML report: the rates over the last runs and the changes since
+    the previous one, from the history before this run is appended."""
+    if recorder is None or not any(t.format == "html" for t in targets):
+        return None
+    from ..history import HistoryStore
+    from ..history.report import report_trends
+    from ..render.json import to_document
+
+    with HistoryStore.open(recorder.path) as store:
+        return report_trends(store, to_document(result), recorder.settings)
 
 
 def emit_report(
