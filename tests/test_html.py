@@ -167,28 +167,34 @@ def _browser() -> Any:
 
 
 @pytest.fixture(scope="module")
-def page(sample_report: Path) -> Iterator[Any]:
+def browser() -> Iterator[Any]:
     sync_playwright = _browser()
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        page = browser.new_page(viewport={"width": 1300, "height": 900})
-        page.blocked = []  # type: ignore[attr-defined]
-        page.errors = []  # type: ignore[attr-defined]
-
-        def route(r: Any) -> None:
-            if r.request.url.startswith(("file:", "data:", "about:")):
-                r.continue_()
-            else:
-                page.blocked.append(r.request.url)  # type: ignore[attr-defined]
-                r.abort()
-
-        page.route("**/*", route)
-        page.on("console", lambda m: m.type == "error" and page.errors.append(m.text))
-        page.on("pageerror", lambda e: page.errors.append(str(e)))
-        page.goto(sample_report.as_uri())
-        page.wait_for_load_state("load")
-        yield page
+        yield browser
         browser.close()
+
+
+@pytest.fixture(scope="module")
+def page(browser: Any, sample_report: Path) -> Iterator[Any]:
+    page = browser.new_page(viewport={"width": 1300, "height": 900})
+    page.blocked = []  # type: ignore[attr-defined]
+    page.errors = []  # type: ignore[attr-defined]
+
+    def route(r: Any) -> None:
+        if r.request.url.startswith(("file:", "data:", "about:")):
+            r.continue_()
+        else:
+            page.blocked.append(r.request.url)  # type: ignore[attr-defined]
+            r.abort()
+
+    page.route("**/*", route)
+    page.on("console", lambda m: m.type == "error" and page.errors.append(m.text))
+    page.on("pageerror", lambda e: page.errors.append(str(e)))
+    page.goto(sample_report.as_uri())
+    page.wait_for_load_state("load")
+    yield page
+    page.close()
 
 
 def _visible_names(page: Any) -> list[str]:
@@ -273,3 +279,32 @@ def test_history_sparklines_and_changes(tmp_path: Path) -> None:
     assert float(points[0].split(",")[1]) < float(points[1].split(",")[1])  # it fell
     changes = html.split('<section id="changes">')[1].split("</section>")[0]
     assert "outpatient_rate (fail)" in changes.split('class="new"')[1].split("</div>")[0]
+
+
+def test_history_show_renders_a_stored_run_as_html(tmp_path: Path) -> None:
+    history = tmp_path / "h.sqlite"
+    path = write_rows(tmp_path / "outpatient_visit.csv", [
+        timed_visit("r1", "2022-03-01 08:00:00", "2022-03-01 08:30:00"),
+    ])  # fmt: skip
+    audit_html(tmp_path, str(path), "--history", str(history))
+    out = tmp_path / "shown.html"
+    result = RUNNER.invoke(
+        app, ["history", "show", "latest", "--history", str(history), "-o", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    html = out.read_text(encoding="utf-8")
+    assert VISIT_ORG in html and 'id="calendar"' in html and "2022-03-01: 1" in html
+
+
+def test_browser_without_javascript_shows_the_static_content(
+    browser: Any, sample_report: Path
+) -> None:
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(sample_report.as_uri())
+    assert page.locator("noscript").count() == 1
+    rows = page.locator("#table tbody tr").count()
+    assert rows >= 12 and page.locator("#heatmap tbody tr").count() == rows
+    assert page.locator("#delays svg.histogram").first.is_visible()
+    assert page.locator("#checks tbody tr").first.is_visible()
+    context.close()
