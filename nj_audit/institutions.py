@@ -141,9 +141,8 @@ def _institution(
                 continue
             member_rows[code] = member_rows.get(code, 0) + c.rows
             per_form[form] = per_form.get(form, FormCounts()) + c
-            found = tally.delays.get((index, form)) if index is not None else None
-            if found is not None:
-                delays[form] = delays.get(form, 0) + np.array(found, dtype=np.int64)
+            if c.delays:
+                delays[form] = delays.get(form, 0) + np.array(c.delays, dtype=np.int64)
             if form in REALTIME_FORM_IDS and c.realtime_records >= policy.coverage_min_records:
                 covered.add(form)
     none = np.zeros(0, dtype=np.int64)

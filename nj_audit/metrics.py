@@ -1,11 +1,13 @@
 """Pure, mergeable reductions: judged rows -> per-record state -> per-institution, per-form counts.
 
-The shape lets a file be streamed in chunks (or a batch be split over a cluster): each chunk gives a
-`Partial` (row counts, upload days, one `RecordState` row per data row), partials merge by
-concatenation, and `RecordState.reduce` folds corrections (several rows of one record) with the
-contract's rule (docs/contract.md § 4.3): the earliest upload decides real-time, the latest upload
-(ties: the later row in file order) decides validity. Reducing early or late gives the same result,
-so chunk size never matters.
+The shape lets a file be streamed in chunks, spilled to disk, kept in a store or split over a
+cluster: each chunk gives a `Partial` (row counts, upload days, check failures, and one
+`RecordState` entry per row that has a record_id), partials merge by addition and concatenation,
+and `RecordState.reduce` folds corrections (several rows of one record) with the contract's rule
+(docs/contract.md § 4.3): the earliest upload decides real-time, the latest upload (ties: the later
+row in file order) decides validity. Reducing early or late, whole or bucket by bucket, gives the
+same result, so chunk size, memory and the number of buckets never matter. A row without record_id
+is a record of its own: it is counted at once and keeps no state.
 
 A record is keyed by (institution, form, 64-bit hash of record_id). Two different record_ids of the
 same institution and form collide with probability about n^2 / 2^65: 1.5e-3 for the largest
@@ -14,8 +16,10 @@ hospital's whole year (234 million rows), which the README states.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields, replace
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -29,6 +33,7 @@ from .reading import ReadFindings
 NAT = np.iinfo(np.int64).min
 EARLIEST_NEVER = np.iinfo(np.int64).max  # for "earliest", it sorts after every known one
 NS_PER_DAY = 86_400 * 10**9
+ROW_BITS = 40  # a row's order is file rank << ROW_BITS | row within the file
 _DAY_BITS = 24  # an upload-day code is org * 2^24 + (days since 1970 + _DAY_SHIFT)
 _DAY_SHIFT = 1 << 23
 
@@ -38,30 +43,59 @@ DELAY_BUCKETS = ("negative", "under_1h", "1h_to_6h", "6h_to_24h", "1d_to_2d", "2
 DELAY_EDGES = (0, 3600, 21600, 86400, 172800, 604800)
 NO_DELAY = -1  # a record whose earliest upload lacks a time: in no bucket
 
+# The per-record state, one table for everything that builds, folds, spills or stores states (a
+# new fixed-width column is one line here, and its value one line in `row_partial`). The role says
+# what a column follows when corrections fold: "key" columns name the record, "first" ones come
+# from its earliest upload, "last" ones from its latest.
+STATE_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("org", "int32", "key"),  # index into the run's (or the store's) institution codes
+    ("form", "int16", "key"),  # index into FORM_IDS
+    ("key", "uint64", "key"),  # hash of record_id
+    ("first_upload", "int64", "first"),  # local ns of the earliest upload (EARLIEST_NEVER: none)
+    ("first_order", "int64", "first"),  # its row order
+    ("first_realtime", "bool", "first"),  # it was within the window
+    ("last_upload", "int64", "last"),  # local ns of the latest upload (NAT: none)
+    ("last_order", "int64", "last"),  # its row order
+    ("last_valid", "bool", "last"),  # it was a valid row
+    ("first_delay", "int8", "first"),  # delay bucket of the earliest upload (NO_DELAY: none)
+)
+STATE_NAMES = tuple(name for name, _, _ in STATE_COLUMNS)
+STATE_DTYPE = np.dtype([(name, dtype) for name, dtype, _ in STATE_COLUMNS])  # packed, one record
+STATE_BYTES = STATE_DTYPE.itemsize
 
-@dataclass
+
 class RecordState:
-    """One entry per row or per record; arrays of equal length."""
+    """One entry per row or per record: the columns of `STATE_COLUMNS`, arrays of equal length,
+    read as attributes (`state.org`)."""
 
-    org: np.ndarray  # int32 index into the institution dictionary
-    form: np.ndarray  # int16 index into FORM_IDS (+ 1000 for a row without record_id)
-    key: np.ndarray  # uint64 record_id hash, or the row's order when record_id is missing
-    first_upload: np.ndarray  # int64 ns of the earliest known upload (EARLIEST_NEVER if none)
-    first_order: np.ndarray  # int64 row order of that upload
-    first_realtime: np.ndarray  # bool: that upload was within the window
-    last_upload: np.ndarray  # int64 ns of the latest upload (NAT if none)
-    last_order: np.ndarray  # int64 row order of that upload
-    last_valid: np.ndarray  # bool: that upload was a valid row
-    first_delay: np.ndarray  # int8 delay bucket of the earliest upload (NO_DELAY: none)
+    __slots__ = ("columns",)
+
+    def __init__(self, **columns: np.ndarray):
+        if set(columns) != set(STATE_NAMES):
+            raise TypeError(f"a RecordState has the columns {', '.join(STATE_NAMES)}")
+        self.columns = {name: columns[name] for name in STATE_NAMES}
+
+    def __getattr__(self, name: str) -> np.ndarray:
+        if name == "columns":  # while unpickling, before the slot is set
+            raise AttributeError(name)
+        try:
+            return self.columns[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuilt, (self.columns,))
 
     def __len__(self) -> int:
-        return len(self.org)
+        return len(self.columns["org"])
+
+    @property
+    def nbytes(self) -> int:
+        return sum(column.nbytes for column in self.columns.values())
 
     @classmethod
     def empty(cls) -> RecordState:
-        dtypes = (np.int32, np.int16, np.uint64, np.int64, np.int64, bool, np.int64, np.int64, bool,
-                  np.int8)  # fmt: skip
-        return cls(*(np.zeros(0, dtype=d) for d in dtypes))
+        return cls(**{name: np.zeros(0, dtype=dtype) for name, dtype, _ in STATE_COLUMNS})
 
     @classmethod
     def concat(cls, states: list[RecordState]) -> RecordState:
@@ -69,10 +103,15 @@ class RecordState:
             return cls.empty()
         if len(states) == 1:
             return states[0]
-        return cls(*(np.concatenate([getattr(s, f.name) for s in states]) for f in fields(cls)))
+        return cls(
+            **{name: np.concatenate([s.columns[name] for s in states]) for name in STATE_NAMES}
+        )
 
-    def take(self, index: np.ndarray) -> RecordState:
-        return RecordState(*(getattr(self, f.name)[index] for f in fields(self)))
+    def take(self, index: np.ndarray | slice) -> RecordState:
+        return RecordState(**{name: column[index] for name, column in self.columns.items()})
+
+    def replaced(self, **columns: np.ndarray) -> RecordState:
+        return RecordState(**{**self.columns, **columns})
 
     def mixed_keys(self) -> np.ndarray:
         """One uint64 per entry, equal for entries of the same record (and, rarely, for others:
@@ -107,18 +146,14 @@ class RecordState:
         # earliest: smallest (first_upload, first_order) within each group
         early = np.lexsort((s.first_order, s.first_upload, group))
         early_first = early[np.flatnonzero(np.r_[True, group[early][1:] != group[early][:-1]])]
+        picks = {"key": starts, "first": early_first, "last": ends}
         return RecordState(
-            org=s.org[starts],
-            form=s.form[starts],
-            key=s.key[starts],
-            first_upload=s.first_upload[early_first],
-            first_order=s.first_order[early_first],
-            first_realtime=s.first_realtime[early_first],
-            last_upload=s.last_upload[ends],
-            last_order=s.last_order[ends],
-            last_valid=s.last_valid[ends],
-            first_delay=s.first_delay[early_first],
+            **{name: s.columns[name][picks[role]] for name, _, role in STATE_COLUMNS}
         )
+
+
+def _rebuilt(columns: dict[str, np.ndarray]) -> RecordState:
+    return RecordState(**columns)
 
 
 def repeated_keys(keys: np.ndarray) -> np.ndarray:
@@ -132,31 +167,58 @@ def repeated_keys(keys: np.ndarray) -> np.ndarray:
     return pd.Series(keys).isin(np.unique(ordered[1:][same])).to_numpy()
 
 
+@dataclass(frozen=True)
+class FormCounts:
+    rows: int = 0
+    records: int = 0
+    valid_records: int = 0
+    realtime_records: int = 0
+    delays: tuple[int, ...] = ()  # records (with a record_id) per delay bucket; () is all 0
+
+    @property
+    def rate(self) -> float | None:
+        return self.realtime_records / self.records if self.records else None
+
+    def __add__(self, other: FormCounts) -> FormCounts:
+        ours, theirs = self.delays, other.delays
+        delays = tuple(a + b for a, b in zip(ours, theirs)) if ours and theirs else ours or theirs
+        return FormCounts(
+            self.rows + other.rows,
+            self.records + other.records,
+            self.valid_records + other.valid_records,
+            self.realtime_records + other.realtime_records,
+            delays,
+        )
+
+
+# (org index, form index) -> counts
+Counts = dict[tuple[int, int], FormCounts]
 # (org index, form id, column, check) -> failing rows
 CheckCounts = dict[tuple[int, str, str, str], int]
+
+
+def add_counts(into: dict, more: dict) -> None:
+    """`into += more`, key by key (FormCounts or ints)."""
+    for key, value in more.items():
+        ours = into.get(key)
+        into[key] = value if ours is None else ours + value
 
 
 @dataclass
 class Partial:
     """Everything the audit keeps from some rows; merges with `merge`."""
 
-    rows: dict[tuple[int, int], int] = field(default_factory=dict)  # (org, form) -> rows
-    days: np.ndarray = field(
-        default_factory=lambda: np.zeros(0, dtype=np.int64)
-    )  # distinct day_codes(org, day)
-    day_rows: np.ndarray = field(
-        default_factory=lambda: np.zeros(0, dtype=np.int64)
-    )  # rows uploaded on each of `days`
+    counts: Counts = field(default_factory=dict)  # rows, and the records without record_id
+    days: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # day_codes
+    day_rows: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # per day
     states: list[RecordState] = field(default_factory=list)
     check_failures: CheckCounts = field(default_factory=dict)
     min_day: int | None = None
     max_day: int | None = None
 
     def merge(self, other: Partial) -> None:
-        for row_key, count in other.rows.items():
-            self.rows[row_key] = self.rows.get(row_key, 0) + count
-        for check_key, count in other.check_failures.items():
-            self.check_failures[check_key] = self.check_failures.get(check_key, 0) + count
+        add_counts(self.counts, other.counts)
+        add_counts(self.check_failures, other.check_failures)
         self.days, self.day_rows = summed_codes(
             np.concatenate([self.days, other.days]),
             np.concatenate([self.day_rows, other.day_rows]),
@@ -176,10 +238,10 @@ class Partial:
         orgs, days = split_day_codes(self.days)
         codes, day_rows = summed_codes(day_codes(lookup[orgs], days), self.day_rows)
         return Partial(
-            rows={(int(lookup[org]), form): count for (org, form), count in self.rows.items()},
+            counts={(int(lookup[org]), form): c for (org, form), c in self.counts.items()},
             days=codes,
             day_rows=day_rows,
-            states=[replace(state, org=lookup[state.org]) for state in self.states],
+            states=[state.replaced(org=lookup[state.org]) for state in self.states],
             check_failures={
                 (int(lookup[org]), form, column, check): n
                 for (org, form, column, check), n in self.check_failures.items()
@@ -226,74 +288,65 @@ def row_partial(
     event: np.ndarray,
     upload: np.ndarray,
     valid: np.ndarray,
-    order_start: int,
+    order: np.ndarray,
     window_seconds: int,
 ) -> Partial:
     """The partial of some judged rows of one form. `org` holds institution indexes (int32);
-    `event`/`upload` are local times as int64 ns (NAT when unreadable)."""
-    n = len(org)
-    order = np.arange(order_start, order_start + n, dtype=np.int64)
+    `event`/`upload` are local times as int64 ns (NAT when unreadable); `order` each row's order."""
     has_id = record_id.notna().to_numpy()
-    hashed = text_hashes(arrow_text(record_id))
-    key = np.where(has_id, hashed, order.astype(np.uint64))
-    forms = np.where(has_id, form, form + 1000).astype(np.int16)
     rt = realtime_rows(event, upload, window_seconds)
     known = upload != NAT
+    valid = valid.astype(bool)
+    lone = ~has_id
+    counts: Counts = {}
+    if len(org):
+        per_org = [np.bincount(org, weights=w, minlength=int(org.max()) + 1) for w in
+                   (None, lone, lone & valid, lone & valid & rt)]  # fmt: skip
+        for o in np.flatnonzero(per_org[0]).tolist():
+            counts[(o, form)] = FormCounts(*[int(c[o]) for c in per_org])  # type: ignore[arg-type]
+    ids = None if has_id.all() else np.flatnonzero(has_id)
+    pick = (lambda a: a) if ids is None else (lambda a: a[ids])
+    text = record_id if ids is None else record_id.iloc[ids]
+    kept_upload = pick(upload)
     state = RecordState(
-        org=org.astype(np.int32),
-        form=forms,
-        key=key.astype(np.uint64),
-        first_upload=np.where(known, upload, EARLIEST_NEVER),
-        first_order=order,
-        first_realtime=rt,
-        last_upload=upload,
-        last_order=order,
-        last_valid=valid.astype(bool),
-        first_delay=delay_buckets(event, upload),
+        org=pick(org).astype(np.int32),
+        form=np.full(len(kept_upload), form, dtype=np.int16),
+        key=text_hashes(arrow_text(text)),
+        first_upload=np.where(kept_upload != NAT, kept_upload, EARLIEST_NEVER),
+        first_order=pick(order),
+        first_realtime=pick(rt),
+        last_upload=kept_upload,
+        last_order=pick(order),
+        last_valid=pick(valid),
+        first_delay=pick(delay_buckets(event, upload)),
     )
-    counts = np.bincount(org, minlength=0) if n else np.zeros(0, dtype=np.int64)
-    rows = {(int(o), form): int(c) for o, c in enumerate(counts) if c}
     day = upload[known] // NS_PER_DAY
     codes, day_rows = summed_codes(day_codes(org[known], day), np.ones(len(day), dtype=np.int64))
-    partial = Partial(rows=rows, days=codes, day_rows=day_rows, states=[state])
+    partial = Partial(
+        counts=counts, days=codes, day_rows=day_rows, states=[state] if len(state) else []
+    )
     if len(day):
         partial.min_day, partial.max_day = int(day.min()), int(day.max())
     return partial
 
 
-@dataclass(frozen=True)
-class FormCounts:
-    rows: int = 0
-    records: int = 0
-    valid_records: int = 0
-    realtime_records: int = 0
-
-    @property
-    def rate(self) -> float | None:
-        return self.realtime_records / self.records if self.records else None
-
-    def __add__(self, other: FormCounts) -> FormCounts:
-        return FormCounts(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(self)))
-
-
-Delays = dict[tuple[int, str], tuple[int, ...]]  # (org index, form id) -> records per bucket
-
-
-def form_counts(partial: Partial) -> tuple[dict[tuple[int, str], FormCounts], Delays]:
-    """(org index, form id) -> counts, and -> records per delay bucket, after folding every
-    correction.
+def fold_records(states: Iterable[RecordState]) -> Counts:
+    """(org index, form index) -> records, valid and real-time records, after folding every
+    correction: `states` must hold every state of each record they hold (a bucket, or all).
 
     Memory: the states are never copied whole; one uint64 per entry finds the repeated records,
     only those are gathered and folded, and the rest are counted where they lie."""
-    states = [s for s in partial.states if len(s)]
+    states = [s for s in states if len(s)]
+    if not states:
+        return {}
     width = len(FORM_IDS)
-    size = (max((int(s.org.max()) for s in states), default=-1) + 1) * width
+    size = (max(int(s.org.max()) for s in states) + 1) * width
     sums = np.zeros((3, size), dtype=np.int64)  # records, valid, realtime per org * width + form
     slots = len(DELAY_BUCKETS) + 1  # NO_DELAY, then the buckets
     delays = np.zeros(size * slots, dtype=np.int64)
 
     def count(state: RecordState, keep: np.ndarray | None = None) -> None:
-        code = state.org.astype(np.int64) * width + state.form % 1000
+        code = state.org.astype(np.int64) * width + state.form
         valid = state.last_valid
         realtime = state.first_realtime & valid
         bucket = state.first_delay
@@ -304,11 +357,11 @@ def form_counts(partial: Partial) -> tuple[dict[tuple[int, str], FormCounts], De
         sums[1] += np.bincount(code, weights=valid, minlength=size).astype(np.int64)
         sums[2] += np.bincount(code, weights=realtime, minlength=size).astype(np.int64)
 
-    repeated = repeated_keys(np.concatenate([s.mixed_keys() for s in states])) if states else None
+    repeated = repeated_keys(np.concatenate([s.mixed_keys() for s in states]))
     folded: list[RecordState] = []
     start = 0
     for state in states:
-        mask = repeated[start : start + len(state)]  # type: ignore[index]
+        mask = repeated[start : start + len(state)]
         start += len(state)
         if mask.any():
             folded.append(state.take(np.flatnonzero(mask)))
@@ -317,26 +370,27 @@ def form_counts(partial: Partial) -> tuple[dict[tuple[int, str], FormCounts], De
             count(state)
     if folded:
         count(RecordState.concat(folded)._reduce_sorted())
-    result: dict[tuple[int, str], FormCounts] = {}
     per_bucket = delays.reshape(size, slots)[:, 1:]
-    delay_counts: Delays = {}
-    for code in np.flatnonzero(sums[0]):
-        org, form = divmod(int(code), width)
-        result[(org, FORM_IDS[form])] = FormCounts(
-            0, int(sums[0, code]), int(sums[1, code]), int(sums[2, code])
+    return {
+        divmod(int(code), width): FormCounts(
+            0,
+            int(sums[0, code]),
+            int(sums[1, code]),
+            int(sums[2, code]),
+            tuple(int(n) for n in per_bucket[code]),
         )
-        delay_counts[(org, FORM_IDS[form])] = tuple(int(n) for n in per_bucket[code])
-    for (org, form), rows in partial.rows.items():
-        key = (org, FORM_IDS[form])
-        result[key] = FormCounts(rows, 0, 0, 0) + result.get(key, FormCounts())
-    return result, delay_counts
+        for code in np.flatnonzero(sums[0])
+    }
 
 
-def upload_days_by_org(partial: Partial) -> dict[int, tuple[np.ndarray, np.ndarray]]:
-    """org index -> its sorted distinct upload days (days since 1970), and the rows of each."""
-    order = np.argsort(partial.days, kind="stable")
-    codes, rows = partial.days[order], partial.day_rows[order]
-    orgs, days = split_day_codes(codes)
+def upload_days_by_org(
+    codes: np.ndarray, rows: np.ndarray
+) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    """Distinct upload-day codes and their rows -> org index -> its sorted upload days (days
+    since 1970) and the rows of each."""
+    order = np.argsort(codes, kind="stable")
+    orgs, days = split_day_codes(codes[order])
+    rows = rows[order]
     return {int(o): (days[orgs == o], rows[orgs == o]) for o in np.unique(orgs)}
 
 
@@ -352,14 +406,13 @@ def split_day_codes(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 @dataclass(frozen=True)
 class Tally:
-    """What an engine hands back: every correction folded, only counts left. Institution index i
-    is `org_codes[i]`."""
+    """What an engine hands back: every correction folded, only counts left (never a per-record
+    state). Institution index i is `org_codes[i]`."""
 
     org_codes: tuple[str, ...]
     counts: dict[tuple[int, str], FormCounts]  # (org index, form id) -> counts
     days: dict[int, np.ndarray]  # org index -> sorted distinct upload days (days since 1970)
     day_rows: dict[int, np.ndarray]  # org index -> rows uploaded on each of its `days`
-    delays: Delays  # (org index, form id) -> records per delay bucket (contract § 4.9)
     check_failures: CheckCounts  # (org index, form, column, check) -> failing rows
     min_day: int | None
     max_day: int | None
@@ -367,16 +420,18 @@ class Tally:
     findings: ReadFindings = ReadFindings()  # files that could not be read, reports left out
 
     @classmethod
-    def of(cls, org_codes: list[str], partial: Partial, skipped: list[Path]) -> Tally:
-        """Fold a partial's corrections and count."""
-        counts, delays = form_counts(partial)
-        days = upload_days_by_org(partial)
+    def of(
+        cls, org_codes: list[str], partial: Partial, records: Counts, skipped: list[Path]
+    ) -> Tally:
+        """A partial's rows, days and checks with the records folded from its states."""
+        counts = dict(partial.counts)
+        add_counts(counts, records)
+        days = upload_days_by_org(partial.days, partial.day_rows)
         return cls(
             tuple(org_codes),
-            counts,
+            {(org, FORM_IDS[form]): c for (org, form), c in sorted(counts.items())},
             {org: d for org, (d, _) in days.items()},
             {org: rows for org, (_, rows) in days.items()},
-            delays,
             dict(partial.check_failures),
             partial.min_day,
             partial.max_day,

@@ -24,6 +24,7 @@ def typed_chunks(
     chunk_rows: int,
     form: str | None,
     max_bytes: int | None = None,
+    block_bytes: int | None = None,
 ) -> Iterator[tuple[Chunk, TypedChunk]]:
     """A file's chunks, read ahead, each with its typed columns. Times and numbers are parsed by
     whichever thread is free: the reading thread when the judging one is still busy with the
@@ -32,7 +33,9 @@ def typed_chunks(
     def typed(chunk: Chunk) -> TypedChunk:
         return type_frame(chunk.frame, spec)
 
-    chunks = read_chunks(path, encoding, chunk_rows, expected_columns(form, path), max_bytes)
+    chunks = read_chunks(
+        path, encoding, chunk_rows, expected_columns(form, path), max_bytes, block_bytes
+    )
     for chunk, ready in prefetched(chunks, typed):
         yield chunk, ready if ready is not None else typed(chunk)
 

@@ -290,7 +290,8 @@ def test_help_reads_like_a_manual(words: list[str]) -> None:
 
 def test_usage_lines_name_their_arguments() -> None:
     runner = CliRunner(env=CLI_ENV)
-    assert "Usage: root audit [OPTIONS] PATH..." in runner.invoke(app, ["audit", "--help"]).stdout
+    # PATH... is optional: `--state STORE` audits a store instead
+    assert "Usage: root audit [OPTIONS] [PATH...]" in runner.invoke(app, ["audit", "--help"]).stdout
     assert "[OPTIONS] FILE" in runner.invoke(app, ["rank", "--help"]).stdout
     assert "--chunk-size" in (text := runner.invoke(app, ["validate", "--help"]).stdout)
     assert " N " in text and "[FORMAT:]FILE" in text

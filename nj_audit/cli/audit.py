@@ -44,8 +44,9 @@ from .outputs import (
 
 def audit_command(
     paths: Annotated[
-        list[Path], typer.Argument(metavar="PATH...", help="Upload files or folders.")
-    ],
+        list[Path] | None,
+        typer.Argument(metavar="PATH...", help="Upload files or folders (or --state STORE)."),
+    ] = None,
     period: Annotated[
         str | None,
         typer.Option(
@@ -90,6 +91,20 @@ def audit_command(
     strict: StrictOption = False,
     allow_empty: AllowEmptyOption = False,
     max_bytes: MaxBytesOption = None,
+    memory_limit: Annotated[
+        str,
+        typer.Option(
+            metavar="SIZE", help="Target peak memory: 512MiB, 2GiB (states spill to disk past it)."
+        ),
+    ] = "1GiB",
+    temp_dir: Annotated[
+        Path | None,
+        typer.Option(metavar="DIR", help="Folder for spill files (default: the system's temp)."),
+    ] = None,
+    state: Annotated[
+        Path | None,
+        typer.Option(metavar="STORE", help="Audit a state store (nj-audit state add) instead."),
+    ] = None,
     quiet: QuietOption = False,
     history: HistoryOption = None,
     label: LabelOption = None,
@@ -113,8 +128,13 @@ def audit_command(
         nj-audit audit uploads/ --by district --format markdown --fail-on warn
 
         nj-audit audit uploads/ --history audits.sqlite --label nightly
+
+        nj-audit audit year/ --memory-limit 2GiB --temp-dir /scratch
+
+        nj-audit audit --state store/ --period 2022 --registry registry.csv
     """
     from ..audit import run_audit
+    from ..engines.memory import parse_size as parse_memory_size
     from ..period import parse_period
     from ..registry import load_registry
     from ..render.console import progress_bar
@@ -122,8 +142,13 @@ def audit_command(
     from ..requests import AuditRequest
 
     with errors_handled(debug, show_pii):
+        paths = paths or []
+        if bool(paths) == (state is not None):
+            raise UsageError("give upload files or folders, or --state STORE (not both)")
+        memory = parse_memory_size(memory_limit)
         targets = output_targets(output_format.value, output, AUDIT_EXTENSIONS, Format)
-        outputs = refuse_overwriting(targets, paths, registry, policy)
+        inputs = [*paths, *([state] if state else [])]
+        outputs = refuse_overwriting(targets, inputs, registry, policy)
         chosen = chosen_policy(policy, fail_on, sort, window)
         known_form(form)
         recorder = start_recording(history, chosen, "audit", by.value, label)
@@ -144,6 +169,9 @@ def audit_command(
             engine=engine,
             scheduler=scheduler,
             partitions=partitions,
+            memory_limit=memory,
+            temp_dir=temp_dir,
+            state=state,
             show_pii=show_pii,
             allow_empty=allow_empty,
             strict=strict,
@@ -157,7 +185,7 @@ def audit_command(
             result = recorder.judge(result, to_document)
         warn_findings(result)
         trends = html_trends(recorder, result, targets)
-        emit_report(result, targets, sort, lang, paths[0], trends)
+        emit_report(result, targets, sort, lang, inputs[0], trends)
         if recorder is not None:
-            recorder.record(result, render_json(result), inputs=paths)
+            recorder.record(result, render_json(result), inputs=inputs)
     raise typer.Exit(int(ExitCode.PASSED if result.passed else ExitCode.FAILED))

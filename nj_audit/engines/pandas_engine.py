@@ -1,9 +1,11 @@
 """The default engine: the files read, judged and folded on this machine, chunk by chunk, while
-a second thread reads ahead (readahead.py)."""
+a second thread reads ahead (readahead.py). The per-record states go to a `StateFolder`, which keeps
+them in memory under `--memory-limit` and spills them to bucket files past it (spill.py)."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
@@ -11,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ..forms import FORM_IDS
-from ..metrics import NAT, Partial, Tally, row_partial
+from ..metrics import NAT, ROW_BITS, STATE_BYTES, Partial, RecordState, Tally, row_partial
 from ..period import Period
 from ..policy import Policy
 from ..readahead import typed_chunks
@@ -20,6 +22,8 @@ from ..requests import AuditRequest, ProgressHook
 from ..results import MISSING_ORG
 from ..rules import TypedChunk, judge, type_frame
 from ..schemas import load_schema
+from .memory import block_bytes_for, chunk_rows_for, state_budget
+from .spill import StateFolder
 
 EPOCH = date(1970, 1, 1)
 
@@ -45,57 +49,115 @@ def _times(typed: pd.DataFrame, column: str) -> np.ndarray:
     return typed[column].to_numpy("datetime64[ns]").view(np.int64)
 
 
-class Collector:
-    """Folds judged chunks into one Partial; holds the institution dictionary."""
+@dataclass(frozen=True)
+class JudgedRows:
+    """A chunk's rows of one form, judged and inside the period: what folding them needs."""
 
-    def __init__(self, policy: Policy, period: Period | None):
-        self.policy, self.period = policy, period
+    form: str
+    org: np.ndarray  # int32 index into the collector's institution codes
+    record_id: pd.Series
+    event: np.ndarray  # local ns, NAT when unreadable
+    upload: np.ndarray
+    valid: np.ndarray
+    order: np.ndarray  # int64: file number << ROW_BITS | row in the file
+    failures: list[tuple[str, str, np.ndarray]]  # (column, check, positions of failing rows)
+
+    def take(self, index: np.ndarray) -> JudgedRows:
+        """The rows at `index` (positions, in the order wanted), failures renumbered."""
+        position = np.full(len(self.org), -1, dtype=np.int64)
+        position[index] = np.arange(len(index))
+        failures = [(c, k, position[rows][position[rows] >= 0]) for c, k, rows in self.failures]
+        return JudgedRows(
+            self.form,
+            self.org[index],
+            self.record_id.iloc[index].reset_index(drop=True),
+            self.event[index],
+            self.upload[index],
+            self.valid[index],
+            self.order[index],
+            failures,
+        )
+
+    def partial(self, window_seconds: int) -> Partial:
+        partial = row_partial(
+            org=self.org,
+            form=FORM_IDS.index(self.form),
+            record_id=self.record_id,
+            event=self.event,
+            upload=self.upload,
+            valid=self.valid,
+            order=self.order,
+            window_seconds=window_seconds,
+        )
+        for column, check, rows in self.failures:
+            if len(rows):
+                per_org = np.bincount(self.org[rows])
+                for org in np.flatnonzero(per_org).tolist():
+                    partial.check_failures[(org, self.form, column, check)] = int(per_org[org])
+        return partial
+
+
+class Collector:
+    """Folds judged chunks into one Partial; holds the institution dictionary. The per-record
+    states go to `sink` (a `StateFolder`) when there is one, else they stay in the partial."""
+
+    def __init__(
+        self,
+        policy: Policy,
+        period: Period | None,
+        sink: Callable[[RecordState], None] | None = None,
+    ):
+        self.policy, self.period, self.sink = policy, period, sink
         self.org_index: dict[str, int] = {}
         self.partial = Partial()
         self.order = 0
 
+    def start_file(self, number: int) -> None:
+        """Rows of the file numbered `number` (in path order) come next."""
+        self.order = number << ROW_BITS
+
     def add(self, file: InputFile, chunk: Chunk, typed: TypedChunk | None = None) -> int:
         """Judge a chunk of `file` and fold it in; the number of rows judged."""
+        self.fold(self.judged(file, chunk, typed))
+        return len(chunk.frame)
+
+    def judged(self, file: InputFile, chunk: Chunk, typed: TypedChunk | None = None) -> JudgedRows:
+        """The chunk judged, its rows outside the period left out."""
         spec = load_schema(file.form)
         typed = typed or type_frame(chunk.frame, spec)
         verdict = judge(chunk, spec, typed)
         upload = _times(verdict.typed, "upload_time")
-        keep = self._in_period(upload)
         codes, uniques = _org_codes(chunk, typed)
         lookup = np.array(
             [self.org_index.setdefault(u, len(self.org_index)) for u in uniques], dtype=np.int32
         )
-        org = lookup[codes] if len(codes) else np.zeros(0, dtype=np.int32)
+        n = len(chunk.frame)
         record_id = (
             chunk.frame["record_id"]
             if "record_id" in chunk.frame.columns
-            else pd.Series([None] * len(chunk.frame), dtype="str")
+            else pd.Series([None] * n, dtype="str")
         )
-        event = _times(verdict.typed, "event_time")
-        index = np.flatnonzero(keep) if not keep.all() else None
-        pick = (lambda a: a[index]) if index is not None else (lambda a: a)
-        partial = row_partial(
-            org=pick(org),
-            form=FORM_IDS.index(file.form),
-            record_id=record_id.iloc[index].reset_index(drop=True)
-            if index is not None
-            else record_id,
-            event=pick(event),
-            upload=pick(upload),
-            valid=pick(verdict.valid),
-            order_start=self.order,
-            window_seconds=self.policy.window_for(file.form),
+        rows = JudgedRows(
+            form=file.form,
+            org=lookup[codes] if len(codes) else np.zeros(0, dtype=np.int32),
+            record_id=record_id,
+            event=_times(verdict.typed, "event_time"),
+            upload=upload,
+            valid=verdict.valid,
+            order=np.arange(self.order, self.order + n, dtype=np.int64),
+            failures=[(f.column, f.check, f.rows) for f in verdict.failures],
         )
-        self.order += len(chunk.frame)
-        for failure in verdict.failures:
-            failing = failure.rows[keep[failure.rows]]
-            if len(failing):
-                per_org = np.bincount(org[failing])
-                for o in np.flatnonzero(per_org).tolist():
-                    key = (o, file.form, failure.column, failure.check)
-                    partial.check_failures[key] = int(per_org[o])
+        self.order += n
+        keep = self._in_period(upload)
+        return rows if keep.all() else rows.take(np.flatnonzero(keep))
+
+    def fold(self, rows: JudgedRows) -> None:
+        partial = rows.partial(self.policy.window_for(rows.form))
+        if self.sink is not None:
+            for state in partial.states:
+                self.sink(state)
+            partial.states = []
         self.partial.merge(partial)
-        return len(chunk.frame)
 
     def _in_period(self, upload: np.ndarray) -> np.ndarray:
         if self.period is None:
@@ -108,21 +170,46 @@ class Collector:
 class PandasEngine:
     name = "pandas"
 
+    def __init__(self) -> None:
+        self.spilled_bytes = 0  # of the last run: 0 when its states stayed in memory
+
     def tally(self, request: AuditRequest, progress: ProgressHook | None = None) -> Tally:
+        if request.state is not None:  # a state store instead of files (store/folding.py)
+            from ..store.folding import StoreFold
+
+            return StoreFold().tally(request, progress)
         found = discover([Path(p) for p in request.paths], request.form, request.outputs)
         findings = Findings(found, request.strict)
-        collector = Collector(request.policy, request.period)
         sizes = [stored_size(file.path) for file in found.files]
-        for number, file in enumerate(found.files):
-            spec = load_schema(file.form)
-            chunks = typed_chunks(
-                file.path, spec, request.encoding, request.chunk_rows, file.form, request.max_bytes
-            )
-            with findings.reading(file.path, request.strict):  # an unreadable file: a finding
-                for chunk, typed in chunks:
-                    judged = collector.add(file, chunk, typed)
-                    if progress:
-                        done = sum(sizes[:number]) + min(chunk.consumed, sizes[number])
-                        progress(judged, done, sum(sizes))
-        tally = Tally.of(list(collector.org_index), collector.partial, found.skipped)
+        limit = request.memory_limit
+        block, chunk_rows = block_bytes_for(limit), chunk_rows_for(limit, request.chunk_rows)
+        done = [0, 0]  # bytes read, states made: the folder's guess of the states to come
+        with StateFolder(
+            state_budget(limit),
+            request.temp_dir,
+            request.buckets,
+            expected=lambda: done[1] * sum(sizes) * STATE_BYTES // max(done[0], 1),
+        ) as folder:
+
+            def sink(state: RecordState) -> None:
+                done[1] += len(state)
+                folder.add(state)
+
+            collector = Collector(request.policy, request.period, sink)
+            for number, file in enumerate(found.files):
+                collector.start_file(number)
+                spec = load_schema(file.form)
+                chunks = typed_chunks(
+                    file.path, spec, request.encoding, chunk_rows, file.form, request.max_bytes,
+                    block,
+                )  # fmt: skip
+                with findings.reading(file.path, request.strict):  # an unreadable file: a finding
+                    for chunk, typed in chunks:
+                        judged = collector.add(file, chunk, typed)
+                        done[0] = sum(sizes[:number]) + min(chunk.consumed, sizes[number])
+                        if progress:
+                            progress(judged, done[0], sum(sizes))
+            records = folder.counts()
+            self.spilled_bytes = folder.spilled_bytes
+        tally = Tally.of(list(collector.org_index), collector.partial, records, found.skipped)
         return replace(tally, findings=findings.frozen())

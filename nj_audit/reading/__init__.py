@@ -90,10 +90,13 @@ def read_chunks(
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     expected: Expected | None = None,
     max_bytes: int | None = None,
+    block_bytes: int | None = None,
 ) -> Iterator[Chunk]:
     """The rows of one file, in order, as chunks of at most `chunk_rows` rows. With `expected`, a
     header that names none of its columns is refused; `max_bytes` bounds what the file may expand
-    to (default: `limits.check_expansion`'s rule). `encoding` must have passed `check_encoding`."""
+    to (default: `limits.check_expansion`'s rule). A CSV is read `block_bytes` at a time (default
+    `blocks.BLOCK_BYTES`): what bounds the reader's memory. `encoding` must have passed
+    `check_encoding`."""
     try:
         mode = path.stat().st_mode
     except FileNotFoundError:
@@ -114,7 +117,7 @@ def read_chunks(
     if path.name.lower().endswith(".parquet"):
         yield from read_parquet(path, chunk_rows, expected, max_bytes)
     else:
-        yield from read_csv(path, encoding, chunk_rows, expected, max_bytes)
+        yield from read_csv(path, encoding, chunk_rows, expected, max_bytes, block_bytes)
 
 
 def _kind(mode: int) -> str:

@@ -263,6 +263,7 @@ def read_csv(
     chunk_rows: int,
     expected: Expected | None,
     max_bytes: int | None = None,
+    block_bytes: int | None = None,
 ) -> Iterator[Chunk]:
     stream = open_binary(path, max_bytes)
     try:
@@ -292,7 +293,7 @@ def read_csv(
             rest,
             chosen,
             path,
-            blocks.BLOCK_BYTES,  # looked up here, so that a test may make blocks small
+            block_bytes or blocks.BLOCK_BYTES,  # looked up here, so that a test may make it small
             forced=encoding is not None,
             ascii_so_far=sample.isascii(),
         )
