@@ -17,7 +17,7 @@ hospital's whole year (234 million rows), which the README states.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,12 @@ ROW_BITS = 40  # a row's order is file rank << ROW_BITS | row within the file
 _DAY_BITS = 24  # an upload-day code is org * 2^24 + (days since 1970 + _DAY_SHIFT)
 _DAY_SHIFT = 1 << 23
 
+# Delay buckets of contract § 4.9: bucket i (after `negative`) starts at DELAY_EDGES[i - 1]
+# seconds and ends before DELAY_EDGES[i]; half-open, the last unbounded.
+DELAY_BUCKETS = ("negative", "under_1h", "1h_to_6h", "6h_to_24h", "1d_to_2d", "2d_to_7d", "over_7d")
+DELAY_EDGES = (0, 3600, 21600, 86400, 172800, 604800)
+NO_DELAY = -1  # a record whose earliest upload lacks a time: in no bucket
+
 # The per-record state, one table for everything that builds, folds, spills or stores states (a
 # new fixed-width column is one line here, and its value one line in `row_partial`). The role says
 # what a column follows when corrections fold: "key" columns name the record, "first" ones come
@@ -51,6 +57,7 @@ STATE_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("last_upload", "int64", "last"),  # local ns of the latest upload (NAT: none)
     ("last_order", "int64", "last"),  # its row order
     ("last_valid", "bool", "last"),  # it was a valid row
+    ("first_delay", "int8", "first"),  # delay bucket of the earliest upload (NO_DELAY: none)
 )
 STATE_NAMES = tuple(name for name, _, _ in STATE_COLUMNS)
 STATE_DTYPE = np.dtype([(name, dtype) for name, dtype, _ in STATE_COLUMNS])  # packed, one record
@@ -166,13 +173,22 @@ class FormCounts:
     records: int = 0
     valid_records: int = 0
     realtime_records: int = 0
+    delays: tuple[int, ...] = ()  # records (with a record_id) per delay bucket; () is all 0
 
     @property
     def rate(self) -> float | None:
         return self.realtime_records / self.records if self.records else None
 
     def __add__(self, other: FormCounts) -> FormCounts:
-        return FormCounts(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(self)))
+        ours, theirs = self.delays, other.delays
+        delays = tuple(a + b for a, b in zip(ours, theirs)) if ours and theirs else ours or theirs
+        return FormCounts(
+            self.rows + other.rows,
+            self.records + other.records,
+            self.valid_records + other.valid_records,
+            self.realtime_records + other.realtime_records,
+            delays,
+        )
 
 
 # (org index, form index) -> counts
@@ -194,6 +210,7 @@ class Partial:
 
     counts: Counts = field(default_factory=dict)  # rows, and the records without record_id
     days: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # day_codes
+    day_rows: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # per day
     states: list[RecordState] = field(default_factory=list)
     check_failures: CheckCounts = field(default_factory=dict)
     min_day: int | None = None
@@ -202,8 +219,10 @@ class Partial:
     def merge(self, other: Partial) -> None:
         add_counts(self.counts, other.counts)
         add_counts(self.check_failures, other.check_failures)
-        # unsorted; a hash is cheaper than a sort
-        self.days = pd.unique(np.concatenate([self.days, other.days]))
+        self.days, self.day_rows = summed_codes(
+            np.concatenate([self.days, other.days]),
+            np.concatenate([self.day_rows, other.day_rows]),
+        )
         self.states.extend(other.states)
         for attr, pick in (("min_day", min), ("max_day", max)):
             ours, theirs = getattr(self, attr), getattr(other, attr)
@@ -217,9 +236,11 @@ class Partial:
         """The partial with institution index i renamed lookup[i] (to merge partials made with
         dictionaries of their own)."""
         orgs, days = split_day_codes(self.days)
+        codes, day_rows = summed_codes(day_codes(lookup[orgs], days), self.day_rows)
         return Partial(
             counts={(int(lookup[org]), form): c for (org, form), c in self.counts.items()},
-            days=np.unique(day_codes(lookup[orgs], days)),
+            days=codes,
+            day_rows=day_rows,
             states=[state.replaced(org=lookup[state.org]) for state in self.states],
             check_failures={
                 (int(lookup[org]), form, column, check): n
@@ -232,6 +253,25 @@ class Partial:
     def compact(self) -> None:
         """Fold corrections now, to keep memory in step with records rather than rows."""
         self.states = [RecordState.concat(self.states).reduce()]
+
+
+def summed_codes(codes: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct codes (unsorted: a hash is cheaper than a sort) and each one's summed count."""
+    if len(codes) == 0:
+        return codes.astype(np.int64), counts.astype(np.int64)
+    index, distinct = pd.factorize(codes)
+    summed = np.bincount(index, weights=counts, minlength=len(distinct))  # exact below 2^53
+    return np.asarray(distinct, dtype=np.int64), summed.astype(np.int64)
+
+
+def delay_buckets(event: np.ndarray, upload: np.ndarray) -> np.ndarray:
+    """Each row's delay bucket (an index into DELAY_BUCKETS, int8), NO_DELAY where a time is
+    missing (int64 ns, NAT when missing)."""
+    known = (event != NAT) & (upload != NAT)
+    delay = upload - np.where(known, event, upload)
+    edges = np.asarray(DELAY_EDGES, dtype=np.int64) * 10**9
+    bucket = np.searchsorted(edges, delay, side="right")
+    return np.where(known, bucket, NO_DELAY).astype(np.int8)
 
 
 def realtime_rows(event: np.ndarray, upload: np.ndarray, window_seconds: int) -> np.ndarray:
@@ -263,7 +303,7 @@ def row_partial(
         per_org = [np.bincount(org, weights=w, minlength=int(org.max()) + 1) for w in
                    (None, lone, lone & valid, lone & valid & rt)]  # fmt: skip
         for o in np.flatnonzero(per_org[0]).tolist():
-            counts[(o, form)] = FormCounts(*(int(c[o]) for c in per_org))
+            counts[(o, form)] = FormCounts(*[int(c[o]) for c in per_org])  # type: ignore[arg-type]
     ids = None if has_id.all() else np.flatnonzero(has_id)
     pick = (lambda a: a) if ids is None else (lambda a: a[ids])
     text = record_id if ids is None else record_id.iloc[ids]
@@ -278,10 +318,13 @@ def row_partial(
         last_upload=kept_upload,
         last_order=pick(order),
         last_valid=pick(valid),
+        first_delay=pick(delay_buckets(event, upload)),
     )
     day = upload[known] // NS_PER_DAY
-    codes = pd.unique(day_codes(org[known], day))  # hashing: a sort costs more
-    partial = Partial(counts=counts, days=codes, states=[state] if len(state) else [])
+    codes, day_rows = summed_codes(day_codes(org[known], day), np.ones(len(day), dtype=np.int64))
+    partial = Partial(
+        counts=counts, days=codes, day_rows=day_rows, states=[state] if len(state) else []
+    )
     if len(day):
         partial.min_day, partial.max_day = int(day.min()), int(day.max())
     return partial
@@ -299,13 +342,17 @@ def fold_records(states: Iterable[RecordState]) -> Counts:
     width = len(FORM_IDS)
     size = (max(int(s.org.max()) for s in states) + 1) * width
     sums = np.zeros((3, size), dtype=np.int64)  # records, valid, realtime per org * width + form
+    slots = len(DELAY_BUCKETS) + 1  # NO_DELAY, then the buckets
+    delays = np.zeros(size * slots, dtype=np.int64)
 
     def count(state: RecordState, keep: np.ndarray | None = None) -> None:
         code = state.org.astype(np.int64) * width + state.form
         valid = state.last_valid
         realtime = state.first_realtime & valid
+        bucket = state.first_delay
         if keep is not None:
-            code, valid, realtime = code[keep], valid[keep], realtime[keep]
+            code, valid, realtime, bucket = code[keep], valid[keep], realtime[keep], bucket[keep]
+        delays[:] += np.bincount(code * slots + bucket + 1, minlength=size * slots)
         sums[0] += np.bincount(code, minlength=size)
         sums[1] += np.bincount(code, weights=valid, minlength=size).astype(np.int64)
         sums[2] += np.bincount(code, weights=realtime, minlength=size).astype(np.int64)
@@ -323,18 +370,28 @@ def fold_records(states: Iterable[RecordState]) -> Counts:
             count(state)
     if folded:
         count(RecordState.concat(folded)._reduce_sorted())
+    per_bucket = delays.reshape(size, slots)[:, 1:]
     return {
         divmod(int(code), width): FormCounts(
-            0, int(sums[0, code]), int(sums[1, code]), int(sums[2, code])
+            0,
+            int(sums[0, code]),
+            int(sums[1, code]),
+            int(sums[2, code]),
+            tuple(int(n) for n in per_bucket[code]),
         )
         for code in np.flatnonzero(sums[0])
     }
 
 
-def upload_days_by_org(codes: np.ndarray) -> dict[int, np.ndarray]:
-    """Upload-day codes -> org index -> sorted distinct upload days (days since 1970)."""
-    orgs, days = split_day_codes(np.unique(codes))
-    return {int(o): days[orgs == o] for o in np.unique(orgs)}
+def upload_days_by_org(
+    codes: np.ndarray, rows: np.ndarray
+) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    """Distinct upload-day codes and their rows -> org index -> its sorted upload days (days
+    since 1970) and the rows of each."""
+    order = np.argsort(codes, kind="stable")
+    orgs, days = split_day_codes(codes[order])
+    rows = rows[order]
+    return {int(o): (days[orgs == o], rows[orgs == o]) for o in np.unique(orgs)}
 
 
 def day_codes(org: np.ndarray, day: np.ndarray) -> np.ndarray:
@@ -355,6 +412,7 @@ class Tally:
     org_codes: tuple[str, ...]
     counts: dict[tuple[int, str], FormCounts]  # (org index, form id) -> counts
     days: dict[int, np.ndarray]  # org index -> sorted distinct upload days (days since 1970)
+    day_rows: dict[int, np.ndarray]  # org index -> rows uploaded on each of its `days`
     check_failures: CheckCounts  # (org index, form, column, check) -> failing rows
     min_day: int | None
     max_day: int | None
@@ -368,10 +426,12 @@ class Tally:
         """A partial's rows, days and checks with the records folded from its states."""
         counts = dict(partial.counts)
         add_counts(counts, records)
+        days = upload_days_by_org(partial.days, partial.day_rows)
         return cls(
             tuple(org_codes),
             {(org, FORM_IDS[form]): c for (org, form), c in sorted(counts.items())},
-            upload_days_by_org(partial.days),
+            {org: d for org, (d, _) in days.items()},
+            {org: rows for org, (_, rows) in days.items()},
             dict(partial.check_failures),
             partial.min_day,
             partial.max_day,

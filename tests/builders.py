@@ -771,6 +771,7 @@ def random_states(rng: np.random.Generator, count: int, keys: int, start: int = 
         last_upload=upload,
         last_order=order,
         last_valid=rng.random(count) < 0.8,
+        first_delay=np.where(upload == NAT, -1, rng.integers(-1, 7, count)).astype(np.int8),
     )
 
 

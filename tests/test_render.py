@@ -53,9 +53,15 @@ def institution(
         "discharge_rate": 0.91,
         "status": "ok",
         "flags": (),
-        "forms": {"outpatient_visit": FormResult(rows, rows - 10, rows - 12, rows - 40, 0.95)},
+        "forms": {
+            "outpatient_visit": FormResult(
+                rows, rows - 10, rows - 12, rows - 40, 0.95, (0, rows - 60, 10, 5, 3, 2, 0)
+            )
+        },
         "outpatient_visits": rows - 10,
         "discharges": 0,
+        "day_rows": ((date(2022, 3, 1), rows // 2), (date(2022, 3, 2), rows - rows // 2)),
+        "checks": (),
     }
     values.update(changes)
     return InstitutionResult(**values)  # type: ignore[arg-type]
@@ -79,6 +85,7 @@ RESULT = AuditResult(
             discharge_rate=None,
             status="fail",
             flags=(LOW, NO_DATA),
+            checks=(CheckCount("outpatient_visit", "id_card", "id_card_checksum", 3),),
         ),
         institution(
             "(missing)",

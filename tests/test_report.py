@@ -50,7 +50,7 @@ def test_json_document_matches_the_spec_field_for_field(batch: list[str]) -> Non
     doc = json.loads(result.stdout)
     assert list(doc) == [
         "tool", "period", "window_seconds", "policy", "passed", "institutions", "unreadable",
-        "checks",
+        "delays", "checks",
     ]  # fmt: skip
     assert doc["tool"] == {"name": "nj-audit", "version": nj_audit.__version__}
     assert doc["policy"]["source"] == "defaults" and doc["policy"]["fail_on"] == "fail"
@@ -62,7 +62,7 @@ def test_json_document_matches_the_spec_field_for_field(batch: list[str]) -> Non
     expected_keys = [
         "org_code", "name", "district", "rows_uploaded", "records", "valid_records", "valid_ratio",
         "upload_days", "period_days", "upload_day_ratio", "forms_covered", "forms_required",
-        "outpatient_rate", "discharge_rate", "status", "flags", "forms",
+        "outpatient_rate", "discharge_rate", "status", "flags", "forms", "days", "checks",
     ]  # fmt: skip
     by_org = {i["org_code"]: i for i in doc["institutions"]}
     for inst in doc["institutions"]:
@@ -82,7 +82,22 @@ def test_json_document_matches_the_spec_field_for_field(batch: list[str]) -> Non
         "valid_records": 2,
         "realtime_records": 1,
         "rate": 1 / 3,
+        # contract § 4.9, half-open: 1 h is in 1h_to_6h (a1, a3), 49 h in 2d_to_7d (a2)
+        "delays": {
+            "negative": 0,
+            "under_1h": 0,
+            "1h_to_6h": 2,
+            "6h_to_24h": 0,
+            "1d_to_2d": 0,
+            "2d_to_7d": 1,
+            "over_7d": 0,
+        },  # fmt: skip
     }
+    assert a["days"] == {"2022-03-01": 1, "2022-03-02": 1, "2022-03-03": 1}
+    assert by_org[ORG2]["forms"]["outpatient_visit"]["delays"]["under_1h"] == 4
+    assert by_org[ORG2]["days"] == {"2022-03-01": 4}
+    a_check = {"form": "outpatient_visit", "column": "diagnosis_code", "check": "str_matches"}
+    assert a["checks"] == [{**a_check, "failures": 1}] and by_org[ORG2]["checks"] == []
     assert a["upload_days"] == 3 and a["period_days"] == 3 and a["upload_day_ratio"] == 1.0
     assert (a["forms_covered"], a["forms_required"], a["discharge_rate"]) == (1, 11, None)
     b = by_org[ORG2]

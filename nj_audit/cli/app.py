@@ -69,6 +69,7 @@ class Format(str, Enum):
     github = "github"
     codequality = "codequality"
     xlsx = "xlsx"
+    html = "html"
 
 
 class ValidateFormat(str, Enum):
@@ -83,7 +84,7 @@ class ValidateFormat(str, Enum):
 
 # An --output file's format from its name; github and codequality need a prefix (`github:FILE`)
 AUDIT_EXTENSIONS = {".txt": "table", ".json": "json", ".csv": "csv", ".md": "markdown",
-                    ".xml": "junit", ".xlsx": "xlsx"}  # fmt: skip
+                    ".xml": "junit", ".xlsx": "xlsx", ".html": "html", ".htm": "html"}  # fmt: skip
 VALIDATE_EXTENSIONS = {".txt": "table", ".json": "json", ".csv": "csv"}
 
 
@@ -120,7 +121,7 @@ FormatOption = Annotated[
     typer.Option(
         "--format",
         help="What goes to stdout: table, json, csv, markdown, junit, github (annotations) or"
-        " codequality (GitLab); xlsx (Excel) only with --output.",
+        " codequality (GitLab); xlsx (Excel) and html (one offline page) only with --output.",
     ),
 ]
 OutputOption = Annotated[
@@ -130,7 +131,7 @@ OutputOption = Annotated[
         "-o",
         metavar="[FORMAT:]FILE",
         help="Also write a report to FILE, in the format its name says (.json, .csv, .md,"
-        " .xml = JUnit, .txt = table, .xlsx = Excel) or FORMAT: says (junit:audit.xml,"
+        " .xml = JUnit, .txt = table, .xlsx = Excel, .html) or FORMAT: says (junit:audit.xml,"
         " codequality:cq.json)."
         " Repeat for several; the audit runs once.",
     ),

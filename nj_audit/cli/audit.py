@@ -36,6 +36,7 @@ from .app import (
 from .history import HistoryOption, LabelOption, start_recording
 from .outputs import (
     emit_report,
+    html_trends,
     output_targets,
     refuse_overwriting,
 )
@@ -184,7 +185,8 @@ def audit_command(
         if recorder is not None:
             result = recorder.judge(result, to_document)
         warn_findings(result)
-        emit_report(result, targets, sort, language, inputs[0])
+        trends = html_trends(recorder, result, targets)
+        emit_report(result, targets, sort, language, inputs[0], trends)
         if recorder is not None:
             recorder.record(result, render_json(result), inputs=inputs)
     raise typer.Exit(int(ExitCode.PASSED if result.passed else ExitCode.FAILED))

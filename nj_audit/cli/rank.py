@@ -27,6 +27,7 @@ from .app import (
 from .history import HistoryOption, LabelOption, start_recording
 from .outputs import (
     emit_report,
+    html_trends,
     output_targets,
     refuse_overwriting,
 )
@@ -101,7 +102,8 @@ def rank_command(
             render_validate_table(ranking.table, stderr_console())
         if recorder is not None:
             ranking = replace(ranking, result=recorder.judge(ranking.result, to_document))
-        emit_report(ranking.result, targets, sort, language, path)
+        trends = html_trends(recorder, ranking.result, targets)
+        emit_report(ranking.result, targets, sort, language, path, trends)
         if recorder is not None:
             recorder.record(ranking.result, render_json(ranking.result), inputs=[path])
     raise typer.Exit(int(ExitCode.PASSED if ranking.result.passed else ExitCode.FAILED))

@@ -92,7 +92,7 @@ class DayCollector(Collector):
         sums = [np.bincount(code, weights=w, minlength=size) for w in (None, lone, lone & valid)]
         sums.append(np.bincount(code, weights=realtime, minlength=size))
         for c in np.flatnonzero(sums[0]).tolist():
-            counts = FormCounts(*(int(s[c]) for s in sums))
+            counts = FormCounts(*[int(s[c]) for s in sums])  # type: ignore[arg-type]
             add_counts(self._day(days[c // width]).counts, {(c % width, form): counts})
         for column, check, positions in rows.failures:
             failing = np.bincount(code[positions], minlength=size)

@@ -96,12 +96,13 @@ def read_contents(store: Store, db: sqlite3.Connection, request: AuditRequest) -
     ):
         partial.check_failures[(org, form, column, check)] = rows
     dated = db.execute(
-        f"SELECT DISTINCT org, day FROM counts WHERE {where} AND day != ? AND rows > 0",
+        f"SELECT org, day, SUM(rows) FROM counts WHERE {where} AND day != ? AND rows > 0"
+        " GROUP BY org, day",
         (*params, UNDATED),
     ).fetchall()
     if dated:
-        orgs, days = (np.array(column, dtype=np.int64) for column in zip(*dated))
-        partial.days = day_codes(orgs, days)
+        orgs, days, day_rows = (np.array(column, dtype=np.int64) for column in zip(*dated))
+        partial.days, partial.day_rows = day_codes(orgs, days), day_rows
         partial.min_day, partial.max_day = int(days.min()), int(days.max())
     parts = [
         PartFile(store.part_path(day, name), states)

@@ -19,7 +19,9 @@ from ..metrics import STATE_COLUMNS
 from ..policy import Policy
 from ..schemas import schema_path
 
-FORMAT = 1  # raised when the layout of the store changes in a way the columns do not show
+# raised when the layout of the store changes in a way the columns do not show (2: the states'
+# first_delay)
+FORMAT = 2
 DEFAULT_BUCKETS = 64  # each partition file holds one record batch per bucket
 
 
