@@ -298,12 +298,16 @@ def row_partial(
     known = upload != NAT
     valid = valid.astype(bool)
     lone = ~has_id
+    bucket = delay_buckets(event, upload)
     counts: Counts = {}
     if len(org):
         per_org = [np.bincount(org, weights=w, minlength=int(org.max()) + 1) for w in
                    (None, lone, lone & valid, lone & valid & rt)]  # fmt: skip
+        per_delay = lone_delays(org, bucket, lone, int(org.max()) + 1)
         for o in np.flatnonzero(per_org[0]).tolist():
-            counts[(o, form)] = FormCounts(*[int(c[o]) for c in per_org])  # type: ignore[arg-type]
+            delays = tuple(int(n) for n in per_delay[o]) if per_delay is not None else ()
+            rows, records, valid_records, realtime_records = (int(c[o]) for c in per_org)
+            counts[(o, form)] = FormCounts(rows, records, valid_records, realtime_records, delays)
     ids = None if has_id.all() else np.flatnonzero(has_id)
     pick = (lambda a: a) if ids is None else (lambda a: a[ids])
     text = record_id if ids is None else record_id.iloc[ids]
@@ -318,7 +322,7 @@ def row_partial(
         last_upload=kept_upload,
         last_order=pick(order),
         last_valid=pick(valid),
-        first_delay=pick(delay_buckets(event, upload)),
+        first_delay=pick(bucket),
     )
     day = upload[known] // NS_PER_DAY
     codes, day_rows = summed_codes(day_codes(org[known], day), np.ones(len(day), dtype=np.int64))
@@ -328,6 +332,20 @@ def row_partial(
     if len(day):
         partial.min_day, partial.max_day = int(day.min()), int(day.max())
     return partial
+
+
+def lone_delays(
+    code: np.ndarray, bucket: np.ndarray, lone: np.ndarray, size: int
+) -> np.ndarray | None:
+    """Records without record_id (each a record of its own, contract § 4.3) per `code` (an
+    institution, or a (day, institution)) and delay bucket: a (size, buckets) array; None when
+    there is no such record."""
+    if not lone.any():
+        return None
+    slots = len(DELAY_BUCKETS)
+    counted = lone & (bucket != NO_DELAY)
+    flat = code[counted].astype(np.int64) * slots + bucket[counted]
+    return np.bincount(flat, minlength=size * slots).reshape(size, slots)
 
 
 def fold_records(states: Iterable[RecordState]) -> Counts:

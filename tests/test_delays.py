@@ -64,3 +64,28 @@ def test_the_earliest_upload_decides_whatever_the_chunks(tmp_path: Path) -> None
     assert documents[0]["delays"][4] == {
         "bucket": "1d_to_2d", "from_seconds": 86400, "to_seconds": 172800,
     }  # fmt: skip
+
+
+def test_rows_without_record_id_are_records_with_delays_in_every_engine(tmp_path: Path) -> None:
+    """A row without record_id is a record of its own (contract § 4.3), so it has a delay
+    bucket; the same counts from the pandas engine, the Dask engine and a state store."""
+    rows = [
+        timed_visit("r1", "2022-03-01 08:00:00", "2022-03-01 08:30:00"),
+        timed_visit("", "2022-03-01 08:00:00", "2022-03-01 10:00:00"),  # 1h_to_6h
+        timed_visit("", "2022-03-01 08:00:00", "2022-03-05 08:00:00"),  # 2d_to_7d
+        timed_visit("", "not a time", "2022-03-02 09:00:00"),  # no bucket
+    ]
+    path = write_rows(tmp_path / "outpatient_visit.csv", rows)
+    runner = CliRunner(env=CLI_ENV)
+    store = tmp_path / "store"
+    assert runner.invoke(app, ["state", "add", str(store), str(path), "--quiet"]).exit_code == 0
+    documents = []
+    for args in ([str(path)], [str(path), "--engine", "dask"], ["--state", str(store)]):
+        result = runner.invoke(app, ["audit", *args, "--format", "json", "--quiet"])
+        assert result.exit_code in (0, 1), result.output
+        documents.append(json.loads(result.stdout)["institutions"])
+    assert documents[0] == documents[1] == documents[2]
+    form = documents[0][0]["forms"]["outpatient_visit"]
+    assert form["records"] == 4
+    assert form["delays"] == {"negative": 0, "under_1h": 1, "1h_to_6h": 1, "6h_to_24h": 0,
+                              "1d_to_2d": 0, "2d_to_7d": 1, "over_7d": 0}  # fmt: skip

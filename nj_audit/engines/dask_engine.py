@@ -140,8 +140,9 @@ def _records(codes: list[str], counts: pd.DataFrame) -> Counts:
         raise AuditError("two institution codes share a 64-bit hash: audit with the pandas engine")
     index = {int(h): i for i, h in enumerate(hashes.tolist())}
     records: Counts = {}
-    for org, form, total, valid, realtime in counts.itertuples(index=False):
-        add_counts(records, {(index[int(org)], int(form)): FormCounts(0, total, valid, realtime)})
+    for org, form, total, valid, realtime, *delays in counts.itertuples(index=False):
+        folded = FormCounts(0, total, valid, realtime, tuple(int(n) for n in delays))
+        add_counts(records, {(index[int(org)], int(form)): folded})
     return records
 
 

@@ -25,7 +25,7 @@ import pyarrow as pa
 from ..allocator import keep_memory_on_the_heap
 from ..errors import AuditError, InputError, UsageError
 from ..hashing import text_hashes
-from ..metrics import STATE_COLUMNS, Counts, Partial, RecordState
+from ..metrics import DELAY_BUCKETS, STATE_COLUMNS, Counts, Partial, RecordState
 from ..period import Period
 from ..policy import Policy
 from ..reading import Findings, InputFile, ReadFindings, Unreadable, read_chunks
@@ -37,7 +37,9 @@ from .spill import StateFolder
 Small = tuple[list[str], Partial, ReadFindings]  # a piece's codes, small partial, read findings
 PIECE_BITS = 32  # a piece holds fewer than 2^32 rows
 URL = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]+):/+")  # two letters at least: C:/ is a Windows path
-COUNT_COLUMNS = ("org", "form", "records", "valid", "realtime")
+DELAY_COLUMNS = tuple(f"delay_{name}" for name in DELAY_BUCKETS)  # records per delay bucket
+NO_DELAYS = (0,) * len(DELAY_BUCKETS)
+COUNT_COLUMNS = ("org", "form", "records", "valid", "realtime", *DELAY_COLUMNS)
 
 STATES_META = pd.DataFrame(
     {
@@ -191,6 +193,10 @@ def counts_frame(counts: Counts, org_names: np.ndarray) -> pd.DataFrame:
             "records": np.array([counts[k].records for k in keys], dtype=np.int64),
             "valid": np.array([counts[k].valid_records for k in keys], dtype=np.int64),
             "realtime": np.array([counts[k].realtime_records for k in keys], dtype=np.int64),
+            **{
+                column: np.array([(counts[k].delays or NO_DELAYS)[n] for k in keys], dtype=np.int64)
+                for n, column in enumerate(DELAY_COLUMNS)
+            },
         }
     )
 

@@ -26,7 +26,18 @@ from ..engines.pandas_engine import Collector, JudgedRows
 from ..engines.spill import split_by_bucket
 from ..errors import InputError, UsageError
 from ..forms import FORM_IDS
-from ..metrics import NAT, NS_PER_DAY, FormCounts, Partial, RecordState, add_counts, realtime_rows
+from ..metrics import (
+    DELAY_BUCKETS,
+    NAT,
+    NS_PER_DAY,
+    FormCounts,
+    Partial,
+    RecordState,
+    add_counts,
+    delay_buckets,
+    lone_delays,
+    realtime_rows,
+)
 from ..readahead import typed_chunks
 from ..reading import InputFile, discover
 from ..requests import ProgressHook, StateAddRequest
@@ -91,8 +102,11 @@ class DayCollector(Collector):
         size = len(days) * width
         sums = [np.bincount(code, weights=w, minlength=size) for w in (None, lone, lone & valid)]
         sums.append(np.bincount(code, weights=realtime, minlength=size))
+        delays = lone_delays(code, delay_buckets(rows.event, rows.upload), lone, size)
         for c in np.flatnonzero(sums[0]).tolist():
-            counts = FormCounts(*[int(s[c]) for s in sums])  # type: ignore[arg-type]
+            lone_delay = tuple(int(n) for n in delays[c]) if delays is not None else ()
+            total, records, valid_records, realtime_records = (int(s[c]) for s in sums)
+            counts = FormCounts(total, records, valid_records, realtime_records, lone_delay)
             add_counts(self._day(days[c // width]).counts, {(c % width, form): counts})
         for column, check, positions in rows.failures:
             failing = np.bincount(code[positions], minlength=size)
@@ -262,11 +276,22 @@ def _commit(
         [(w.name, w.day, w.states, w.bytes, add_id) for w in collector.written],
     )
     db.executemany(
-        "INSERT INTO counts VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET"
+        f"INSERT INTO counts VALUES (?, ?, ?, ?, ?, ?, ?, {', '.join('?' * len(DELAY_BUCKETS))})"
+        " ON CONFLICT DO UPDATE SET"
         " rows = rows + excluded.rows, records = records + excluded.records,"
-        " valid = valid + excluded.valid, realtime = realtime + excluded.realtime",
+        " valid = valid + excluded.valid, realtime = realtime + excluded.realtime, "
+        + ", ".join(f"d{n} = d{n} + excluded.d{n}" for n in range(len(DELAY_BUCKETS))),
         [
-            (day, org, form, c.rows, c.records, c.valid_records, c.realtime_records)
+            (
+                day,
+                org,
+                form,
+                c.rows,
+                c.records,
+                c.valid_records,
+                c.realtime_records,
+                *(c.delays or (0,) * len(DELAY_BUCKETS)),
+            )  # fmt: skip
             for day, partial in collector.by_day.items()
             for (org, form), c in partial.counts.items()
         ],

@@ -19,7 +19,16 @@ import numpy as np
 
 from ..engines.memory import state_budget
 from ..engines.spill import StateFolder
-from ..metrics import STATE_BYTES, Counts, FormCounts, Partial, Tally, add_counts, day_codes
+from ..metrics import (
+    DELAY_BUCKETS,
+    STATE_BYTES,
+    Counts,
+    FormCounts,
+    Partial,
+    Tally,
+    add_counts,
+    day_codes,
+)
 from ..period import Period
 from ..requests import AuditRequest, ProgressHook
 from .manifest import EPOCH, UNDATED, Store
@@ -83,12 +92,15 @@ def read_contents(store: Store, db: sqlite3.Connection, request: AuditRequest) -
     where, params = period_clause(request.period)
     org_codes = [code for _, code in db.execute("SELECT id, code FROM orgs ORDER BY id")]
     partial = Partial()
-    for org, form, *sums in db.execute(
-        "SELECT org, form, SUM(rows), SUM(records), SUM(valid), SUM(realtime) FROM counts"
-        f" WHERE {where} GROUP BY org, form",
+    delays = ", ".join(f"SUM(d{n})" for n in range(len(DELAY_BUCKETS)))  # of lone records
+    for org, form, rows, records, valid, realtime, *lone_delays in db.execute(
+        f"SELECT org, form, SUM(rows), SUM(records), SUM(valid), SUM(realtime), {delays}"
+        f" FROM counts WHERE {where} GROUP BY org, form",
         params,
     ):
-        partial.counts[(org, form)] = FormCounts(*sums)
+        partial.counts[(org, form)] = FormCounts(
+            rows, records, valid, realtime, tuple(int(n) for n in lone_delays)
+        )
     for org, form, column, check, rows in db.execute(
         f"SELECT org, form, col, name, SUM(rows) FROM checks WHERE {where}"
         " GROUP BY org, form, col, name",
