@@ -25,23 +25,22 @@ import numpy as np
 import pandas as pd
 
 from .arrays import arrow_text
+from .days import day_codes, split_day_codes, summed_codes, upload_days_by_org
+from .delays import (
+    DELAY_BUCKETS,
+    NAT,
+    delay_buckets,
+    lone_delays,
+    realtime_rows,
+)
 from .forms import FORM_IDS
 from .hashing import text_hashes
 from .reading import ReadFindings
 
-# NaT as int64: a missing upload time. For "latest" it sorts before every known one.
-NAT = np.iinfo(np.int64).min
 EARLIEST_NEVER = np.iinfo(np.int64).max  # for "earliest", it sorts after every known one
 NS_PER_DAY = 86_400 * 10**9
 ROW_BITS = 40  # a row's order is file rank << ROW_BITS | row within the file
-_DAY_BITS = 24  # an upload-day code is org * 2^24 + (days since 1970 + _DAY_SHIFT)
-_DAY_SHIFT = 1 << 23
 
-# Delay buckets of contract § 4.9: bucket i (after `negative`) starts at DELAY_EDGES[i - 1]
-# seconds and ends before DELAY_EDGES[i]; half-open, the last unbounded.
-DELAY_BUCKETS = ("negative", "under_1h", "1h_to_6h", "6h_to_24h", "1d_to_2d", "2d_to_7d", "over_7d")
-DELAY_EDGES = (0, 3600, 21600, 86400, 172800, 604800)
-NO_DELAY = -1  # a record whose earliest upload lacks a time: in no bucket
 
 # The per-record state, one table for everything that builds, folds, spills or stores states (a
 # new fixed-width column is one line here, and its value one line in `row_partial`). The role says
@@ -255,32 +254,6 @@ class Partial:
         self.states = [RecordState.concat(self.states).reduce()]
 
 
-def summed_codes(codes: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The distinct codes (unsorted: a hash is cheaper than a sort) and each one's summed count."""
-    if len(codes) == 0:
-        return codes.astype(np.int64), counts.astype(np.int64)
-    index, distinct = pd.factorize(codes)
-    summed = np.bincount(index, weights=counts, minlength=len(distinct))  # exact below 2^53
-    return np.asarray(distinct, dtype=np.int64), summed.astype(np.int64)
-
-
-def delay_buckets(event: np.ndarray, upload: np.ndarray) -> np.ndarray:
-    """Each row's delay bucket (an index into DELAY_BUCKETS, int8), NO_DELAY where a time is
-    missing (int64 ns, NAT when missing)."""
-    known = (event != NAT) & (upload != NAT)
-    delay = upload - np.where(known, event, upload)
-    edges = np.asarray(DELAY_EDGES, dtype=np.int64) * 10**9
-    bucket = np.searchsorted(edges, delay, side="right")
-    return np.where(known, bucket, NO_DELAY).astype(np.int8)
-
-
-def realtime_rows(event: np.ndarray, upload: np.ndarray, window_seconds: int) -> np.ndarray:
-    """0 <= upload - event <= window, where both times are known (int64 ns, NAT when missing)."""
-    known = (event != NAT) & (upload != NAT)
-    delay = upload - np.where(known, event, upload)
-    return known & (delay >= 0) & (delay <= np.int64(window_seconds) * 10**9)
-
-
 def row_partial(
     org: np.ndarray,
     form: int,
@@ -334,20 +307,6 @@ def row_partial(
     return partial
 
 
-def lone_delays(
-    code: np.ndarray, bucket: np.ndarray, lone: np.ndarray, size: int
-) -> np.ndarray | None:
-    """Records without record_id (each a record of its own, contract § 4.3) per `code` (an
-    institution, or a (day, institution)) and delay bucket: a (size, buckets) array; None when
-    there is no such record."""
-    if not lone.any():
-        return None
-    slots = len(DELAY_BUCKETS)
-    counted = lone & (bucket != NO_DELAY)
-    flat = code[counted].astype(np.int64) * slots + bucket[counted]
-    return np.bincount(flat, minlength=size * slots).reshape(size, slots)
-
-
 def fold_records(states: Iterable[RecordState]) -> Counts:
     """(org index, form index) -> records, valid and real-time records, after folding every
     correction: `states` must hold every state of each record they hold (a bucket, or all).
@@ -399,27 +358,6 @@ def fold_records(states: Iterable[RecordState]) -> Counts:
         )
         for code in np.flatnonzero(sums[0])
     }
-
-
-def upload_days_by_org(
-    codes: np.ndarray, rows: np.ndarray
-) -> dict[int, tuple[np.ndarray, np.ndarray]]:
-    """Distinct upload-day codes and their rows -> org index -> its sorted upload days (days
-    since 1970) and the rows of each."""
-    order = np.argsort(codes, kind="stable")
-    orgs, days = split_day_codes(codes[order])
-    rows = rows[order]
-    return {int(o): (days[orgs == o], rows[orgs == o]) for o in np.unique(orgs)}
-
-
-def day_codes(org: np.ndarray, day: np.ndarray) -> np.ndarray:
-    """(institution index, upload day) pairs as one int64 each (days since 1970)."""
-    return (org.astype(np.int64) << _DAY_BITS) | (day + _DAY_SHIFT)
-
-
-def split_day_codes(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """`day_codes` undone: the institution indexes and the days."""
-    return codes >> _DAY_BITS, (codes & ((1 << _DAY_BITS) - 1)) - _DAY_SHIFT
 
 
 @dataclass(frozen=True)

@@ -322,7 +322,9 @@ def test_two_adds_at_once_both_land(tmp_path: Path, days: list[Path], whole: dic
     _wait_for(lambda: _parts(store) > 1, "the first add is under way")
     second = _gated_add(gate, store, *days[half:])
     assert second.stderr is not None
-    notice = second.stderr.readline() + second.stderr.readline()  # it waits for the first
+    notice = ""
+    while "finish" not in notice and (line := second.stderr.readline()):  # it waits, says so
+        notice += line  # one line or wrapped in two, as the console's width has it
     assert "waiting for another nj-audit state command to finish" in " ".join(notice.split())
     gate.touch()
     _, err_first = first.communicate(timeout=120)

@@ -12,8 +12,8 @@ import json
 from typing import Any
 
 from .. import __version__
+from ..delays import DELAY_BUCKETS, DELAY_EDGES
 from ..forms import FORM_IDS
-from ..metrics import DELAY_BUCKETS, DELAY_EDGES
 from ..policy import THRESHOLD_KEYS, Policy
 from ..results import AuditResult, CheckCount, FormResult, Unreadable, ValidateResult
 from .text import CONTROL_CODES, by_code
