@@ -10,7 +10,7 @@ import numpy as np
 from typer.testing import CliRunner
 
 from nj_audit.cli import app
-from nj_audit.metrics import DELAY_BUCKETS, NAT, NO_DELAY, delay_buckets
+from nj_audit.delays import DELAY_BUCKETS, NAT, NO_DELAY, delay_buckets
 
 from builders import CLI_ENV, timed_visit, write_rows
 
