@@ -42,6 +42,7 @@ history_app = typer.Typer(
     no_args_is_help=True,
 )
 
+LastOption = Annotated[int | None, typer.Option(metavar="N", help="Only the N newest runs.", min=1)]
 HistoryOption = Annotated[
     Path | None,
     typer.Option(
@@ -109,9 +110,7 @@ def start_recording(
 
 
 def history_list(
-    last: Annotated[
-        int | None, typer.Option(metavar="N", help="Only the N newest runs.", min=1)
-    ] = None,
+    last: LastOption = None,
     label: Annotated[
         str | None, typer.Option(metavar="LABEL", help="Only the runs with this label.")
     ] = None,

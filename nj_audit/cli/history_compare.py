@@ -13,6 +13,7 @@ from .history import (
     HistoryFormat,
     HistoryFormatOption,
     HistoryOption,
+    LastOption,
     history_file,
 )
 from .outputs import write_output
@@ -32,9 +33,7 @@ def history_trend(
             " metrics).",
         ),
     ] = None,
-    last: Annotated[
-        int | None, typer.Option(metavar="N", help="Only the N newest runs.", min=1)
-    ] = None,
+    last: LastOption = None,
     history: HistoryOption = None,
     output_format: HistoryFormatOption = HistoryFormat.table,
     lang: LangOption = None,
