@@ -28,18 +28,18 @@ import psutil
 RUN = """
 import json, resource, sys, time
 from pathlib import Path
-from nj_audit.policy import Policy
+from nj_audit.audit import run_audit
+from nj_audit.requests import AuditRequest
 engine, batch, workers = sys.argv[1], Path(sys.argv[2]), int(sys.argv[3])
 start = time.perf_counter()
 if engine == "pandas":
-    from nj_audit.audit import run_audit
-    result = run_audit([batch], policy=Policy())
+    result = run_audit(AuditRequest([batch]))
 else:
     from distributed import LocalCluster
-    from nj_audit.engines.dask_engine import run_audit_dask
     with LocalCluster(n_workers=workers, threads_per_worker=1, dashboard_address=None) as cluster:
         print(json.dumps({"cluster_seconds": time.perf_counter() - start}), flush=True)
-        result = run_audit_dask([batch], policy=Policy(), scheduler=cluster.scheduler_address)
+        request = AuditRequest([batch], engine="dask", scheduler=cluster.scheduler_address)
+        result = run_audit(request)
 seconds = time.perf_counter() - start
 rows = sum(i.rows_uploaded or 0 for i in result.institutions)
 usage = resource.getrusage(resource.RUSAGE_SELF)

@@ -29,7 +29,7 @@ _REPORT_HEADERS = (
     ",".join(FAILURE_COLUMNS),
 )
 # The first line of the other formats: JSON, JUnit XML, Markdown, the table
-_REPORT_STARTS = ("{", "<?xml", "## nj-audit:", "Real-time upload audit")
+_REPORT_STARTS = ("{", "<?xml", "## nj-audit", "Real-time upload audit", "实时上传稽核")
 
 
 def is_report_header(first_line: str) -> bool:

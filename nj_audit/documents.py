@@ -18,6 +18,7 @@ from typing import Any
 
 from .errors import AuditError
 from .forms import DISCHARGE_FORM, OUTPATIENT_FORM
+from .metrics import DELAY_BUCKETS
 from .period import Period
 from .policy import FAIL, FAIL_ON_CHOICES, SEVERITY_RANK, THRESHOLD_KEYS, WARN, Policy, Threshold
 from .results import AuditResult, CheckCount, Flag, FormResult, InstitutionResult, Unreadable
@@ -154,7 +155,31 @@ def _form(item: Any, where: str) -> FormResult:
         valid_records=_whole(item.get("valid_records"), f"{where}.valid_records"),
         realtime_records=_whole(item.get("realtime_records"), f"{where}.realtime_records"),
         rate=_ratio(item.get("rate"), f"{where}.rate"),
+        delays=_delays(item.get("delays"), f"{where}.delays"),
     )
+
+
+def _delays(value: Any, where: str) -> tuple[int, ...] | None:
+    """A form's records per delay bucket (absent in documents before 0.2: None)."""
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        raise DocumentError(f"not an audit document ({where} is not an object)")
+    return tuple(_whole(value.get(b, 0), f"{where}.{b}") for b in DELAY_BUCKETS)
+
+
+def _days(value: Any, where: str) -> tuple[tuple[date, int], ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, Mapping):
+        raise DocumentError(f"not an audit document ({where} is not an object)")
+    try:
+        days = [
+            (date.fromisoformat(str(day)), _whole(n, f"{where}.{day}")) for day, n in value.items()
+        ]
+    except ValueError as exc:
+        raise DocumentError(f"not an audit document ({where} has a key that is no date)") from exc
+    return tuple(sorted(days))
 
 
 def _flag(item: Any, where: str) -> Flag:
@@ -208,11 +233,15 @@ def _institution(item: Any, n: int) -> InstitutionResult:
         forms=forms,
         outpatient_visits=visits(OUTPATIENT_FORM),
         discharges=visits(DISCHARGE_FORM),
+        day_rows=_days(item.get("days"), f"{where}.days"),
+        checks=tuple(
+            _check(c, i, f"{where}.checks[{i}]") for i, c in enumerate(item.get("checks") or [])
+        ),
     )
 
 
-def _check(item: Any, n: int) -> CheckCount:
-    where = f"checks[{n}]"
+def _check(item: Any, n: int, where: str = "") -> CheckCount:
+    where = where or f"checks[{n}]"
     if not isinstance(item, Mapping):
         raise DocumentError(f"not an audit document ({where} is not an object)")
     names = [_text(item.get(k), f"{where}.{k}") for k in ("form", "column", "check")]

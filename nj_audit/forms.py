@@ -50,12 +50,19 @@ def stem_of(name: str) -> str | None:
     return None
 
 
+_BY_LABEL = sorted(((f.label, f.id) for f in FORMS), key=lambda pair: len(pair[0]), reverse=True)
+
+
 def form_from_filename(path: str | PurePath) -> str | None:
-    """The form a file holds, from its name: the form id, then the end of the stem, `_`, `-` or
-    `.`."""
+    """The form a file holds, from its name: the form id in any case (`LAB_REPORT.CSV`) or the
+    form's Chinese name (`检验报告.csv`), then the end of the stem, `_`, `-` or `.`."""
     name = PurePath(path).name
     stem = stem_of(name) or name
+    lowered = stem.lower()
     for form_id in _LONGEST_FIRST:
-        if stem == form_id or (stem.startswith(form_id) and stem[len(form_id)] in "_-."):
+        if lowered == form_id or (lowered.startswith(form_id) and lowered[len(form_id)] in "_-."):
+            return form_id
+    for label, form_id in _BY_LABEL:
+        if stem == label or (stem.startswith(label) and stem[len(label)] in "_-."):
             return form_id
     return None

@@ -60,13 +60,18 @@ def summarise(tally: Tally, request: AuditRequest) -> AuditResult:
     for owner in owners:
         unreadable_of[owner] = unreadable_of.get(owner, 0) + 1
     index_of = {code: index for index, code in enumerate(tally.org_codes)}
+    over_orgs: dict[tuple[str, str, str], int] = {}
+    by_org: dict[int, list[tuple[str, str, str, int]]] = {}
+    for (org, form, column, check), n in tally.check_failures.items():
+        over_orgs[(form, column, check)] = over_orgs.get((form, column, check), 0) + n
+        by_org.setdefault(org, []).append((form, column, check, n))
     listed = [
-        (group, _institution(group, codes, tally, index_of, unreadable_of, period, request))
+        (group, _institution(group, codes, tally, index_of, unreadable_of, period, request, by_org))
         for group, codes in members.items()
     ]
     listed.sort(key=lambda pair: (pair[1].org_code or pair[1].name or "", pair[0]))
     institutions = tuple(inst for _, inst in listed)
-    checks = [CheckCount(f, c, k, n) for (f, c, k), n in sorted(tally.check_failures.items())]
+    checks = [CheckCount(f, c, k, n) for (f, c, k), n in sorted(over_orgs.items())]
     empty = int(rows.sum()) == 0
     passed = gate_passes([i.status for i in institutions], policy.fail_on)
     passed = passed and (not empty or request.allow_empty)
@@ -118,12 +123,14 @@ def _institution(
     unreadable_of: dict[str, int],
     period: Period | None,
     request: AuditRequest,
+    checks_by_org: dict[int, list[tuple[str, str, str, int]]],
 ) -> InstitutionResult:
     """One row: an institution, or a district of the institutions `codes`."""
     policy, registry = request.policy, request.registry
     counts, days = tally.counts, tally.days
     indexes = [index_of[code] for code in codes if code in index_of]
     per_form: dict[str, FormCounts] = {}
+    delays: dict[str, np.ndarray] = {}
     covered: set[str] = set()
     member_rows: dict[str, int] = {}
     for code in codes:
@@ -134,10 +141,15 @@ def _institution(
                 continue
             member_rows[code] = member_rows.get(code, 0) + c.rows
             per_form[form] = per_form.get(form, FormCounts()) + c
+            if c.delays:
+                delays[form] = delays.get(form, 0) + np.array(c.delays, dtype=np.int64)
             if form in REALTIME_FORM_IDS and c.realtime_records >= policy.coverage_min_records:
                 covered.add(form)
-    all_days = np.unique(
-        np.concatenate([days.get(i, np.zeros(0, dtype=np.int64)) for i in [*indexes, -1]])
+    none = np.zeros(0, dtype=np.int64)
+    member_days = np.concatenate([days.get(i, none) for i in [*indexes, -1]])
+    all_days, at = np.unique(member_days, return_inverse=True)
+    rows_per_day = np.bincount(
+        at, weights=np.concatenate([tally.day_rows.get(i, none) for i in [*indexes, -1]])
     )
     total = sum(per_form.values(), FormCounts())
     period_days = period.days if period else 0
@@ -191,9 +203,29 @@ def _institution(
         status=status_of(flags),
         flags=tuple(flags),
         forms={
-            f: FormResult(c.rows, c.records, c.valid_records, c.realtime_records, c.rate)
+            f: FormResult(
+                c.rows,
+                c.records,
+                c.valid_records,
+                c.realtime_records,
+                c.rate,
+                tuple(int(n) for n in delays[f]) if f in delays else None,
+            )
             for f, c in per_form.items()
         },
         outpatient_visits=outpatient.records,
         discharges=discharge.records,
+        day_rows=tuple(
+            (EPOCH + timedelta(days=int(d)), int(n)) for d, n in zip(all_days, rows_per_day)
+        ),
+        checks=_checks_of([checks_by_org.get(i, []) for i in indexes]),
     )
+
+
+def _checks_of(members: list[list[tuple[str, str, str, int]]]) -> tuple[CheckCount, ...]:
+    """The failing checks of these institutions (one, or a district's members), summed."""
+    summed: dict[tuple[str, str, str], int] = {}
+    for checks in members:
+        for form, column, check, n in checks:
+            summed[(form, column, check)] = summed.get((form, column, check), 0) + n
+    return tuple(CheckCount(f, c, k, n) for (f, c, k), n in sorted(summed.items()))

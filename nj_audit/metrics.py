@@ -1,11 +1,13 @@
 """Pure, mergeable reductions: judged rows -> per-record state -> per-institution, per-form counts.
 
-The shape lets a file be streamed in chunks (or a batch be split over a cluster): each chunk gives a
-`Partial` (row counts, upload days, one `RecordState` row per data row), partials merge by
-concatenation, and `RecordState.reduce` folds corrections (several rows of one record) with the
-contract's rule (docs/contract.md § 4.3): the earliest upload decides real-time, the latest upload
-(ties: the later row in file order) decides validity. Reducing early or late gives the same result,
-so chunk size never matters.
+The shape lets a file be streamed in chunks, spilled to disk, kept in a store or split over a
+cluster: each chunk gives a `Partial` (row counts, upload days, check failures, and one
+`RecordState` entry per row that has a record_id), partials merge by addition and concatenation,
+and `RecordState.reduce` folds corrections (several rows of one record) with the contract's rule
+(docs/contract.md § 4.3): the earliest upload decides real-time, the latest upload (ties: the later
+row in file order) decides validity. Reducing early or late, whole or bucket by bucket, gives the
+same result, so chunk size, memory and the number of buckets never matter. A row without record_id
+is a record of its own: it is counted at once and keeps no state.
 
 A record is keyed by (institution, form, 64-bit hash of record_id). Two different record_ids of the
 same institution and form collide with probability about n^2 / 2^65: 1.5e-3 for the largest
@@ -14,46 +16,85 @@ hospital's whole year (234 million rows), which the README states.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields, replace
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from .arrays import arrow_text
+from .days import day_codes, split_day_codes, summed_codes, upload_days_by_org
+from .delays import (
+    DELAY_BUCKETS,
+    NAT,
+    delay_buckets,
+    lone_delays,
+    realtime_rows,
+)
 from .forms import FORM_IDS
 from .hashing import text_hashes
 from .reading import ReadFindings
 
-# NaT as int64: a missing upload time. For "latest" it sorts before every known one.
-NAT = np.iinfo(np.int64).min
 EARLIEST_NEVER = np.iinfo(np.int64).max  # for "earliest", it sorts after every known one
 NS_PER_DAY = 86_400 * 10**9
-_DAY_BITS = 24  # an upload-day code is org * 2^24 + (days since 1970 + _DAY_SHIFT)
-_DAY_SHIFT = 1 << 23
+ROW_BITS = 40  # a row's order is file rank << ROW_BITS | row within the file
 
 
-@dataclass
+# The per-record state, one table for everything that builds, folds, spills or stores states (a
+# new fixed-width column is one line here, and its value one line in `row_partial`). The role says
+# what a column follows when corrections fold: "key" columns name the record, "first" ones come
+# from its earliest upload, "last" ones from its latest.
+STATE_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("org", "int32", "key"),  # index into the run's (or the store's) institution codes
+    ("form", "int16", "key"),  # index into FORM_IDS
+    ("key", "uint64", "key"),  # hash of record_id
+    ("first_upload", "int64", "first"),  # local ns of the earliest upload (EARLIEST_NEVER: none)
+    ("first_order", "int64", "first"),  # its row order
+    ("first_realtime", "bool", "first"),  # it was within the window
+    ("last_upload", "int64", "last"),  # local ns of the latest upload (NAT: none)
+    ("last_order", "int64", "last"),  # its row order
+    ("last_valid", "bool", "last"),  # it was a valid row
+    ("first_delay", "int8", "first"),  # delay bucket of the earliest upload (NO_DELAY: none)
+)
+STATE_NAMES = tuple(name for name, _, _ in STATE_COLUMNS)
+STATE_DTYPE = np.dtype([(name, dtype) for name, dtype, _ in STATE_COLUMNS])  # packed, one record
+STATE_BYTES = STATE_DTYPE.itemsize
+
+
 class RecordState:
-    """One entry per row or per record; arrays of equal length."""
+    """One entry per row or per record: the columns of `STATE_COLUMNS`, arrays of equal length,
+    read as attributes (`state.org`)."""
 
-    org: np.ndarray  # int32 index into the institution dictionary
-    form: np.ndarray  # int16 index into FORM_IDS (+ 1000 for a row without record_id)
-    key: np.ndarray  # uint64 record_id hash, or the row's order when record_id is missing
-    first_upload: np.ndarray  # int64 ns of the earliest known upload (EARLIEST_NEVER if none)
-    first_order: np.ndarray  # int64 row order of that upload
-    first_realtime: np.ndarray  # bool: that upload was within the window
-    last_upload: np.ndarray  # int64 ns of the latest upload (NAT if none)
-    last_order: np.ndarray  # int64 row order of that upload
-    last_valid: np.ndarray  # bool: that upload was a valid row
+    __slots__ = ("columns",)
+
+    def __init__(self, **columns: np.ndarray):
+        if set(columns) != set(STATE_NAMES):
+            raise TypeError(f"a RecordState has the columns {', '.join(STATE_NAMES)}")
+        self.columns = {name: columns[name] for name in STATE_NAMES}
+
+    def __getattr__(self, name: str) -> np.ndarray:
+        if name == "columns":  # while unpickling, before the slot is set
+            raise AttributeError(name)
+        try:
+            return self.columns[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuilt, (self.columns,))
 
     def __len__(self) -> int:
-        return len(self.org)
+        return len(self.columns["org"])
+
+    @property
+    def nbytes(self) -> int:
+        return sum(column.nbytes for column in self.columns.values())
 
     @classmethod
     def empty(cls) -> RecordState:
-        dtypes = (np.int32, np.int16, np.uint64, np.int64, np.int64, bool, np.int64, np.int64, bool)
-        return cls(*(np.zeros(0, dtype=d) for d in dtypes))
+        return cls(**{name: np.zeros(0, dtype=dtype) for name, dtype, _ in STATE_COLUMNS})
 
     @classmethod
     def concat(cls, states: list[RecordState]) -> RecordState:
@@ -61,10 +102,15 @@ class RecordState:
             return cls.empty()
         if len(states) == 1:
             return states[0]
-        return cls(*(np.concatenate([getattr(s, f.name) for s in states]) for f in fields(cls)))
+        return cls(
+            **{name: np.concatenate([s.columns[name] for s in states]) for name in STATE_NAMES}
+        )
 
-    def take(self, index: np.ndarray) -> RecordState:
-        return RecordState(*(getattr(self, f.name)[index] for f in fields(self)))
+    def take(self, index: np.ndarray | slice) -> RecordState:
+        return RecordState(**{name: column[index] for name, column in self.columns.items()})
+
+    def replaced(self, **columns: np.ndarray) -> RecordState:
+        return RecordState(**{**self.columns, **columns})
 
     def mixed_keys(self) -> np.ndarray:
         """One uint64 per entry, equal for entries of the same record (and, rarely, for others:
@@ -99,17 +145,14 @@ class RecordState:
         # earliest: smallest (first_upload, first_order) within each group
         early = np.lexsort((s.first_order, s.first_upload, group))
         early_first = early[np.flatnonzero(np.r_[True, group[early][1:] != group[early][:-1]])]
+        picks = {"key": starts, "first": early_first, "last": ends}
         return RecordState(
-            org=s.org[starts],
-            form=s.form[starts],
-            key=s.key[starts],
-            first_upload=s.first_upload[early_first],
-            first_order=s.first_order[early_first],
-            first_realtime=s.first_realtime[early_first],
-            last_upload=s.last_upload[ends],
-            last_order=s.last_order[ends],
-            last_valid=s.last_valid[ends],
+            **{name: s.columns[name][picks[role]] for name, _, role in STATE_COLUMNS}
         )
+
+
+def _rebuilt(columns: dict[str, np.ndarray]) -> RecordState:
+    return RecordState(**columns)
 
 
 def repeated_keys(keys: np.ndarray) -> np.ndarray:
@@ -123,28 +166,62 @@ def repeated_keys(keys: np.ndarray) -> np.ndarray:
     return pd.Series(keys).isin(np.unique(ordered[1:][same])).to_numpy()
 
 
+@dataclass(frozen=True)
+class FormCounts:
+    rows: int = 0
+    records: int = 0
+    valid_records: int = 0
+    realtime_records: int = 0
+    delays: tuple[int, ...] = ()  # records (with a record_id) per delay bucket; () is all 0
+
+    @property
+    def rate(self) -> float | None:
+        return self.realtime_records / self.records if self.records else None
+
+    def __add__(self, other: FormCounts) -> FormCounts:
+        ours, theirs = self.delays, other.delays
+        delays = tuple(a + b for a, b in zip(ours, theirs)) if ours and theirs else ours or theirs
+        return FormCounts(
+            self.rows + other.rows,
+            self.records + other.records,
+            self.valid_records + other.valid_records,
+            self.realtime_records + other.realtime_records,
+            delays,
+        )
+
+
+# (org index, form index) -> counts
+Counts = dict[tuple[int, int], FormCounts]
+# (org index, form id, column, check) -> failing rows
+CheckCounts = dict[tuple[int, str, str, str], int]
+
+
+def add_counts(into: dict, more: dict) -> None:
+    """`into += more`, key by key (FormCounts or ints)."""
+    for key, value in more.items():
+        ours = into.get(key)
+        into[key] = value if ours is None else ours + value
+
+
 @dataclass
 class Partial:
     """Everything the audit keeps from some rows; merges with `merge`."""
 
-    rows: dict[tuple[int, int], int] = field(default_factory=dict)  # (org, form) -> rows
-    days: np.ndarray = field(
-        default_factory=lambda: np.zeros(0, dtype=np.int64)
-    )  # day_codes(org, day)
+    counts: Counts = field(default_factory=dict)  # rows, and the records without record_id
+    days: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # day_codes
+    day_rows: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # per day
     states: list[RecordState] = field(default_factory=list)
-    check_failures: dict[tuple[str, str, str], int] = field(
-        default_factory=dict
-    )  # (form, column, check)
+    check_failures: CheckCounts = field(default_factory=dict)
     min_day: int | None = None
     max_day: int | None = None
 
     def merge(self, other: Partial) -> None:
-        for row_key, count in other.rows.items():
-            self.rows[row_key] = self.rows.get(row_key, 0) + count
-        for check_key, count in other.check_failures.items():
-            self.check_failures[check_key] = self.check_failures.get(check_key, 0) + count
-        # unsorted; a hash is cheaper than a sort
-        self.days = pd.unique(np.concatenate([self.days, other.days]))
+        add_counts(self.counts, other.counts)
+        add_counts(self.check_failures, other.check_failures)
+        self.days, self.day_rows = summed_codes(
+            np.concatenate([self.days, other.days]),
+            np.concatenate([self.day_rows, other.day_rows]),
+        )
         self.states.extend(other.states)
         for attr, pick in (("min_day", min), ("max_day", max)):
             ours, theirs = getattr(self, attr), getattr(other, attr)
@@ -158,11 +235,16 @@ class Partial:
         """The partial with institution index i renamed lookup[i] (to merge partials made with
         dictionaries of their own)."""
         orgs, days = split_day_codes(self.days)
+        codes, day_rows = summed_codes(day_codes(lookup[orgs], days), self.day_rows)
         return Partial(
-            rows={(int(lookup[org]), form): count for (org, form), count in self.rows.items()},
-            days=np.unique(day_codes(lookup[orgs], days)),
-            states=[replace(state, org=lookup[state.org]) for state in self.states],
-            check_failures=dict(self.check_failures),
+            counts={(int(lookup[org]), form): c for (org, form), c in self.counts.items()},
+            days=codes,
+            day_rows=day_rows,
+            states=[state.replaced(org=lookup[state.org]) for state in self.states],
+            check_failures={
+                (int(lookup[org]), form, column, check): n
+                for (org, form, column, check), n in self.check_failures.items()
+            },
             min_day=self.min_day,
             max_day=self.max_day,
         )
@@ -172,13 +254,6 @@ class Partial:
         self.states = [RecordState.concat(self.states).reduce()]
 
 
-def realtime_rows(event: np.ndarray, upload: np.ndarray, window_seconds: int) -> np.ndarray:
-    """0 <= upload - event <= window, where both times are known (int64 ns, NAT when missing)."""
-    known = (event != NAT) & (upload != NAT)
-    delay = upload - np.where(known, event, upload)
-    return known & (delay >= 0) & (delay <= np.int64(window_seconds) * 10**9)
-
-
 def row_partial(
     org: np.ndarray,
     form: int,
@@ -186,80 +261,84 @@ def row_partial(
     event: np.ndarray,
     upload: np.ndarray,
     valid: np.ndarray,
-    order_start: int,
+    order: np.ndarray,
     window_seconds: int,
 ) -> Partial:
     """The partial of some judged rows of one form. `org` holds institution indexes (int32);
-    `event`/`upload` are local times as int64 ns (NAT when unreadable)."""
-    n = len(org)
-    order = np.arange(order_start, order_start + n, dtype=np.int64)
+    `event`/`upload` are local times as int64 ns (NAT when unreadable); `order` each row's order."""
     has_id = record_id.notna().to_numpy()
-    hashed = text_hashes(arrow_text(record_id))
-    key = np.where(has_id, hashed, order.astype(np.uint64))
-    forms = np.where(has_id, form, form + 1000).astype(np.int16)
     rt = realtime_rows(event, upload, window_seconds)
     known = upload != NAT
+    valid = valid.astype(bool)
+    lone = ~has_id
+    bucket = delay_buckets(event, upload)
+    counts: Counts = {}
+    if len(org):
+        per_org = [np.bincount(org, weights=w, minlength=int(org.max()) + 1) for w in
+                   (None, lone, lone & valid, lone & valid & rt)]  # fmt: skip
+        per_delay = lone_delays(org, bucket, lone, int(org.max()) + 1)
+        for o in np.flatnonzero(per_org[0]).tolist():
+            delays = tuple(int(n) for n in per_delay[o]) if per_delay is not None else ()
+            rows, records, valid_records, realtime_records = (int(c[o]) for c in per_org)
+            counts[(o, form)] = FormCounts(rows, records, valid_records, realtime_records, delays)
+    ids = None if has_id.all() else np.flatnonzero(has_id)
+    pick = (lambda a: a) if ids is None else (lambda a: a[ids])
+    text = record_id if ids is None else record_id.iloc[ids]
+    kept_upload = pick(upload)
     state = RecordState(
-        org=org.astype(np.int32),
-        form=forms,
-        key=key.astype(np.uint64),
-        first_upload=np.where(known, upload, EARLIEST_NEVER),
-        first_order=order,
-        first_realtime=rt,
-        last_upload=upload,
-        last_order=order,
-        last_valid=valid.astype(bool),
+        org=pick(org).astype(np.int32),
+        form=np.full(len(kept_upload), form, dtype=np.int16),
+        key=text_hashes(arrow_text(text)),
+        first_upload=np.where(kept_upload != NAT, kept_upload, EARLIEST_NEVER),
+        first_order=pick(order),
+        first_realtime=pick(rt),
+        last_upload=kept_upload,
+        last_order=pick(order),
+        last_valid=pick(valid),
+        first_delay=pick(bucket),
     )
-    counts = np.bincount(org, minlength=0) if n else np.zeros(0, dtype=np.int64)
-    rows = {(int(o), form): int(c) for o, c in enumerate(counts) if c}
     day = upload[known] // NS_PER_DAY
-    codes = pd.unique(day_codes(org[known], day))  # hashing: a sort costs more
-    partial = Partial(rows=rows, days=codes, states=[state])
+    codes, day_rows = summed_codes(day_codes(org[known], day), np.ones(len(day), dtype=np.int64))
+    partial = Partial(
+        counts=counts, days=codes, day_rows=day_rows, states=[state] if len(state) else []
+    )
     if len(day):
         partial.min_day, partial.max_day = int(day.min()), int(day.max())
     return partial
 
 
-@dataclass(frozen=True)
-class FormCounts:
-    rows: int = 0
-    records: int = 0
-    valid_records: int = 0
-    realtime_records: int = 0
-
-    @property
-    def rate(self) -> float | None:
-        return self.realtime_records / self.records if self.records else None
-
-    def __add__(self, other: FormCounts) -> FormCounts:
-        return FormCounts(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(self)))
-
-
-def form_counts(partial: Partial) -> dict[tuple[int, str], FormCounts]:
-    """(org index, form id) -> counts, after folding every correction.
+def fold_records(states: Iterable[RecordState]) -> Counts:
+    """(org index, form index) -> records, valid and real-time records, after folding every
+    correction: `states` must hold every state of each record they hold (a bucket, or all).
 
     Memory: the states are never copied whole; one uint64 per entry finds the repeated records,
     only those are gathered and folded, and the rest are counted where they lie."""
-    states = [s for s in partial.states if len(s)]
+    states = [s for s in states if len(s)]
+    if not states:
+        return {}
     width = len(FORM_IDS)
-    size = (max((int(s.org.max()) for s in states), default=-1) + 1) * width
+    size = (max(int(s.org.max()) for s in states) + 1) * width
     sums = np.zeros((3, size), dtype=np.int64)  # records, valid, realtime per org * width + form
+    slots = len(DELAY_BUCKETS) + 1  # NO_DELAY, then the buckets
+    delays = np.zeros(size * slots, dtype=np.int64)
 
     def count(state: RecordState, keep: np.ndarray | None = None) -> None:
-        code = state.org.astype(np.int64) * width + state.form % 1000
+        code = state.org.astype(np.int64) * width + state.form
         valid = state.last_valid
         realtime = state.first_realtime & valid
+        bucket = state.first_delay
         if keep is not None:
-            code, valid, realtime = code[keep], valid[keep], realtime[keep]
+            code, valid, realtime, bucket = code[keep], valid[keep], realtime[keep], bucket[keep]
+        delays[:] += np.bincount(code * slots + bucket + 1, minlength=size * slots)
         sums[0] += np.bincount(code, minlength=size)
         sums[1] += np.bincount(code, weights=valid, minlength=size).astype(np.int64)
         sums[2] += np.bincount(code, weights=realtime, minlength=size).astype(np.int64)
 
-    repeated = repeated_keys(np.concatenate([s.mixed_keys() for s in states])) if states else None
+    repeated = repeated_keys(np.concatenate([s.mixed_keys() for s in states]))
     folded: list[RecordState] = []
     start = 0
     for state in states:
-        mask = repeated[start : start + len(state)]  # type: ignore[index]
+        mask = repeated[start : start + len(state)]
         start += len(state)
         if mask.any():
             folded.append(state.take(np.flatnonzero(mask)))
@@ -268,56 +347,47 @@ def form_counts(partial: Partial) -> dict[tuple[int, str], FormCounts]:
             count(state)
     if folded:
         count(RecordState.concat(folded)._reduce_sorted())
-    result: dict[tuple[int, str], FormCounts] = {}
-    for code in np.flatnonzero(sums[0]):
-        org, form = divmod(int(code), width)
-        result[(org, FORM_IDS[form])] = FormCounts(
-            0, int(sums[0, code]), int(sums[1, code]), int(sums[2, code])
+    per_bucket = delays.reshape(size, slots)[:, 1:]
+    return {
+        divmod(int(code), width): FormCounts(
+            0,
+            int(sums[0, code]),
+            int(sums[1, code]),
+            int(sums[2, code]),
+            tuple(int(n) for n in per_bucket[code]),
         )
-    for (org, form), rows in partial.rows.items():
-        key = (org, FORM_IDS[form])
-        result[key] = FormCounts(rows, 0, 0, 0) + result.get(key, FormCounts())
-    return result
-
-
-def upload_days_by_org(partial: Partial) -> dict[int, np.ndarray]:
-    """org index -> sorted distinct upload days (days since 1970)."""
-    codes = np.unique(partial.days)
-    orgs, days = split_day_codes(codes)
-    return {int(o): days[orgs == o] for o in np.unique(orgs)}
-
-
-def day_codes(org: np.ndarray, day: np.ndarray) -> np.ndarray:
-    """(institution index, upload day) pairs as one int64 each (days since 1970)."""
-    return (org.astype(np.int64) << _DAY_BITS) | (day + _DAY_SHIFT)
-
-
-def split_day_codes(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """`day_codes` undone: the institution indexes and the days."""
-    return codes >> _DAY_BITS, (codes & ((1 << _DAY_BITS) - 1)) - _DAY_SHIFT
+        for code in np.flatnonzero(sums[0])
+    }
 
 
 @dataclass(frozen=True)
 class Tally:
-    """What an engine hands back: every correction folded, only counts left. Institution index i
-    is `org_codes[i]`."""
+    """What an engine hands back: every correction folded, only counts left (never a per-record
+    state). Institution index i is `org_codes[i]`."""
 
     org_codes: tuple[str, ...]
     counts: dict[tuple[int, str], FormCounts]  # (org index, form id) -> counts
     days: dict[int, np.ndarray]  # org index -> sorted distinct upload days (days since 1970)
-    check_failures: dict[tuple[str, str, str], int]  # (form, column, check) -> failing rows
+    day_rows: dict[int, np.ndarray]  # org index -> rows uploaded on each of its `days`
+    check_failures: CheckCounts  # (org index, form, column, check) -> failing rows
     min_day: int | None
     max_day: int | None
     skipped: tuple[Path, ...] = ()  # inputs whose name names no form
     findings: ReadFindings = ReadFindings()  # files that could not be read, reports left out
 
     @classmethod
-    def of(cls, org_codes: list[str], partial: Partial, skipped: list[Path]) -> Tally:
-        """Fold a partial's corrections and count."""
+    def of(
+        cls, org_codes: list[str], partial: Partial, records: Counts, skipped: list[Path]
+    ) -> Tally:
+        """A partial's rows, days and checks with the records folded from its states."""
+        counts = dict(partial.counts)
+        add_counts(counts, records)
+        days = upload_days_by_org(partial.days, partial.day_rows)
         return cls(
             tuple(org_codes),
-            form_counts(partial),
-            upload_days_by_org(partial),
+            {(org, FORM_IDS[form]): c for (org, form), c in sorted(counts.items())},
+            {org: d for org, (d, _) in days.items()},
+            {org: rows for org, (_, rows) in days.items()},
             dict(partial.check_failures),
             partial.min_day,
             partial.max_day,

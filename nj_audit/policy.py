@@ -47,6 +47,7 @@ class Policy:
     # where it came from (contract § 5.3): "defaults", or the path of the policy file or of the
     # pyproject.toml that held [tool.nj-audit]
     source: str = DEFAULTS
+    lang: str | None = None  # `lang = "zh"`: the reports' language when no --lang is given
 
     def window_for(self, form: str) -> int:
         return self.form_windows.get(form, self.window_seconds)
@@ -135,6 +136,10 @@ def policy_from_mapping(data: dict[str, Any], source: Path, location: Path | Non
                     f"fail_on must be one of {', '.join(FAIL_ON_CHOICES)}, not {_shown(value)}",
                     source,
                 )
+            changes[key] = value
+        elif key == "lang":
+            if value not in ("en", "zh"):
+                raise PolicyError(f"lang must be en or zh, not {_shown(value)}", source)
             changes[key] = value
         elif key == "regressions":
             changes[key] = _regressions(value, source)

@@ -24,6 +24,7 @@ def typed_chunks(
     chunk_rows: int,
     form: str | None,
     max_bytes: int | None = None,
+    block_bytes: int | None = None,
 ) -> Iterator[tuple[Chunk, TypedChunk]]:
     """A file's chunks, read ahead, each with its typed columns. Times and numbers are parsed by
     whichever thread is free: the reading thread when the judging one is still busy with the
@@ -35,7 +36,7 @@ def typed_chunks(
     chunks = (  # each made into its frame here, in the reading thread
         chunk.converted()
         for chunk in read_chunks(
-            path, encoding, chunk_rows, expected_columns(form, path), max_bytes
+            path, encoding, chunk_rows, expected_columns(form, path), max_bytes, block_bytes
         )
     )
     for chunk, ready in prefetched(chunks, typed):

@@ -17,6 +17,7 @@ from .reading import DEFAULT_CHUNK_ROWS
 from .registry import Registry
 
 BY_CHOICES = ("institution", "district")
+DEFAULT_MEMORY_LIMIT = 1 << 30  # 1 GiB
 # What the library tells the caller after each chunk: rows just judged, bytes read so far, in all
 ProgressHook = Callable[[int, int, int], None]
 ENGINES = ("pandas", "dask")
@@ -35,11 +36,27 @@ class AuditRequest:
     engine: str = "pandas"  # or "dask"
     scheduler: str | None = None  # dask: a scheduler's address (default: a local cluster)
     partitions: int | None = None  # dask: byte ranges per uncompressed CSV file
+    memory_limit: int = DEFAULT_MEMORY_LIMIT  # bytes: the run's target peak (docs/scale.md)
+    temp_dir: Path | None = None  # where states spill past the limit (default: the system's)
+    state: Path | None = None  # a state store to audit instead of `paths` (docs/scale.md)
+    buckets: int | None = None  # spill buckets (dask: shuffle partitions); default: from sizes
     show_pii: bool = False  # org_codes shaped like an ID number or a name shown unmasked
     allow_empty: bool = False  # an audit that read no data row may pass the gate
     strict: bool = False  # any unreadable file stops the run (exit 2) instead of being a finding
     max_bytes: int | None = None  # what one file may expand to (default: 100 times if compressed)
     outputs: Sequence[Path] = ()  # the files this run writes: never read as inputs, never inputs
+
+
+@dataclass(frozen=True)
+class StateAddRequest:
+    store: Path  # a state store's folder (made when missing)
+    paths: Sequence[Path]  # upload files or folders
+    policy: Policy = field(default_factory=Policy)  # its windows decide real-time
+    form: str | None = None
+    encoding: str | None = None
+    chunk_rows: int = DEFAULT_CHUNK_ROWS
+    memory_limit: int = DEFAULT_MEMORY_LIMIT
+    buckets: int | None = None  # a new store's buckets (default 64); an old store keeps its own
 
 
 @dataclass(frozen=True)

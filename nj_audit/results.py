@@ -8,6 +8,7 @@ a `RankResult`); `validate` gives a `ValidateResult`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -61,6 +62,15 @@ class FormResult:
     valid_records: int
     realtime_records: int
     rate: float | None
+    delays: tuple[int, ...] | None = None  # records per delay bucket (contract § 4.9), or unknown
+
+
+@dataclass(frozen=True)
+class CheckCount:
+    form: str
+    column: str
+    check: str
+    failures: int
 
 
 @dataclass(frozen=True)
@@ -87,18 +97,12 @@ class InstitutionResult:
     forms: dict[str, FormResult] = field(default_factory=dict)
     outpatient_visits: int | None = None  # records of outpatient_visit (门急诊人次)
     discharges: int | None = None  # records of inpatient_discharge (出院人次)
+    day_rows: tuple[tuple[date, int], ...] = ()  # rows per upload day, by day (the calendar)
+    checks: tuple[CheckCount, ...] = ()  # its failing checks, as AuditResult.checks
 
     @property
     def label(self) -> str:
         return self.name or self.org_code or MISSING_ORG
-
-
-@dataclass(frozen=True)
-class CheckCount:
-    form: str
-    column: str
-    check: str
-    failures: int
 
 
 @dataclass(frozen=True)

@@ -112,11 +112,29 @@ def _all_columns() -> frozenset[str]:
     return frozenset(c.name for f in FORM_IDS for c in load_schema(f).columns)
 
 
+EVENT_TIME_LABEL = "业务发生时间"  # the envelope's name of event_time, in every form (§ 2.6)
+
+
+@cache
+def header_aliases(form: str) -> frozenset[tuple[str, str]]:
+    """The other names a header may give `form`'s columns: each column's Chinese label (its
+    `title`), 业务发生时间 for event_time, and each id in any case (contract § 2.6)."""
+    columns = load_schema(form).columns
+    pairs = {(c.label, c.name) for c in columns if c.label and c.label != c.name}
+    pairs |= {(c.name.lower(), c.name) for c in columns}
+    if any(c.name == "event_time" for c in columns):
+        pairs.add((EVENT_TIME_LABEL, "event_time"))
+    return frozenset(pairs)
+
+
 def expected_columns(form: str | None, path: Path) -> Expected | None:
     """What a file's header should name at least one of: a column of `form`, or of any form when
-    the form comes from the file's name (it may be overridden); None for other schemas."""
+    the form comes from the file's name (it may be overridden), with the other names of that
+    form's columns; None for other schemas."""
     if form in FORM_IDS:
-        return Expected(frozenset(c.name for c in load_schema(form).columns), form, _all_columns())
-    if form is None and form_from_filename(path) is not None:
-        return Expected(_all_columns(), "any form", _all_columns())
+        columns = frozenset(c.name for c in load_schema(form).columns)
+        return Expected(columns, form, _all_columns(), header_aliases(form))
+    named = form_from_filename(path) if form is None else None
+    if named is not None:
+        return Expected(_all_columns(), "any form", _all_columns(), header_aliases(named))
     return None

@@ -751,6 +751,30 @@ def check_golden_json(name: str, text: str) -> None:
     )
 
 
+def random_states(rng: np.random.Generator, count: int, keys: int, start: int = 0):  # type: ignore[no-untyped-def]
+    """`count` per-record states of 3 institutions and 3 forms, record keys drawn from `keys`
+    values (so that many records have several states: corrections), uploads from a few days and
+    sometimes missing, rows in order from `start`."""
+    from nj_audit.metrics import EARLIEST_NEVER, NAT, RecordState
+
+    day = 19_000 * 86_400 * 10**9
+    upload = day + rng.integers(0, 4, count) * 86_400 * 10**9  # ties are common
+    upload[rng.random(count) < 0.05] = NAT
+    order = np.arange(start, start + count, dtype=np.int64)
+    return RecordState(
+        org=rng.integers(0, 3, count).astype(np.int32),
+        form=rng.integers(0, 3, count).astype(np.int16),
+        key=rng.integers(0, keys, count).astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15),
+        first_upload=np.where(upload == NAT, EARLIEST_NEVER, upload),
+        first_order=order,
+        first_realtime=(rng.random(count) < 0.7) & (upload != NAT),
+        last_upload=upload,
+        last_order=order,
+        last_valid=rng.random(count) < 0.8,
+        first_delay=np.where(upload == NAT, -1, rng.integers(-1, 7, count)).astype(np.int8),
+    )
+
+
 # -- nightly batches for the history --------------------------------------------------------------
 
 NIGHTLY_ORGS = {  # org_code -> (name, district)

@@ -219,8 +219,9 @@ def test_audit_annotations_golden_and_the_limits() -> None:
     assert parsed[-1] == (
         "notice",
         {"title": "nj-audit"},
-        "gate FAILED (--fail-on fail): 14 institutions, 1 ok, 1 warn, 12 fail; 2 more error(s)"
-        " and 0 more warning(s) are not shown as annotations (GitHub shows 10 of each per step);"
+        "gate FAILED (--fail-on fail, policy: defaults): 14 institutions, 1 ok, 1 warn, 12 fail;"
+        " 2 more error(s) and 0 more warning(s) are not shown as annotations"
+        " (GitHub shows 10 of each per step);"
         " the full report: audit.json",
     )
     assert sum(1 for p in parsed if p[0] == "notice") == 1

@@ -13,7 +13,10 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from nj_audit.cli import app
@@ -189,6 +192,105 @@ def test_missing_dask_is_a_usage_error(batch: Path, monkeypatch) -> None:
     result = CliRunner().invoke(app, ["audit", str(batch), "--engine", "dask"], env=CLI_ENV)
     assert result.exit_code == 2
     assert "install the dask extra: pip install 'nj-audit" in result.stderr
+
+
+def test_dask_engine_audits_a_state_store(batch: Path, scheduler: str, tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    added = CliRunner().invoke(app, ["state", "add", str(store), str(batch), "--quiet"])
+    assert added.exit_code == 0, added.output
+    expected = _audit(str(batch))
+    assert _audit("--state", str(store)) == expected
+    on_cluster = ["--state", str(store), "--engine", "dask", "--scheduler", scheduler]
+    assert _audit(*on_cluster) == expected
+    assert _audit(*on_cluster, "--memory-limit", "64KiB", "--temp-dir", str(tmp_path)) == expected
+    assert _audit(*on_cluster, "--period", "2022-03-05:2022-03-31") == _audit(
+        str(batch), "--period", "2022-03-05:2022-03-31"
+    )
+
+
+@pytest.mark.parametrize("buckets", [1, 2, 7, 64])
+def test_states_are_shuffled_and_folded_on_the_workers(
+    batch: Path, scheduler: str, tmp_path: Path, buckets: int, monkeypatch
+) -> None:
+    """Whatever the number of shuffle partitions and the workers' memory limit (folds that
+    spill), the document is the pandas engine's; the client receives counts only: one row per
+    (partition, institution, form) at most, never a per-record state."""
+    from nj_audit.audit import run_audit
+    from nj_audit.engines import dask_engine
+    from nj_audit.engines.dask_tasks import COUNT_COLUMNS
+    from nj_audit.render.json import render_json
+    from nj_audit.requests import AuditRequest
+
+    received: list[pd.DataFrame] = []
+    records = dask_engine._records
+    monkeypatch.setattr(
+        dask_engine,
+        "_records",
+        lambda codes, counts: received.append(counts) or records(codes, counts),
+    )
+    expected = render_json(run_audit(AuditRequest([batch])))
+    spill = tmp_path / "spill"
+    spill.mkdir()
+    for limit in (1 << 30, 64 << 10):
+        request = AuditRequest(
+            [batch], engine="dask", scheduler=scheduler, buckets=buckets, memory_limit=limit,
+            temp_dir=spill,
+        )  # fmt: skip
+        assert render_json(run_audit(request)) == expected
+    for counts in received:
+        assert tuple(counts.columns) == COUNT_COLUMNS
+        assert len(counts) <= buckets * len(ORGS + [" "]) * 14
+    assert list(spill.iterdir()) == []
+
+
+@settings(max_examples=2, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    seed=st.integers(0, 10_000),
+    buckets=st.sampled_from([1, 2, 7, 64]),
+    order=st.randoms(use_true_random=False),
+)
+def test_in_memory_spilled_stored_and_distributed_runs_agree(
+    scheduler: str, tmp_path_factory: pytest.TempPathFactory, seed: int, buckets: int, order
+) -> None:
+    """One generated batch, cut into daily folders across a month's end (corrections across
+    files, chunks, days and months): the in-memory audit, a spilled one (a tiny limit, chunks of
+    50 rows), a store filled in a random order of days and the dask engine, on the files and on
+    the store, give one document."""
+    from nj_audit.audit import run_audit
+    from nj_audit.engines import batching, pandas_engine
+    from nj_audit.generate import generate_batch, split_by_upload_day
+    from nj_audit.period import parse_period
+    from nj_audit.render.json import render_json
+    from nj_audit.requests import AuditRequest, StateAddRequest
+    from nj_audit.store.adding import add_files
+
+    root = tmp_path_factory.mktemp("agree")
+    generate_batch(
+        root / "batch", institutions=2, rows=300, period=parse_period("2022-02-27:2022-03-02"),
+        seed=seed, correction_share=0.3, invalid_share=0.1, missing_form_share=0.8,
+    )  # fmt: skip
+    days = split_by_upload_day(root / "batch", root / "days")
+    store = root / "store"
+    shuffled = list(days)
+    order.shuffle(shuffled)
+    for day in shuffled:
+        add_files(StateAddRequest(store, [day], memory_limit=64 << 10, buckets=buckets))
+    cluster = {"engine": "dask", "scheduler": scheduler, "buckets": buckets}
+    requests = [
+        AuditRequest(days),
+        AuditRequest(days, memory_limit=32 << 10, buckets=buckets, chunk_rows=50),
+        AuditRequest([], state=store),
+        AuditRequest([], state=store, memory_limit=32 << 10),
+        AuditRequest(days, **cluster, memory_limit=32 << 10),  # type: ignore[arg-type]
+        AuditRequest([], state=store, **cluster),  # type: ignore[arg-type]
+    ]
+    documents = [render_json(run_audit(request)) for request in requests]
+    with pytest.MonkeyPatch.context() as patch:  # the daily files judged apart, not batched
+        patch.setattr(pandas_engine, "SMALL_FILE_BYTES", 0)
+        patch.setattr(batching, "SMALL_FILE_BYTES", 0)
+        documents.append(render_json(run_audit(AuditRequest(days))))
+    assert json.loads(documents[0])["institutions"]
+    assert all(document == documents[0] for document in documents[1:])
 
 
 def test_dask_engine_reports_unreadable_files_as_the_pandas_engine(

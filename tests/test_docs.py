@@ -67,6 +67,16 @@ def test_the_readme_headline_output_is_what_the_tool_prints(monkeypatch) -> None
     assert [line.rstrip() for line in result.stdout.splitlines()] == shown.splitlines()
 
 
+def test_the_readme_80_column_chinese_table_is_what_the_tool_prints(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.chdir(ROOT)
+    env = {"COLUMNS": "80", "NO_COLOR": "1", "TERM": "dumb", "CI": "1", "NJ_AUDIT_LANG": "zh"}
+    args = ["audit", "samples/batch", "--registry", "samples/registry.csv"]
+    result = CliRunner(env=env).invoke(app, args)
+    assert result.exit_code == 1
+    shown = _block_after("In Chinese at 80 columns")
+    assert [line.rstrip() for line in result.stdout.splitlines()] == shown.splitlines()
+
+
 def test_typer_is_the_command_line() -> None:
     assert isinstance(app, typer.Typer)
 

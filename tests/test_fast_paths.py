@@ -269,8 +269,8 @@ def test_institutions_from_the_encoding_equal_institutions_counted_plainly(
     assert (MISSING_ORG in encoded.org_index) is with_missing
     names = {index: code for code, index in encoded.org_index.items()}
     plain_names = {index: code for code, index in plain.org_index.items()}
-    assert {(names[o], f): n for (o, f), n in encoded.partial.rows.items()} == {
-        (plain_names[o], f): n for (o, f), n in plain.partial.rows.items()
+    assert {(names[o], f): n for (o, f), n in encoded.partial.counts.items()} == {
+        (plain_names[o], f): n for (o, f), n in plain.partial.counts.items()
     }
 
 

@@ -123,7 +123,7 @@ def test_could_not_run_corpus(
 
 def test_header_matching_no_column_of_the_forced_form(tmp_path: Path) -> None:
     path = tmp_path / "export.csv"
-    path.write_text("姓名,年龄\n王芳,32\n", encoding="utf-8")
+    path.write_text("称呼,年龄\n王芳,32\n", encoding="utf-8")  # 姓名 would be `name`'s label
     result = runner.invoke(app, ["validate", str(path), "--form", "outpatient_visit"])
     assert_one_error_line(result, "export.csv:1:", "no column")
 

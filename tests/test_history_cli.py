@@ -144,7 +144,7 @@ def test_show_renders_a_stored_run_as_the_audit_printed_it(
         assert again.exit_code == 0, again.output
         assert again.stdout == audited.stdout, output_format
     zh = nights.history("show", "--format", "csv", "--lang", "zh").stdout
-    assert zh.splitlines()[0].startswith("接入单位")
+    assert zh.splitlines()[0].startswith("\ufeff接入单位")
     missing = nights.history("show", "7")
     assert missing.exit_code == 2
     assert_one_line_error(missing.stderr, "no run '7'")

@@ -222,19 +222,19 @@ def test_the_nearest_pyproject_sets_the_policy_and_every_report_names_it(
     assert doc["policy"]["coverage"] == {"warn": 1, "fail": 0}
     table = run(runner, "audit", ".")
     assert table.exit_code == 0
-    assert "(--fail-on never, policy from ../../pyproject.toml)" in table.stdout
+    assert "(--fail-on never, policy: ../../pyproject.toml)" in table.stdout
     markdown = run(runner, "audit", ".", "--format", "markdown").stdout
-    assert "policy from ../../pyproject.toml" in markdown
+    assert "policy: ../../pyproject.toml" in markdown
     junit = ET.fromstring(run(runner, "audit", ".", "--format", "junit").stdout)
     prop = junit.find("testsuite/properties/property")
     assert prop is not None and prop.get("value") == "../../pyproject.toml"
     notice = run(runner, "audit", ".", "--format", "github").stdout.splitlines()[-1]
-    assert "policy from ../../pyproject.toml" in notice
+    assert "policy: ../../pyproject.toml" in notice
     # a nearer pyproject.toml without [tool.nj-audit] stops the search: the defaults
     (uploads / "pyproject.toml").write_text("[project]\nname = 'x'\n", encoding="utf-8")
     doc = json.loads(run(runner, "audit", ".", "--format", "json").stdout)
     assert doc["policy"]["source"] == "defaults" and doc["policy"]["fail_on"] == "fail"
-    assert "policy from" not in run(runner, "audit", ".").stdout
+    assert "policy: defaults" in run(runner, "audit", ".").stdout
 
 
 def test_a_policy_file_is_named_and_options_still_win(
@@ -290,7 +290,8 @@ def test_help_reads_like_a_manual(words: list[str]) -> None:
 
 def test_usage_lines_name_their_arguments() -> None:
     runner = CliRunner(env=CLI_ENV)
-    assert "Usage: root audit [OPTIONS] PATH..." in runner.invoke(app, ["audit", "--help"]).stdout
+    # PATH... is optional: `--state STORE` audits a store instead
+    assert "Usage: root audit [OPTIONS] [PATH...]" in runner.invoke(app, ["audit", "--help"]).stdout
     assert "[OPTIONS] FILE" in runner.invoke(app, ["rank", "--help"]).stdout
     assert "--chunk-size" in (text := runner.invoke(app, ["validate", "--help"]).stdout)
     assert " N " in text and "[FORMAT:]FILE" in text
@@ -304,3 +305,29 @@ def test_an_unwritable_step_summary_is_a_warning_not_a_failure(
     assert result.exit_code == 1  # validate's verdict, not 2
     assert "::error file=" in result.stdout
     assert "the step summary was not written" in result.stderr
+
+
+def test_lang_from_the_locale_and_from_pyproject(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """LANG=zh_CN.UTF-8 gives Chinese reports; `lang` in [tool.nj-audit] too; --lang wins."""
+    runner = CliRunner(env={**CLI_ENV, "COLUMNS": "120"})
+    monkeypatch.chdir(ROOT)
+    args = ["audit", "samples/batch", "--registry", "samples/registry.csv"]
+    for variable in ("LC_ALL", "LC_MESSAGES", "NJ_AUDIT_LANG"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("LANG", "zh_CN.UTF-8")
+    zh = runner.invoke(app, args)
+    assert "门禁未通过" in zh.stdout and "不合格" in zh.stdout and "gate FAILED" not in zh.stdout
+    en = runner.invoke(app, [*args, "--lang", "en"])
+    assert "gate FAILED" in en.stdout
+    bad = runner.invoke(app, ["audit", "samples/batch", "--registry", "missing.csv"])
+    assert bad.exit_code == 2 and "错误：" in bad.stderr
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "pyproject.toml").write_text('[tool.nj-audit]\nlang = "zh"\n', encoding="utf-8")
+    monkeypatch.chdir(project)
+    batch = str(ROOT / "samples" / "batch")
+    assert "门禁未通过" in runner.invoke(app, ["audit", batch]).stdout
+    (project / "pyproject.toml").write_text('[tool.nj-audit]\nlang = "fr"\n', encoding="utf-8")
+    refused = runner.invoke(app, ["audit", batch])
+    assert refused.exit_code == 2 and "lang must be en or zh" in refused.stderr

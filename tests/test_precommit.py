@@ -126,5 +126,5 @@ def test_try_repo_passes_a_valid_upload_and_fails_an_invalid_one(tmp_path: Path)
     # hospital's policy (found in its pyproject.toml: A's 1/11 forms are no failure)
     assert audited == 1, audit_out
     assert "nj-audit audit (the gate)" in audit_out and "Failed" in audit_out
-    assert "gate FAILED (--fail-on fail, policy from pyproject.toml)" in audit_out
+    assert "gate FAILED (--fail-on fail, policy: pyproject.toml)" in audit_out
     assert "2 institutions, 0 ok, 1 warn, 1 fail" in audit_out

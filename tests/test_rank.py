@@ -98,7 +98,10 @@ def test_table_output_ranks_and_flags_the_weak() -> None:
     last = next(n for n, line in enumerate(lines) if "江苏民政康复医院" in line)
     assert first < last  # ranked by rows uploaded, descending
     assert "coverage upload_days no_data" in lines[last]
-    assert "gate FAILED (--fail-on fail): 32 institutions, 3 ok, 11 warn, 18 fail" in result.stdout
+    assert (
+        "gate FAILED (--fail-on fail, policy: defaults): 32 institutions, 3 ok, 11 warn, 18 fail"
+        in result.stdout
+    )
 
 
 def test_gb18030_and_xlsx_copies_give_the_same_document(tmp_path: Path) -> None:

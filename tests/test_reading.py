@@ -422,6 +422,12 @@ def test_parquet_blank_and_missing(tmp_path) -> None:
         ("health_record.parquet", "health_record"),
         ("hypertension_followup-2022.csv.gz", "hypertension_followup"),
         ("inpatient_settlement_x.csv", "inpatient_settlement"),
+        ("LAB_REPORT.CSV", "lab_report"),
+        ("Outpatient_Visit_20230301.Csv.Gz", "outpatient_visit"),
+        ("检验报告.csv", "lab_report"),
+        ("门急诊就诊_20230301.csv", "outpatient_visit"),
+        ("门急诊就诊记录.csv", None),
+        ("出院记录-2022.parquet", "inpatient_discharge"),
     ],
 )
 def test_form_from_file_name(name: str, form: str | None) -> None:

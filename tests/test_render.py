@@ -53,9 +53,15 @@ def institution(
         "discharge_rate": 0.91,
         "status": "ok",
         "flags": (),
-        "forms": {"outpatient_visit": FormResult(rows, rows - 10, rows - 12, rows - 40, 0.95)},
+        "forms": {
+            "outpatient_visit": FormResult(
+                rows, rows - 10, rows - 12, rows - 40, 0.95, (0, rows - 60, 10, 5, 3, 2, 0)
+            )
+        },
         "outpatient_visits": rows - 10,
         "discharges": 0,
+        "day_rows": ((date(2022, 3, 1), rows // 2), (date(2022, 3, 2), rows - rows // 2)),
+        "checks": (),
     }
     values.update(changes)
     return InstitutionResult(**values)  # type: ignore[arg-type]
@@ -79,6 +85,7 @@ RESULT = AuditResult(
             discharge_rate=None,
             status="fail",
             flags=(LOW, NO_DATA),
+            checks=(CheckCount("outpatient_visit", "id_card", "id_card_checksum", 3),),
         ),
         institution(
             "(missing)",
@@ -159,3 +166,101 @@ def test_validate_table() -> None:
 
 def test_validate_json() -> None:
     check_golden_json("render_validate.json", json_report.render_validate_json(VALIDATE))
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("width", [80, 100, 150])
+def test_table_at_each_width(width: int, lang: str) -> None:
+    """Rank, name, status and flags in full at every width, no row taller than 3 lines."""
+    shown = table_text(lambda console: render_table(RESULT, console, lang=lang), width=width)
+    check_golden(f"render_audit_table_{lang}_{width}.txt", shown)
+    assert max(len(line) for line in shown.splitlines()) <= width
+    from nj_audit.texts import flag_name, status_word
+
+    for inst in RESULT.institutions:
+        assert status_word(inst.status, lang) in shown
+        for flag in inst.flags:
+            assert flag_name(flag.flag, lang) in shown
+    body = [line for line in shown.splitlines() if line.startswith("│")]
+    starts = [n for n, line in enumerate(body) if line[1:5].strip()]
+    heights = [b - a for a, b in zip(starts, [*starts[1:], len(body)])]
+    assert max(heights) <= 3
+
+
+@pytest.mark.parametrize("render", ["table", "markdown", "junit", "csv"])
+def test_zh_output_holds_no_english_flag_or_status(render: str) -> None:
+    from nj_audit.catalogue import FLAGS
+
+    outputs = {
+        "table": lambda: printed(lambda r, c: render_table(r, c, lang="zh"), RESULT),
+        "markdown": lambda: markdown.render_markdown(RESULT, lang="zh"),
+        "junit": lambda: junit.render_junit(RESULT, "zh"),
+        "csv": lambda: csv_report.render_csv(RESULT, "zh"),
+    }
+    shown = outputs[render]()
+    check_golden(f"render_audit_zh_{render}.txt", shown)
+    body = shown.replace('type="fail"', "").replace('type="warn"', "")  # JUnit's machine type
+    body = body.replace('name="policy"', "").replace('name="policy_text"', "")
+    for code in FLAGS:
+        assert code.rstrip(":*") not in body, code
+    for word in (" ok ", " warn ", " fail ", "PASSED", "FAILED", "policy"):
+        assert word not in body, word
+    assert "策略：默认" in shown or render == "csv"  # the CSV is the published table's columns
+
+
+def test_every_text_exists_in_both_languages() -> None:
+    from nj_audit.catalogue import FLAGS
+    from nj_audit.texts import EN, ZH
+
+    assert set(EN) == set(ZH)
+    for key in EN:
+        fields = {f for f in __import__("re").findall(r"{(\w+)", EN[key])}
+        assert fields == set(__import__("re").findall(r"{(\w+)", ZH[key])), key
+    for code in FLAGS:
+        assert f"flag.{code.removesuffix(':*')}" in EN, code
+
+
+def test_every_flag_message_is_told_in_chinese() -> None:
+    from nj_audit.policy import evaluate_flags, no_uploads_flag, unreadable_flag
+    from nj_audit.texts import flag_text
+
+    flags = evaluate_flags(
+        Policy(),
+        forms_covered=3,
+        forms_required=11,
+        outpatient_rate=0.5,
+        discharge_rate=None,
+        upload_day_ratio=0.5,
+        valid_ratio=0.5,
+        registered=False,
+    )
+    flags += [no_uploads_flag(1, False), no_uploads_flag(3, True), unreadable_flag(2)]
+    for flag in flags:
+        told = flag_text(flag, "zh")
+        assert told != flag.message and not __import__("re").search("[a-z]{3,}", told), told
+    assert flag_text(flags[1], "zh") == "门急诊符合率 50.00% 低于不合格阈值 0.6"
+
+
+@pytest.mark.parametrize(
+    ("env", "configured", "expected"),
+    [
+        ({"LANG": "zh_CN.UTF-8"}, None, "zh"),
+        ({"LC_ALL": "en_US.UTF-8", "LANG": "zh_CN.UTF-8"}, None, "en"),
+        ({"LANG": "C.UTF-8"}, None, "en"),
+        ({"LANG": "C.UTF-8", "NJ_AUDIT_LANG": "zh"}, None, "zh"),
+        ({"LANG": "zh_CN.UTF-8", "NJ_AUDIT_LANG": "en"}, None, "en"),
+        ({"LANG": "C.UTF-8"}, "zh", "zh"),
+        ({"LANG": "zh_TW.UTF-8"}, "en", "en"),
+        ({}, None, "en"),
+    ],
+)
+def test_the_default_language(
+    monkeypatch, env: dict, configured: str | None, expected: str
+) -> None:  # type: ignore[no-untyped-def]
+    from nj_audit.texts import default_lang
+
+    for variable in ("LC_ALL", "LC_MESSAGES", "LANG", "NJ_AUDIT_LANG"):
+        monkeypatch.delenv(variable, raising=False)
+    for variable, value in env.items():
+        monkeypatch.setenv(variable, value)
+    assert default_lang(configured) == expected

@@ -50,7 +50,7 @@ def test_json_document_matches_the_spec_field_for_field(batch: list[str]) -> Non
     doc = json.loads(result.stdout)
     assert list(doc) == [
         "tool", "period", "window_seconds", "policy", "passed", "institutions", "unreadable",
-        "checks",
+        "delays", "checks",
     ]  # fmt: skip
     assert doc["tool"] == {"name": "nj-audit", "version": nj_audit.__version__}
     assert doc["policy"]["source"] == "defaults" and doc["policy"]["fail_on"] == "fail"
@@ -62,7 +62,7 @@ def test_json_document_matches_the_spec_field_for_field(batch: list[str]) -> Non
     expected_keys = [
         "org_code", "name", "district", "rows_uploaded", "records", "valid_records", "valid_ratio",
         "upload_days", "period_days", "upload_day_ratio", "forms_covered", "forms_required",
-        "outpatient_rate", "discharge_rate", "status", "flags", "forms",
+        "outpatient_rate", "discharge_rate", "status", "flags", "forms", "days", "checks",
     ]  # fmt: skip
     by_org = {i["org_code"]: i for i in doc["institutions"]}
     for inst in doc["institutions"]:
@@ -82,7 +82,22 @@ def test_json_document_matches_the_spec_field_for_field(batch: list[str]) -> Non
         "valid_records": 2,
         "realtime_records": 1,
         "rate": 1 / 3,
+        # contract § 4.9, half-open: 1 h is in 1h_to_6h (a1, a3), 49 h in 2d_to_7d (a2)
+        "delays": {
+            "negative": 0,
+            "under_1h": 0,
+            "1h_to_6h": 2,
+            "6h_to_24h": 0,
+            "1d_to_2d": 0,
+            "2d_to_7d": 1,
+            "over_7d": 0,
+        },  # fmt: skip
     }
+    assert a["days"] == {"2022-03-01": 1, "2022-03-02": 1, "2022-03-03": 1}
+    assert by_org[ORG2]["forms"]["outpatient_visit"]["delays"]["under_1h"] == 4
+    assert by_org[ORG2]["days"] == {"2022-03-01": 4}
+    a_check = {"form": "outpatient_visit", "column": "diagnosis_code", "check": "str_matches"}
+    assert a["checks"] == [{**a_check, "failures": 1}] and by_org[ORG2]["checks"] == []
     assert a["upload_days"] == 3 and a["period_days"] == 3 and a["upload_day_ratio"] == 1.0
     assert (a["forms_covered"], a["forms_required"], a["discharge_rate"]) == (1, 11, None)
     b = by_org[ORG2]
@@ -126,8 +141,13 @@ def test_csv_has_the_published_columns_and_safe_cells(batch: list[str], tmp_path
     )
     assert rows[1]["forms"] == "1/11" and rows[1]["outpatient_visits"] == "3"
     zh = RUNNER.invoke(app, ["audit", *batch, "--format", "csv", "--lang", "zh"]).stdout
-    assert zh.splitlines()[0].startswith(
-        "接入单位,数据上传量,数据上传天数,实时数据表单上传情况,门急诊人次,门急诊实时数据符合率,出院人次,出院实时数据符合率"
+    assert zh.startswith("\ufeff")  # Excel on Windows reads a CSV without a BOM as ANSI
+    assert (
+        zh.splitlines()[0]
+        .removeprefix("\ufeff")
+        .startswith(
+            "接入单位,数据上传量,数据上传天数,实时数据表单上传情况,门急诊人次,门急诊实时数据符合率,出院人次,出院实时数据符合率"
+        )
     )
     out = tmp_path / "report.csv"
     written = RUNNER.invoke(app, ["audit", *batch, "--format", "csv", "--output", str(out)])
@@ -144,3 +164,173 @@ def test_markdown_and_junit(batch: list[str]) -> None:
     never = RUNNER.invoke(app, ["audit", *batch, "--format", "junit", "--fail-on", "never"])
     assert never.exit_code == 0
     assert ET.fromstring(never.stdout).find("testsuite").get("failures") == "0"  # type: ignore[union-attr]
+
+
+def test_a_registry_with_chinese_headers_or_in_xlsx_gives_the_same_audit(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """机构代码/机构名称/所属区 in a GB18030 CSV and in an xlsx sheet: the same JSON as English."""
+    import openpyxl
+
+    root = Path(__file__).resolve().parent.parent
+    english = (root / "samples" / "registry.csv").read_text(encoding="utf-8").splitlines()
+    header, *rows = [line.split(",") for line in english]
+    assert header[:3] == ["org_code", "name", "district"]
+    chinese = tmp_path / "登记表.csv"
+    chinese.write_bytes(
+        "\n".join(",".join(r) for r in [["机构代码", "机构名称", "所属区"], *rows]).encode(
+            "gb18030"
+        )
+    )
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["所属区", "名称", "机构代码"])  # another order: found by name
+    for row in rows:
+        sheet.append([row[2], row[1], row[0]])
+    workbook = tmp_path / "registry.xlsx"
+    book.save(workbook)
+    batch = str(root / "samples" / "batch")
+    documents = []
+    for registry in (root / "samples" / "registry.csv", chinese, workbook):
+        result = RUNNER.invoke(
+            app, ["audit", batch, "--registry", str(registry), "--format", "json"]
+        )
+        assert result.exit_code == 1, result.output
+        document = json.loads(result.stdout)
+        document.pop("tool", None)
+        documents.append(document["institutions"])
+    assert documents[0] == documents[1] == documents[2]
+    twice = tmp_path / "twice.csv"
+    twice.write_text("org_code,机构代码,name,district\n1,1,a,b\n", encoding="utf-8")
+    refused = RUNNER.invoke(app, ["audit", batch, "--registry", str(twice)])
+    assert refused.exit_code == 2 and "names org_code twice" in refused.stderr
+    repeated = tmp_path / "repeated.xlsx"
+    sheet.append([rows[0][2], rows[0][1], rows[0][0]])
+    book.save(repeated)
+    refused = RUNNER.invoke(app, ["audit", batch, "--registry", str(repeated)])
+    assert (
+        refused.exit_code == 2
+        and f"line {len(rows) + 2} repeats the org_code of line 2" in refused.stderr
+    )
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def test_a_batch_with_chinese_headers_audits_as_with_english_ones(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Every file's header in its columns' Chinese labels (every other column: mixed with ids;
+    event_time as 业务发生时间 in some files), under Chinese or upper-case file names."""
+    import shutil
+
+    from nj_audit.forms import FORM_BY_ID, form_from_filename
+    from nj_audit.schemas import load_schema
+
+    root = Path(__file__).resolve().parent.parent
+    english = root / "samples" / "batch"
+    chinese = tmp_path / "batch"
+    shutil.copytree(english, chinese)
+    changed = 0
+    for n, path in enumerate(sorted(chinese.rglob("*.csv"))):
+        form = form_from_filename(path)
+        if form is None:
+            continue
+        labels = {c.name: c.label for c in load_schema(form).columns}
+        labels["event_time"] = "业务发生时间" if n % 2 else labels["event_time"]
+        data = path.read_bytes()
+        header, rest = data.split(b"\n", 1)  # the header is ASCII whatever the encoding
+        cells = header.decode("ascii").split(",")
+        cells = [labels.get(c, c) if (i + n) % 2 == 0 else c for i, c in enumerate(cells)]
+        encoding = "utf-8" if _is_utf8(rest) else "gb18030"
+        path.write_bytes(",".join(cells).encode(encoding) + b"\n" + rest)
+        name = FORM_BY_ID[form].label if n % 3 == 0 else form.upper()
+        path.rename(path.with_name(path.name.replace(form, name)))
+        changed += 1
+    assert changed > 100
+
+    def institutions(batch: Path) -> list:  # type: ignore[type-arg]
+        result = RUNNER.invoke(app, ["audit", str(batch), "--format", "json"])
+        assert result.exit_code == 1, result.output
+        document = json.loads(result.stdout)
+        return [document["institutions"], document["checks"]]
+
+    assert institutions(chinese) == institutions(english)
+
+
+def test_a_header_naming_one_column_twice_is_unreadable(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    upload = tmp_path / "lab_report.csv"
+    upload.write_text("org_code,机构代码,record_id\nA,A,1\n", encoding="utf-8")
+    result = RUNNER.invoke(app, ["validate", str(upload)])
+    assert result.exit_code == 2
+    assert "repeats org_code (org_code, 机构代码)" in result.stderr
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_xlsx_holds_typed_cells(tmp_path, lang: str) -> None:  # type: ignore[no-untyped-def]
+    import openpyxl
+
+    root = Path(__file__).resolve().parent.parent
+    out = tmp_path / "audit.xlsx"
+    args = ["audit", str(root / "samples" / "batch"), "--registry"]
+    args += [str(root / "samples" / "registry.csv"), "-o", str(out), "--lang", lang]
+    result = RUNNER.invoke(app, args)
+    assert result.exit_code == 1, result.output
+    document = json.loads(RUNNER.invoke(app, [*args[:4], "--format", "json"]).stdout)
+    by_code = {i["org_code"]: i for i in document["institutions"]}
+    book = openpyxl.load_workbook(out)
+    sheet = book.worksheets[0]
+    header = [c.value for c in sheet[1]]
+    assert header[0] == ("接入单位" if lang == "zh" else "institution")
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == f"A1:N{len(by_code) + 1}"
+    column = {name: n for n, name in enumerate(header)}
+    code_at = column["机构代码" if lang == "zh" else "org_code"]
+    rows = [r for r in sheet.iter_rows(min_row=2, max_row=len(by_code) + 1)]
+    for row in rows:
+        inst = by_code[row[code_at].value]
+        rows_cell = row[column["数据上传量" if lang == "zh" else "rows_uploaded"]]
+        assert rows_cell.value == inst["rows_uploaded"] and isinstance(rows_cell.value, int)
+        rate = row[column["门急诊实时数据符合率" if lang == "zh" else "outpatient_rate"]]
+        if inst["outpatient_rate"] is None:
+            assert rate.value == "/"
+        else:
+            assert (
+                rate.value == pytest.approx(inst["outpatient_rate"])
+                and rate.number_format == "0.00%"
+            )
+        status = row[column["状态" if lang == "zh" else "status"]]
+        words = {"ok": "正常", "warn": "预警", "fail": "不合格"} if lang == "zh" else {}
+        assert status.value == words.get(inst["status"], inst["status"])
+        assert status.fill.fgColor.rgb.endswith(
+            {"ok": "C6EFCE", "warn": "FFEB9C", "fail": "FFC7CE"}[inst["status"]]
+        )
+    notes = [r[0].value for r in sheet.iter_rows(min_row=len(by_code) + 2) if r[0].value]
+    assert notes[0] == ("策略：默认" if lang == "zh" else "policy: defaults")
+    forms, checks = book.worksheets[1], book.worksheets[2]
+    assert forms.max_row > len(by_code) and isinstance(forms.cell(2, 3).value, int)
+    failures = {
+        (r[0].value, r[1].value, r[2].value): r[3].value for r in checks.iter_rows(min_row=2)
+    }
+    assert failures == {
+        (c["form"], c["column"], c["check"]): c["failures"] for c in document["checks"]
+    }
+    assert (
+        sheet.column_dimensions["A"].width >= 2 * 8
+    )  # the longest name: eight-plus Chinese characters
+    refused = RUNNER.invoke(app, [*args[:4], "--format", "xlsx"])
+    assert refused.exit_code == 2 and "--output" in refused.stderr
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_validate_never_folds_a_file_line_reference(lang: str) -> None:
+    root = Path(__file__).resolve().parent.parent
+    narrow = CliRunner(env={"COLUMNS": "60", "NO_COLOR": "1", "TERM": "dumb"})
+    result = narrow.invoke(app, ["validate", str(root / "samples/batch/xuanwu"), "--lang", lang])
+    assert result.exit_code == 1
+    references = [line.split()[0] for line in result.stdout.splitlines() if ".csv:" in line]
+    assert len(references) >= 4
+    for reference in references:
+        path, _, line = reference.rpartition(":")
+        assert Path(path).is_file() and line.isdigit(), reference
+    assert ("无效：" in result.stdout) == (lang == "zh")

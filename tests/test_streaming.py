@@ -81,6 +81,7 @@ def test_reducing_in_any_grouping_is_the_same(
             last_upload=upload,
             last_order=order,
             last_valid=np.array([r[5] for r in part], dtype=bool),
+            first_delay=np.array([r[3] % 8 - 1 for r in part], dtype=np.int8),  # NO_DELAY too
         )
 
     def table(records: RecordState) -> list[tuple]:
@@ -89,6 +90,7 @@ def test_reducing_in_any_grouping_is_the_same(
                 records.org.tolist(),
                 records.key.tolist(),
                 records.first_realtime.tolist(),
+                records.first_delay.tolist(),
                 records.last_valid.tolist(),
             )
         )

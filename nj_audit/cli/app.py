@@ -68,6 +68,8 @@ class Format(str, Enum):
     junit = "junit"
     github = "github"
     codequality = "codequality"
+    xlsx = "xlsx"
+    html = "html"
 
 
 class ValidateFormat(str, Enum):
@@ -82,7 +84,7 @@ class ValidateFormat(str, Enum):
 
 # An --output file's format from its name; github and codequality need a prefix (`github:FILE`)
 AUDIT_EXTENSIONS = {".txt": "table", ".json": "json", ".csv": "csv", ".md": "markdown",
-                    ".xml": "junit"}  # fmt: skip
+                    ".xml": "junit", ".xlsx": "xlsx", ".html": "html", ".htm": "html"}  # fmt: skip
 VALIDATE_EXTENSIONS = {".txt": "table", ".json": "json", ".csv": "csv"}
 
 
@@ -119,7 +121,7 @@ FormatOption = Annotated[
     typer.Option(
         "--format",
         help="What goes to stdout: table, json, csv, markdown, junit, github (annotations) or"
-        " codequality (GitLab).",
+        " codequality (GitLab); xlsx (Excel) and html (one offline page) only with --output.",
     ),
 ]
 OutputOption = Annotated[
@@ -129,7 +131,8 @@ OutputOption = Annotated[
         "-o",
         metavar="[FORMAT:]FILE",
         help="Also write a report to FILE, in the format its name says (.json, .csv, .md,"
-        " .xml = JUnit, .txt = table) or FORMAT: says (junit:audit.xml, codequality:cq.json)."
+        " .xml = JUnit, .txt = table, .xlsx = Excel, .html) or FORMAT: says (junit:audit.xml,"
+        " codequality:cq.json)."
         " Repeat for several; the audit runs once.",
     ),
 ]
@@ -139,7 +142,13 @@ SortOption = Annotated[
         metavar="METRIC", help="Rank by this metric (rows_uploaded, outpatient_rate, ...)."
     ),
 ]
-LangOption = Annotated[Lang, typer.Option(help="CSV headers in English or Chinese.")]
+LangOption = Annotated[
+    Lang | None,
+    typer.Option(
+        help="The reports' language: en or zh (default: NJ_AUDIT_LANG, lang in"
+        " \\[tool.nj-audit], else zh under a Chinese locale)."
+    ),
+]
 FormOption = Annotated[
     str | None,
     typer.Option(metavar="FORM", help="The form of every file (default: from each file's name)."),
@@ -189,12 +198,21 @@ def fail(error: AuditError | str, code: ExitCode = ExitCode.ERROR) -> NoReturn:
     raise typer.Exit(int(code))
 
 
+def _unreadable_of(error: AuditError) -> Sequence[ReadUnreadable]:
+    """The unreadable files of reading's NothingReadable, else none. It is only raised once
+    reading is imported: an argument's error imports neither it nor the data stack."""
+    if "nj_audit.reading" not in sys.modules:
+        return ()
+    from ..reading import NothingReadable
+
+    return error.findings.unreadable if isinstance(error, NothingReadable) else ()
+
+
 @contextmanager
 def errors_handled(debug: bool, show_pii: bool = False) -> Iterator[None]:
     """One red line on stderr and exit 2 for anything that stops the run; never a traceback
     (unless --debug, and even then without local variables). What went to stdout is flushed here,
     so that a full or closed stdout is an error too (not a message at the interpreter's exit)."""
-    from ..reading import NothingReadable
     from ..render.console import reveal_pii
 
     reveal_pii(show_pii)
@@ -203,15 +221,12 @@ def errors_handled(debug: bool, show_pii: bool = False) -> Iterator[None]:
         _flush_stdout()
     except typer.Exit:
         raise
-    except NothingReadable as exc:
-        if debug:
-            _traceback()
-        if len(exc.findings.unreadable) > 1:
-            warn_unreadable(exc.findings.unreadable)
-        fail(exc)
     except AuditError as exc:
         if debug:
             _traceback()
+        unreadable = _unreadable_of(exc)
+        if len(unreadable) > 1:
+            warn_unreadable(unreadable)
         fail(exc)
     except BrokenPipeError:  # whoever read stdout stopped reading (`| head`): nothing left to say
         _quiet_stdout()
@@ -287,6 +302,27 @@ def warn_findings(result: AuditResult | ValidateResult) -> None:
     warn_unreadable(result.unreadable)
     for path in result.reports:
         print_warning(f"{path}: a report written by nj-audit, not an upload: skipped")
+
+
+def chosen_lang(lang: Lang | None, policy: Path | None = None) -> str:
+    """The run's language (`--lang`, NJ_AUDIT_LANG, the policy's `lang`, the locale), also set
+    for the diagnostics on stderr. A policy that cannot be read says nothing here: the commands
+    that use it refuse it themselves."""
+    from ..render.console import use_lang
+    from ..texts import default_lang
+
+    if lang is not None:
+        chosen = lang.value
+    else:
+        configured = None
+        if not os.environ.get("NJ_AUDIT_LANG"):
+            from ..policy import load_policy
+
+            with suppress(AuditError, OSError, ValueError):
+                configured = load_policy(policy).lang
+        chosen = default_lang(configured)
+    use_lang(chosen)
+    return chosen
 
 
 def known_form(form: str | None) -> None:

@@ -18,7 +18,6 @@ from .app import (
     Format,
     FormatOption,
     FormOption,
-    Lang,
     LangOption,
     MaxBytesOption,
     OutputOption,
@@ -26,6 +25,7 @@ from .app import (
     QuietOption,
     SortOption,
     StrictOption,
+    chosen_lang,
     chosen_policy,
     errors_handled,
     known_form,
@@ -37,6 +37,7 @@ from .history import HistoryOption, LabelOption, start_recording
 from .loading import load_data_stack
 from .outputs import (
     emit_report,
+    html_trends,
     output_targets,
     refuse_overwriting,
 )
@@ -44,8 +45,9 @@ from .outputs import (
 
 def audit_command(
     paths: Annotated[
-        list[Path], typer.Argument(metavar="PATH...", help="Upload files or folders.")
-    ],
+        list[Path] | None,
+        typer.Argument(metavar="PATH...", help="Upload files or folders (or --state STORE)."),
+    ] = None,
     period: Annotated[
         str | None,
         typer.Option(
@@ -65,7 +67,7 @@ def audit_command(
     output_format: FormatOption = Format.table,
     output: OutputOption = None,
     sort: SortOption = "rows_uploaded",
-    lang: LangOption = Lang.en,
+    lang: LangOption = None,
     form: FormOption = None,
     encoding: EncodingOption = None,
     show_pii: Annotated[
@@ -90,6 +92,20 @@ def audit_command(
     strict: StrictOption = False,
     allow_empty: AllowEmptyOption = False,
     max_bytes: MaxBytesOption = None,
+    memory_limit: Annotated[
+        str,
+        typer.Option(
+            metavar="SIZE", help="Target peak memory: 512MiB, 2GiB (states spill to disk past it)."
+        ),
+    ] = "1GiB",
+    temp_dir: Annotated[
+        Path | None,
+        typer.Option(metavar="DIR", help="Folder for spill files (default: the system's temp)."),
+    ] = None,
+    state: Annotated[
+        Path | None,
+        typer.Option(metavar="STORE", help="Audit a state store (nj-audit state add) instead."),
+    ] = None,
     quiet: QuietOption = False,
     history: HistoryOption = None,
     label: LabelOption = None,
@@ -113,9 +129,18 @@ def audit_command(
         nj-audit audit uploads/ --by district --format markdown --fail-on warn
 
         nj-audit audit uploads/ --history audits.sqlite --label nightly
+
+        nj-audit audit year/ --memory-limit 2GiB --temp-dir /scratch
+
+        nj-audit audit --state store/ --period 2022 --registry registry.csv
     """
+    with errors_handled(debug, show_pii):  # an argument's error, before the data stack loads
+        paths = paths or []
+        if bool(paths) == (state is not None):
+            raise UsageError("give upload files or folders, or --state STORE (not both)")
     load_data_stack()
     from ..audit import run_audit
+    from ..engines.memory import parse_size as parse_memory_size
     from ..period import parse_period
     from ..registry import load_registry
     from ..render.console import progress_bar
@@ -123,9 +148,12 @@ def audit_command(
     from ..requests import AuditRequest
 
     with errors_handled(debug, show_pii):
+        memory = parse_memory_size(memory_limit)
         targets = output_targets(output_format.value, output, AUDIT_EXTENSIONS, Format)
-        outputs = refuse_overwriting(targets, paths, registry, policy)
+        inputs = [*paths, *([state] if state else [])]
+        outputs = refuse_overwriting(targets, inputs, registry, policy)
         chosen = chosen_policy(policy, fail_on, sort, window)
+        language = chosen_lang(lang, policy)
         known_form(form)
         recorder = start_recording(history, chosen, "audit", by.value, label)
         chosen_period = parse_period(period) if period else None
@@ -145,6 +173,9 @@ def audit_command(
             engine=engine,
             scheduler=scheduler,
             partitions=partitions,
+            memory_limit=memory,
+            temp_dir=temp_dir,
+            state=state,
             show_pii=show_pii,
             allow_empty=allow_empty,
             strict=strict,
@@ -157,7 +188,8 @@ def audit_command(
         if recorder is not None:
             result = recorder.judge(result, to_document)
         warn_findings(result)
-        emit_report(result, targets, sort, lang, paths[0])
+        trends = html_trends(recorder, result, targets)
+        emit_report(result, targets, sort, language, inputs[0], trends)
         if recorder is not None:
-            recorder.record(result, render_json(result), inputs=paths)
+            recorder.record(result, render_json(result), inputs=inputs)
     raise typer.Exit(int(ExitCode.PASSED if result.passed else ExitCode.FAILED))

@@ -18,11 +18,11 @@ from .app import (
     DebugOption,
     Format,
     FormatOption,
-    Lang,
     LangOption,
     OutputOption,
     PolicyOption,
     SortOption,
+    chosen_lang,
     errors_handled,
 )
 from .helptext import HISTORY_HELP
@@ -42,6 +42,7 @@ history_app = typer.Typer(
     no_args_is_help=True,
 )
 
+LastOption = Annotated[int | None, typer.Option(metavar="N", help="Only the N newest runs.", min=1)]
 HistoryOption = Annotated[
     Path | None,
     typer.Option(
@@ -109,15 +110,13 @@ def start_recording(
 
 
 def history_list(
-    last: Annotated[
-        int | None, typer.Option(metavar="N", help="Only the N newest runs.", min=1)
-    ] = None,
+    last: LastOption = None,
     label: Annotated[
         str | None, typer.Option(metavar="LABEL", help="Only the runs with this label.")
     ] = None,
     history: HistoryOption = None,
     output_format: HistoryFormatOption = HistoryFormat.table,
-    lang: LangOption = Lang.en,
+    lang: LangOption = None,
     debug: DebugOption = False,
 ) -> None:
     """The runs in the history, oldest first: id, start time (UTC), command, scope, label,
@@ -135,14 +134,15 @@ def history_list(
     from ..render.history_text import list_markdown, to_json_text
 
     with errors_handled(debug):
+        language = chosen_lang(lang)
         with HistoryStore.open(history_file(history)) as store:
             runs = store.runs(last=last, label=label)
         if output_format == HistoryFormat.table:
-            render_runs(runs, stdout_console(), lang.value)
+            render_runs(runs, stdout_console(), language)
         elif output_format == HistoryFormat.json:
             write_output(to_json_text({"runs": [r.to_json() for r in runs]}), None)
         else:
-            write_output(list_markdown(runs, lang.value), None)
+            write_output(list_markdown(runs, language), None)
 
 
 def history_show(
@@ -156,7 +156,7 @@ def history_show(
     output_format: FormatOption = Format.table,
     output: OutputOption = None,
     sort: SortOption = "rows_uploaded",
-    lang: LangOption = Lang.en,
+    lang: LangOption = None,
     debug: DebugOption = False,
 ) -> None:
     """A stored run's report, in any format: `--format json` is the stored document byte for
@@ -177,6 +177,7 @@ def history_show(
     from ..render.text import SORT_KEYS
 
     with errors_handled(debug):
+        language = chosen_lang(lang)
         if sort not in SORT_KEYS:
             raise UsageError(f"unknown --sort {sort!r}; choose from {', '.join(SORT_KEYS)}")
         path = history_file(history)
@@ -190,7 +191,7 @@ def history_show(
                 write_output(text, target.path)
         others = [t for t in targets if t.format != Format.json.value]
         if others:
-            emit_report(result_of(json.loads(text), info.scope), others, sort, lang, path)
+            emit_report(result_of(json.loads(text), info.scope), others, sort, language, path)
 
 
 def history_accept(

@@ -7,12 +7,13 @@ from typing import Annotated
 import typer
 
 from ..errors import ExitCode
-from .app import DebugOption, Lang, LangOption, PolicyOption, errors_handled
+from .app import DebugOption, LangOption, PolicyOption, chosen_lang, errors_handled
 from .history import (
     CompareFormat,
     HistoryFormat,
     HistoryFormatOption,
     HistoryOption,
+    LastOption,
     history_file,
 )
 from .outputs import write_output
@@ -32,12 +33,10 @@ def history_trend(
             " metrics).",
         ),
     ] = None,
-    last: Annotated[
-        int | None, typer.Option(metavar="N", help="Only the N newest runs.", min=1)
-    ] = None,
+    last: LastOption = None,
     history: HistoryOption = None,
     output_format: HistoryFormatOption = HistoryFormat.table,
-    lang: LangOption = Lang.en,
+    lang: LangOption = None,
     debug: DebugOption = False,
 ) -> None:
     """An institution's metrics over the runs that show it: per metric the last value, its change
@@ -57,15 +56,16 @@ def history_trend(
     from ..render.history_text import to_json_text, trend_markdown
 
     with errors_handled(debug):
+        language = chosen_lang(lang)
         metrics = [m.strip() for given in metric or [] for m in given.split(",") if m.strip()]
         with HistoryStore.open(history_file(history)) as store:
             trend = store.trend(institution, metrics or None, last)
         if output_format == HistoryFormat.table:
-            render_trend(trend, stdout_console(), lang.value)
+            render_trend(trend, stdout_console(), language)
         elif output_format == HistoryFormat.json:
             write_output(to_json_text(trend.to_json()), None)
         else:
-            write_output(trend_markdown(trend, lang.value), None)
+            write_output(trend_markdown(trend, language), None)
 
 
 def history_compare(
@@ -87,7 +87,7 @@ def history_compare(
     output_format: Annotated[
         CompareFormat, typer.Option("--format", help="table, json, markdown or junit.")
     ] = CompareFormat.table,
-    lang: LangOption = Lang.en,
+    lang: LangOption = None,
     debug: DebugOption = False,
 ) -> None:
     """Two runs side by side: findings new, resolved and persisting (worse, same or better),
@@ -115,6 +115,7 @@ def history_compare(
     from ..render.history_text import compare_junit, compare_markdown, got_worse, to_json_text
 
     with errors_handled(debug):
+        language = chosen_lang(lang, policy)
         rules = load_policy(policy).regressions or RegressionRules.default()
         with HistoryStore.open(history_file(history, policy)) as store:
             base = store.resolve(run_a) if run_a is not None else None
@@ -125,11 +126,11 @@ def history_compare(
         for warning in comparison.warnings:
             print_note(f"warning: {warning} (compared with --force)")
         if output_format == CompareFormat.table:
-            render_comparison(comparison, stdout_console(), lang.value)
+            render_comparison(comparison, stdout_console(), language)
         else:
             text = {
                 CompareFormat.json: lambda: to_json_text(comparison.to_json()),
-                CompareFormat.markdown: lambda: compare_markdown(comparison, lang.value),
+                CompareFormat.markdown: lambda: compare_markdown(comparison, language),
                 CompareFormat.junit: lambda: compare_junit(comparison),
             }[output_format]()
             write_output(text, None)

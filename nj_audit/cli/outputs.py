@@ -12,9 +12,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import AuditError, OutputError, UsageError
-from .app import Lang, stdout_errors
+from .app import stdout_errors
 
 if TYPE_CHECKING:
+    from ..history.recording import Recorder
+    from ..render.html import Trends
     from ..results import AuditResult
 
 
@@ -58,6 +60,9 @@ def refuse_outputs_that_are_inputs(
     return chosen
 
 
+FILE_ONLY_FORMATS = ("xlsx", "html")  # a workbook and a page: not for stdout
+
+
 @dataclass(frozen=True)
 class Target:
     """One report of a run: its format, and its file (None: stdout)."""
@@ -90,6 +95,8 @@ def output_targets(
         files.append(target)
     if any(t.format == stdout_format for t in files):
         return files
+    if stdout_format in FILE_ONLY_FORMATS:
+        raise UsageError(f"--format {stdout_format} needs --output FILE (it is not for a terminal)")
     return [*files, Target(stdout_format, None)]
 
 
@@ -143,36 +150,68 @@ def append_step_summary(markdown: str, report: str | None) -> None:
         print_note(f"warning: {path}: the step summary was not written ({exc})")
 
 
+def html_trends(
+    recorder: Recorder | None, result: AuditResult, targets: list[Target]
+) -> Trends | None:
+    """With --history and an HTML report: the rates over the last runs and the changes since
+    the previous one, from the history before this run is appended."""
+    if recorder is None or not any(t.format == "html" for t in targets):
+        return None
+    from ..history import HistoryStore
+    from ..history.report import report_trends
+    from ..render.json import to_document
+
+    with HistoryStore.open(recorder.path) as store:
+        return report_trends(store, to_document(result), recorder.settings)
+
+
 def emit_report(
-    result: AuditResult, targets: list[Target], sort: str, lang: Lang, location: Path
+    result: AuditResult,
+    targets: list[Target],
+    sort: str,
+    lang: str,
+    location: Path,
+    trends: Trends | None = None,
 ) -> None:
     """The audit's (or rank's) reports: each target in its format, from the one result.
     `location` is what was audited (the first path), where Code Quality anchors its issues."""
     from ..render import codequality, github, junit, markdown
     from ..render import csv as csv_report
+    from ..render import html as html_report
     from ..render import json as json_report
     from ..render.console import print_note, stdout_console, table_text
     from ..render.terminal import render_table
     from ..render.text import verdict_line
 
     report = full_report(targets)
+
+    def table() -> str:
+        return table_text(lambda console: render_table(result, console, sort, lang=lang))
+
     renderers = {
-        "table": lambda: table_text(lambda console: render_table(result, console, sort)),
+        "table": table,
         "json": lambda: json_report.render_json(result),
-        "csv": lambda: csv_report.render_csv(result, lang.value, sort),
-        "markdown": lambda: markdown.render_markdown(result, sort),
-        "junit": lambda: junit.render_junit(result),
+        "csv": lambda: csv_report.render_csv(result, lang, sort),
+        "markdown": lambda: markdown.render_markdown(result, sort, lang),
+        "junit": lambda: junit.render_junit(result, lang),
         "github": lambda: github.render_audit_github(result, report, sort, ci_root()),
         "codequality": lambda: codequality.render_audit_codequality(result, location, ci_root()),
+        "html": lambda: html_report.render_html(result, lang, sort, trends),
     }
     for target in targets:
-        if target.format == "table" and target.path is None:
+        if target.format == "xlsx":
+            from ..atomic import write_bytes
+            from ..render.xlsx import render_xlsx
+
+            assert target.path is not None  # output_targets refused xlsx on stdout
+            write_bytes(target.path, render_xlsx(result, lang, sort))
+        elif target.format == "table" and target.path is None:
             with stdout_errors():
-                render_table(result, stdout_console(), sort)  # in colour on a terminal
+                render_table(result, stdout_console(), sort, lang=lang)  # in colour on a terminal
         else:
             write_output(renderers[target.format](), target.path)
     if any(t.format == "github" for t in targets):
-        append_step_summary(markdown.render_markdown(result, sort), report)
+        append_step_summary(markdown.render_markdown(result, sort, lang), report)
     # every report on a file, or an empty audit: the verdict on stderr says why, whatever the format
     if all(t.path is not None for t in targets) or result.empty:
-        print_note(verdict_line(result), passed=result.passed)
+        print_note(verdict_line(result, lang), passed=result.passed)

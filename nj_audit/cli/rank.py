@@ -16,11 +16,11 @@ from .app import (
     FailOnOption,
     Format,
     FormatOption,
-    Lang,
     LangOption,
     OutputOption,
     PolicyOption,
     SortOption,
+    chosen_lang,
     chosen_policy,
     errors_handled,
 )
@@ -28,6 +28,7 @@ from .history import HistoryOption, LabelOption, start_recording
 from .loading import load_data_stack
 from .outputs import (
     emit_report,
+    html_trends,
     output_targets,
     refuse_overwriting,
 )
@@ -54,7 +55,7 @@ def rank_command(
     output_format: FormatOption = Format.table,
     output: OutputOption = None,
     sort: SortOption = "rows_uploaded",
-    lang: LangOption = Lang.en,
+    lang: LangOption = None,
     encoding: EncodingOption = None,
     history: HistoryOption = None,
     label: LabelOption = None,
@@ -95,6 +96,7 @@ def rank_command(
         targets = output_targets(output_format.value, output, AUDIT_EXTENSIONS, Format)
         refuse_overwriting(targets, [path], policy=policy)
         chosen = chosen_policy(policy, fail_on, sort)
+        language = chosen_lang(lang, policy)
         recorder = start_recording(history, chosen, "rank", "institution", label)
         request = RankRequest(path=path, policy=chosen, period_days=period_days, encoding=encoding)
         ranking = rank_table(request)
@@ -102,7 +104,8 @@ def rank_command(
             render_validate_table(ranking.table, stderr_console())
         if recorder is not None:
             ranking = replace(ranking, result=recorder.judge(ranking.result, to_document))
-        emit_report(ranking.result, targets, sort, lang, path)
+        trends = html_trends(recorder, ranking.result, targets)
+        emit_report(ranking.result, targets, sort, language, path, trends)
         if recorder is not None:
             recorder.record(ranking.result, render_json(ranking.result), inputs=[path])
     raise typer.Exit(int(ExitCode.PASSED if ranking.result.passed else ExitCode.FAILED))

@@ -17,11 +17,13 @@ from .app import (
     DebugOption,
     EncodingOption,
     FormOption,
+    LangOption,
     MaxBytesOption,
     OutputOption,
     QuietOption,
     StrictOption,
     ValidateFormat,
+    chosen_lang,
     errors_handled,
     known_form,
     parse_size,
@@ -82,6 +84,7 @@ def validate_command(
     allow_empty: AllowEmptyOption = False,
     max_bytes: MaxBytesOption = None,
     quiet: QuietOption = False,
+    lang: LangOption = None,
     debug: DebugOption = False,
 ) -> None:
     """Validate every row against its form's schema (docs/contract.md § 3) and show which rules
@@ -113,6 +116,7 @@ def validate_command(
     from ..validate import run_validate
 
     with errors_handled(debug, show_pii):
+        language = chosen_lang(lang)
         known_form(form)
         specs = [*(output or []), *([f"csv:{failures}"] if failures is not None else [])]
         targets = output_targets(output_format.value, specs, VALIDATE_EXTENSIONS, ValidateFormat)
@@ -133,10 +137,10 @@ def validate_command(
         with progress_bar(show_progress(quiet, json_out)) as hook, failure_sinks(targets) as sink:
             result = run_validate(request, on_failure=sink, progress=hook)
         warn_findings(result)
-        emit_validate(result, targets)
+        emit_validate(result, targets, language)
         # every report on a file, or nothing read: the verdict on stderr, where CI logs show it
         if all(t.path is not None for t in targets) or (result.empty and json_out):
-            print_note(validate_verdict(result), passed=result.passed)
+            print_note(validate_verdict(result, language), passed=result.passed)
     raise typer.Exit(int(ExitCode.PASSED if result.passed else ExitCode.FAILED))
 
 
@@ -169,7 +173,7 @@ def failure_sinks(targets: list[Target]) -> Iterator[FailureSink | None]:
                 writer.finish()
 
 
-def emit_validate(result: ValidateResult, targets: list[Target]) -> None:
+def emit_validate(result: ValidateResult, targets: list[Target], lang: str = "en") -> None:
     """Every target but the failures CSV (already written), from the one result."""
     from ..render.codequality import render_validate_codequality
     from ..render.console import stdout_console, table_text
@@ -180,7 +184,7 @@ def emit_validate(result: ValidateResult, targets: list[Target]) -> None:
 
     report = full_report(targets)
     renderers = {
-        "table": lambda: table_text(lambda console: render_validate_table(result, console)),
+        "table": lambda: table_text(lambda console: render_validate_table(result, console, lang)),
         "json": lambda: render_validate_json(result),
         "github": lambda: render_validate_github(result, report, ci_root()),
         "codequality": lambda: render_validate_codequality(result, ci_root()),
@@ -190,8 +194,8 @@ def emit_validate(result: ValidateResult, targets: list[Target]) -> None:
             continue
         if target.format == "table" and target.path is None:
             with stdout_errors():
-                render_validate_table(result, stdout_console())
+                render_validate_table(result, stdout_console(), lang)
         else:
             write_output(renderers[target.format](), target.path)
     if any(t.format == "github" for t in targets):
-        append_step_summary(render_validate_markdown(result), report)
+        append_step_summary(render_validate_markdown(result, lang), report)

@@ -7,14 +7,16 @@ every file apart (tests/test_fast_paths.py, tests/test_chunked.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
 from ..errors import InputError, ReportFile, UnreadableFile
+from ..metrics import ROW_BITS
 from ..reading import Chunk, InputFile, WholeBody, body_chunks, join_bodies, read_pieces
 from ..requests import AuditRequest
 from ..schemas import expected_columns
@@ -34,12 +36,15 @@ def join_chunks(chunks: Sequence[Chunk]) -> Chunk:
         damage.update({offset + row: problem for row, problem in chunk.damage.items()})
         offset += chunk.rows
     lines = np.concatenate([chunk.lines for chunk in chunks])
+    keys = [chunk.order for chunk in chunks if chunk.order is not None]
+    order = np.concatenate(keys) if len(keys) == len(chunks) else None
     consumed = chunks[-1].consumed
     tables = [chunk.table for chunk in chunks]
     if all(table is not None for table in tables):
-        return Chunk(lines=lines, damage=damage, consumed=consumed, table=pa.concat_tables(tables))
+        table = pa.concat_tables(tables)
+        return Chunk(lines=lines, damage=damage, consumed=consumed, table=table, order=order)
     frame = pd.concat([chunk.frame for chunk in chunks], ignore_index=True)
-    return Chunk(frame, lines, damage, consumed)
+    return Chunk(frame, lines, damage, consumed, order=order)
 
 
 class Batches:
@@ -104,38 +109,51 @@ class ReadFile:
     form: str
     chunks: list[Chunk]
     error: InputError | None = None
+    rank: int = -1  # the file's, in path order
 
 
-def read_whole(files: Sequence[InputFile], request: AuditRequest) -> Iterator[ReadFile]:
-    """The small files read in path order. A plain CSV body (`reading.WholeBody`) waits with the
-    others of its form and header, and they are parsed together; the rows of a form keep their
-    path order: its waiting bodies are parsed before any other chunk of the form is handed on."""
-    waiting: dict[str, list[WholeBody]] = {}
+def read_whole(
+    files: Sequence[tuple[int, InputFile]],
+    request: AuditRequest,
+    chunk_rows: int,
+    block_bytes: int | None = None,
+) -> Iterator[ReadFile]:
+    """The small files (each with its rank in path order) read in path order, each chunk's rows
+    with their order keys (`rank << ROW_BITS | row in the file`). A plain CSV body
+    (`reading.WholeBody`) waits with the others of its form and header, and they are parsed
+    together; the rows of a form keep their path order: its waiting bodies are parsed before any
+    other chunk of the form is handed on."""
+    waiting: dict[str, list[tuple[int, WholeBody]]] = {}
     sizes: dict[str, int] = {}
 
     def parsed(form: str) -> Iterator[ReadFile]:
         bodies = waiting.pop(form, [])
         sizes.pop(form, None)
         if bodies:
-            chunks = join_bodies(bodies, request.chunk_rows)
+            keys = [rank << ROW_BITS for rank, _ in bodies]
+            chunks = join_bodies([body for _, body in bodies], chunk_rows, keys)
             if chunks is None:  # some row is not plain: each body on its own names its damage
-                chunks = [c for body in bodies for c in body_chunks(body, request.chunk_rows)]
+                chunks = [
+                    c
+                    for rank, body in bodies
+                    for c in numbered(body_chunks(body, chunk_rows), rank)
+                ]
             yield ReadFile(None, form, chunks)
 
-    for file in files:
+    for rank, file in files:
         chunks: list[Chunk] = []
         error: InputError | None = None
         expected = expected_columns(file.form, file.path)
         pieces = read_pieces(
-            file.path, request.encoding, request.chunk_rows, expected, request.max_bytes, True
+            file.path, request.encoding, chunk_rows, expected, request.max_bytes, block_bytes, True
         )
         try:
-            for piece in pieces:
+            for piece in numbered(pieces, rank):
                 if isinstance(piece, WholeBody):
                     same = waiting.get(file.form)
-                    if same and same[0].names != piece.names:
+                    if same and same[0][1].names != piece.names:
                         yield from parsed(file.form)
-                    waiting.setdefault(file.form, []).append(piece)
+                    waiting.setdefault(file.form, []).append((rank, piece))
                     sizes[file.form] = sizes.get(file.form, 0) + len(piece.body)
                 else:
                     chunks.append(piece)
@@ -143,8 +161,22 @@ def read_whole(files: Sequence[InputFile], request: AuditRequest) -> Iterator[Re
             error = exc
         if chunks:
             yield from parsed(file.form)
-        yield ReadFile(file, file.form, chunks, error)
+        yield ReadFile(file, file.form, chunks, error, rank)
         if sizes.get(file.form, 0) >= JOINED_BYTES:
             yield from parsed(file.form)
     for form in list(waiting):
         yield from parsed(form)
+
+
+P = TypeVar("P", bound=Chunk | WholeBody)
+
+
+def numbered(pieces: Iterable[P], rank: int) -> Iterator[P]:
+    """A file's pieces, each chunk given its rows' order keys: `rank << ROW_BITS | row`, the rows
+    numbered from 0 in the file."""
+    row = rank << ROW_BITS
+    for piece in pieces:
+        if isinstance(piece, Chunk):
+            piece.order = np.arange(row, row + piece.rows, dtype=np.int64)
+            row += piece.rows
+        yield piece

@@ -1,13 +1,22 @@
 """The audit on a Dask cluster: the pandas engine's reader, rules, corrections and metrics, on
-the workers.
+the workers, and no process holding every record.
 
 The batch is cut into *pieces*: one per file, or with `partitions=N` up to N byte ranges per
 uncompressed CSV file (cut at line ends; a .csv.gz or Parquet file is one piece). A worker reads
 its piece with `reading.read_chunks` (a remote file or a byte range is first copied to a scratch
-file of the same name, a range behind the file's header line), judges it through the pandas
-engine's `Collector`, and returns the piece's institution codes and `metrics.Partial`. Partials are
-merged in a tree on the workers (institution indexes remapped to one dictionary, corrections folded
-at every level); the client folds the result into a `Tally`.
+file of the same name, a range behind the file's header line) and judges it through the pandas
+engine's `Collector` (dask_tasks.py). Each piece gives two things:
+
+- its small tallies (rows, upload days, check failures per institution and form), merged in a tree
+  on the workers and sent to the client;
+- its per-record states, as a frame: these are shuffled by record key into `buckets` partitions
+  (Dask's p2p shuffle, which spills to the workers' disks), so that every state of a record meets
+  in one partition, and each partition is folded on its worker under `--memory-limit` (spilling to
+  `--temp-dir` past it). Only counts per (institution, form) come back.
+
+The client never holds a per-record state: its memory does not grow with the records. With
+`--state`, the store's bucket groups are folded on the workers instead (they read its files, which
+must be on a filesystem they share with the client) and the small tallies come from its manifest.
 
 Row order breaks ties between uploads of one record at the same upload_time. Here it is
 `piece number << 32 | row within the piece`, pieces numbered in file order (files sorted by path
@@ -20,55 +29,42 @@ from __future__ import annotations
 import logging
 import math
 import os
-import re
-import tempfile
-from collections.abc import Iterable, Iterator, Sequence
+import warnings
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pandas as pd
 
-from ..allocator import keep_memory_on_the_heap
 from ..errors import AuditError, InputError, UsageError
 from ..forms import stem_of
-from ..metrics import Partial, Tally
-from ..period import Period
-from ..policy import Policy
-from ..reading import (
-    Discovery,
-    Findings,
-    InputFile,
-    ReadFindings,
-    Unreadable,
-    by_form,
-    discover,
-    read_chunks,
-)
+from ..metrics import Counts, FormCounts, Partial, Tally, add_counts
+from ..reading import Discovery, Findings, InputFile, by_form, discover
 from ..requests import AuditRequest, ProgressHook
-from ..schemas import expected_columns
-from .pandas_engine import Collector
+from .dask_tasks import (
+    COUNTS_META,
+    STATES_META,
+    URL,
+    Piece,
+    code_hashes,
+    filesystem,
+    fold_frame,
+    fold_store_group,
+    is_url,
+    judge_piece,
+    merge_small,
+)
 
 if TYPE_CHECKING:
     from distributed import Client
 
 INSTALL_HINT = "install the dask extra: pip install 'nj-audit[dask]'"
-PIECE_BITS = 32  # a piece holds fewer than 2^32 rows
 MIN_PIECE_BYTES = 1 << 20  # a CSV byte range is never cut smaller than this
-SPLIT_EVERY = 8  # partials merged per task of the tree reduction
-_URL = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]+):/+")  # two letters at least: C:/ is a Windows path
-
-
-@dataclass(frozen=True)
-class Piece:
-    """The part of one input file that one task audits."""
-
-    url: str
-    form: str
-    number: int  # position among all pieces, in file order then byte order
-    start: int | None = None  # a byte range of an uncompressed CSV; None: the whole file
-    length: int | None = None
+SPLIT_EVERY = 8  # small partials merged per task of the tree reduction
+MAX_SHUFFLE_PARTITIONS = 512  # default buckets: one per piece, at most this many
 
 
 class DaskEngine:
@@ -78,34 +74,109 @@ class DaskEngine:
         """The request's inputs audited on the cluster at `request.scheduler`, or on a local one
         of worker processes. No progress is told: the cluster's dashboard shows it."""
         try:
-            import dask.bag as db
+            import dask
+            import dask.dataframe  # noqa: F401 - the shuffle
         except ImportError:
             raise UsageError(f"the dask engine needs Dask: {INSTALL_HINT}") from None
+        if request.state is not None:
+            with _client(request.scheduler):
+                return _store_tally(request)
         inputs = [_as_url(p) for p in request.paths]
         files, skipped, found = discover_sources(inputs, request.form, request.outputs)
         findings = Findings(found, request.strict)
         pieces = plan_pieces(files, request.partitions or 1)
         if not pieces:
-            return replace(Tally.of([], Partial(), skipped), findings=findings.frozen())
-        with _client(request.scheduler) as client:
-            bag = db.from_sequence(pieces, npartitions=len(pieces))
-            partials = bag.map(
-                _piece_partial,
-                policy=request.policy,
-                period=request.period,
-                encoding=request.encoding,
-                chunk_rows=request.chunk_rows,
-                max_bytes=request.max_bytes,
-                strict=request.strict,
-            )
-            merged = partials.reduction(_merge, _merge, split_every=SPLIT_EVERY)
-            codes, partial, lost = client.compute(merged).result()
+            return replace(Tally.of([], Partial(), {}, skipped), findings=findings.frozen())
+        with _client(request.scheduler), warnings.catch_warnings():
+            # the small tallies are a delayed tree, the states a dataframe: one graph, on purpose
+            warnings.filterwarnings("ignore", "Computing mixed collections", UserWarning)
+            small, counts = dask.compute(*_graph(pieces, request))
+        codes, partial, lost = small
         # a file is read when none of its pieces failed
         failed = {str(u.path) for u in lost.unreadable} | {str(p) for p in lost.reports}
         findings.unreadable += {str(u.path): u for u in reversed(lost.unreadable)}.values()
         findings.reports += sorted(set(lost.reports))
         findings.files_read = len({p.url for p in pieces} - failed)
-        return replace(Tally.of(codes, partial, skipped), findings=findings.frozen())
+        tally = Tally.of(codes, partial, _records(codes, counts), skipped)
+        return replace(tally, findings=findings.frozen())
+
+
+def _graph(pieces: list[Piece], request: AuditRequest) -> tuple[Any, Any]:
+    """The small tallies (a delayed tree) and the folded counts (a dataframe) of the pieces."""
+    import dask
+    import dask.dataframe as dd
+
+    judged = [
+        dask.delayed(judge_piece, nout=2, pure=True)(
+            piece,
+            request.policy,
+            request.period,
+            request.encoding,
+            request.chunk_rows,
+            request.max_bytes,
+            request.strict,
+        )
+        for piece in pieces
+    ]
+    small = [piece[0] for piece in judged]
+    while len(small) > 1:
+        small = [
+            dask.delayed(merge_small)(small[i : i + SPLIT_EVERY])
+            for i in range(0, len(small), SPLIT_EVERY)
+        ]
+    merged = small[0] if len(judged) > 1 else dask.delayed(merge_small)(small)
+    states = dd.from_delayed([piece[1] for piece in judged], meta=STATES_META, verify_meta=False)
+    buckets = request.buckets or min(max(len(pieces), 1), MAX_SHUFFLE_PARTITIONS)
+    counts = states.shuffle(on="key", npartitions=buckets).map_partitions(
+        fold_frame, request.memory_limit, request.temp_dir, meta=COUNTS_META
+    )
+    return merged, counts
+
+
+def _records(codes: list[str], counts: pd.DataFrame) -> Counts:
+    """The fold's counts per (institution hash, form) keyed by the client's institution index."""
+    hashes = code_hashes(codes)
+    if len(np.unique(hashes)) != len(codes):
+        raise AuditError("two institution codes share a 64-bit hash: audit with the pandas engine")
+    index = {int(h): i for i, h in enumerate(hashes.tolist())}
+    records: Counts = {}
+    for org, form, total, valid, realtime, *delays in counts.itertuples(index=False):
+        folded = FormCounts(0, total, valid, realtime, tuple(int(n) for n in delays))
+        add_counts(records, {(index[int(org)], int(form)): folded})
+    return records
+
+
+def _store_tally(request: AuditRequest) -> Tally:
+    """`--state` on the cluster: the store's bucket groups folded on the workers."""
+    import dask
+
+    from ..store.folding import bucket_groups, read_contents
+    from ..store.manifest import Store
+
+    assert request.state is not None
+    store = Store(request.state)
+    with store.reading() as db:  # the files stay while the workers read them
+        contents = read_contents(store, db, request)
+        states = sum(p.states for p in contents.parts)
+        groups = bucket_groups(contents.buckets, states, request.memory_limit // 4)
+        folded = dask.compute(
+            *(
+                dask.delayed(fold_store_group)(
+                    contents.parts,
+                    start,
+                    stop,
+                    contents.buckets,
+                    contents.rank_of_file,
+                    request.memory_limit,
+                    request.temp_dir,
+                )
+                for start, stop in groups
+            )
+        )
+    records: Counts = {}
+    for counts in folded:
+        add_counts(records, counts)
+    return Tally.of(contents.org_codes, contents.partial, records, contents.skipped)
 
 
 # -- inputs -----------------------------------------------------------------------------------
@@ -114,7 +185,7 @@ class DaskEngine:
 def _as_url(path: str | Path) -> str:
     """A path or URL as text; `Path("s3://b/k")` has lost a slash (`s3:/b/k`), which is put back."""
     text = str(path)
-    match = _URL.match(text)
+    match = URL.match(text)
     if match is None:
         return text
     if match.group(1).lower() == "file":
@@ -122,33 +193,17 @@ def _as_url(path: str | Path) -> str:
     return f"{match.group(1)}://{text[match.end() :]}"
 
 
-def _is_url(text: str) -> bool:
-    return _URL.match(text) is not None
-
-
-def _filesystem(url: str) -> tuple[Any, str]:
-    from fsspec.core import url_to_fs
-
-    try:
-        return url_to_fs(url)
-    except (
-        ImportError,
-        ValueError,
-    ) as exc:  # e.g. s3fs for s3://, pyarrow's HDFS support for hdfs://
-        raise UsageError(f"cannot open {url}: {exc}") from None
-
-
 def discover_sources(
     inputs: list[str], form: str | None, outputs: Sequence[Path] = ()
 ) -> tuple[list[InputFile], list[Path], Discovery | None]:
     """`reading.discover` for local paths; the same for URLs (files sorted by path, the others
     skipped)."""
-    if not any(_is_url(i) for i in inputs):
+    if not any(is_url(i) for i in inputs):
         found = discover([Path(i) for i in inputs], form, outputs)
         return found.files, found.skipped, found
     urls: list[str] = []
     for text in inputs:
-        fs, root = _filesystem(text)
+        fs, root = filesystem(text)
         if fs.isdir(root):
             urls.extend(
                 fs.unstrip_protocol(p)
@@ -176,7 +231,7 @@ def plan_pieces(files: list[InputFile], partitions: int) -> list[Piece]:
         url = _as_url(file.path)
         size = 0
         if partitions > 1 and url.lower().endswith(".csv"):
-            fs, root = _filesystem(url)
+            fs, root = filesystem(url)
             try:
                 size = fs.size(root)
             except OSError as exc:
@@ -188,90 +243,6 @@ def plan_pieces(files: list[InputFile], partitions: int) -> list[Piece]:
         for start in range(0, size, length):
             pieces.append(Piece(url, file.form, len(pieces), start, length))
     return pieces
-
-
-# -- on the workers ---------------------------------------------------------------------------
-
-
-def _piece_partial(
-    piece: Piece,
-    policy: Policy,
-    period: Period | None,
-    encoding: str | None,
-    chunk_rows: int,
-    max_bytes: int | None = None,
-    strict: bool = False,
-) -> tuple[list[str], Partial, ReadFindings]:
-    """The piece read by `reading.read_chunks` and judged by the pandas engine's `Collector`: its
-    institution codes (in index order), its partial, corrections folded, and, when the piece could
-    not be read, that finding (the rows before the failure are kept, as the pandas engine does)."""
-    keep_memory_on_the_heap()  # a worker process did not start through the command line
-    collector = Collector(policy, period)
-    collector.order = piece.number << PIECE_BITS
-    file = InputFile(Path(piece.url), piece.form)
-    findings = Findings()
-    with tempfile.TemporaryDirectory(prefix="nj-audit-") as scratch:
-        try:
-            with findings.reading(Path(piece.url), strict):
-                local = _local_copy(piece, Path(scratch))
-                expected = expected_columns(piece.form, local)
-                for chunk in read_chunks(local, encoding, chunk_rows, expected, max_bytes):
-                    collector.add(file, chunk)
-        # name the input, not the scratch copy; lines are the file's up to the first cut
-        except AuditError as exc:
-            raise InputError(
-                exc.message, piece.url, exc.line if not piece.start else None
-            ) from None
-        except (OSError, EOFError) as exc:
-            raise InputError(f"cannot read: {exc}", piece.url) from None
-    collector.partial.compact()
-    return list(collector.org_index), collector.partial, findings.frozen()
-
-
-def _local_copy(piece: Piece, scratch: Path) -> Path:
-    """The piece as a local file `read_chunks` can read: the file itself when it is local and whole;
-    else a copy in `scratch` under the same name (a byte range behind the file's header line)."""
-    if piece.start is None and not _is_url(piece.url):
-        return Path(piece.url)
-    fs, root = _filesystem(piece.url)
-    local = scratch / PurePosixPath(root).name
-    if piece.start is None:
-        fs.get_file(root, str(local))
-        return local
-    from fsspec.utils import read_block
-
-    assert piece.length is not None
-    with fs.open(root, "rb") as stream:
-        header = stream.readline()
-        data = read_block(stream, piece.start, piece.length, delimiter=b"\n")
-    if piece.start == 0:
-        data = data[len(header) :]
-    if data.count(b'"') % 2:
-        raise InputError(
-            f"a quoted value spans the partition boundary near byte {piece.start}:"
-            " audit it without --partitions",
-            piece.url,
-        )
-    local.write_bytes(header + data)
-    return local
-
-
-def _merge(
-    parts: Iterable[tuple[list[str], Partial, ReadFindings]],
-) -> tuple[list[str], Partial, ReadFindings]:
-    """Partials of pieces -> one, over one institution dictionary; corrections folded; the
-    pieces' read findings put together."""
-    index: dict[str, int] = {}
-    merged = Partial()
-    unreadable: list[Unreadable] = []
-    reports: list[Path] = []
-    for codes, partial, findings in parts:
-        lookup = np.array([index.setdefault(code, len(index)) for code in codes], dtype=np.int32)
-        merged.merge(partial.remapped(lookup))
-        unreadable += findings.unreadable
-        reports += findings.reports
-    merged.compact()
-    return list(index), merged, ReadFindings(tuple(unreadable), tuple(reports))
 
 
 # -- the cluster ------------------------------------------------------------------------------

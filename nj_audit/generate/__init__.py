@@ -18,10 +18,12 @@ The modules, in the order a batch is made:
 - `writing`: times in an institution's style, overrides, CSV bytes (CRLF, GB18030)
 - `tables`: `form_table`, one form's upload with corrections and defects
 - `batch`: `generate_batch`, every institution's files and the registry
+- `daily`: `split_by_upload_day`, a batch cut into the daily folders a platform receives
 """
 
 from .batch import DEFAULT_PERIOD, GeneratedBatch, generate_batch
 from .calibration import DISTRICTS
+from .daily import split_by_upload_day
 from .institutions import org_code
 from .people import make_patients
 from .tables import FormRows, form_table
@@ -37,4 +39,5 @@ __all__ = [
     "generate_batch",
     "make_patients",
     "org_code",
+    "split_by_upload_day",
 ]

@@ -33,15 +33,8 @@ from pathlib import Path
 
 from ..errors import UnreadableFile
 from .blocks import MAX_FIELD_CHARS
-from .csv import (
-    FIELD_COUNT,
-    UNPARSEABLE_ROW,
-    UNTERMINATED_QUOTE,
-    WholeBody,
-    body_chunks,
-    join_bodies,
-    read_csv,
-)
+from .bodies import WholeBody
+from .csv import FIELD_COUNT, UNPARSEABLE_ROW, UNTERMINATED_QUOTE, read_csv
 from .discovery import (
     Discovery,
     Findings,
@@ -56,6 +49,7 @@ from .discovery import (
     stored_size,
 )
 from .frames import DEFAULT_CHUNK_ROWS, NUL_BYTE, VALUE_TOO_LONG, Chunk, Expected
+from .joining import body_chunks, join_bodies
 from .parquet import read_parquet
 from .quirks import BYTE_ORDER_MARK, LINE_TOO_LONG
 from .sniffing import check_encoding
@@ -102,11 +96,14 @@ def read_chunks(
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     expected: Expected | None = None,
     max_bytes: int | None = None,
+    block_bytes: int | None = None,
 ) -> Iterator[Chunk]:
     """The rows of one file, in order, as chunks of at most `chunk_rows` rows. With `expected`, a
     header that names none of its columns is refused; `max_bytes` bounds what the file may expand
-    to (default: `limits.check_expansion`'s rule). `encoding` must have passed `check_encoding`."""
-    for item in read_pieces(path, encoding, chunk_rows, expected, max_bytes):
+    to (default: `limits.check_expansion`'s rule). A CSV is read `block_bytes` at a time (default
+    `blocks.BLOCK_BYTES`): what bounds the reader's memory. `encoding` must have passed
+    `check_encoding`."""
+    for item in read_pieces(path, encoding, chunk_rows, expected, max_bytes, block_bytes):
         assert isinstance(item, Chunk)  # without `whole`, never a WholeBody
         yield item
 
@@ -117,6 +114,7 @@ def read_pieces(
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     expected: Expected | None = None,
     max_bytes: int | None = None,
+    block_bytes: int | None = None,
     whole: bool = False,
 ) -> Iterator[Chunk | WholeBody]:
     """`read_chunks`, where with `whole` a small plain CSV file comes out as its `WholeBody`
@@ -141,7 +139,7 @@ def read_pieces(
     if path.name.lower().endswith(".parquet"):
         yield from read_parquet(path, chunk_rows, expected, max_bytes)
     else:
-        yield from read_csv(path, encoding, chunk_rows, expected, max_bytes, whole)
+        yield from read_csv(path, encoding, chunk_rows, expected, max_bytes, block_bytes, whole)
 
 
 def _kind(mode: int) -> str:

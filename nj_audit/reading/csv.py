@@ -266,6 +266,7 @@ def read_csv(
     chunk_rows: int,
     expected: Expected | None,
     max_bytes: int | None = None,
+    block_bytes: int | None = None,
     whole: bool = False,
 ) -> Iterator[Chunk | WholeBody]:
     """The file's chunks; with `whole`, a file that fits in its first MiB and has nothing
@@ -301,7 +302,7 @@ def read_csv(
             rest,
             chosen,
             path,
-            blocks.BLOCK_BYTES,  # looked up here, so that a test may make blocks small
+            block_bytes or blocks.BLOCK_BYTES,  # looked up here, so that a test may make it small
             forced=encoding is not None,
             ascii_so_far=sample.isascii(),
         )
@@ -342,29 +343,6 @@ def _block_chunks(
     damage = {**long_or_nul(table, nul=b"\x00" in block, long=long_values), **damage}
     table = keep_real_org_codes(table, damage)
     yield from split_chunks(table, lines, damage, chunk_rows, long_values, consumed)
-
-
-def join_bodies(bodies: list[WholeBody], chunk_rows: int) -> list[Chunk] | None:
-    """The rows of bodies with the same header parsed together, each row with its line in its
-    file; None when some row is not plain (a row of the wrong shape, a value across lines): then
-    each body is parsed on its own (`body_chunks`), which finds and names the damage."""
-    names = list(bodies[0].names)
-    joined = b"".join(body.body for body in bodies)
-    rows = sum(body.rows for body in bodies)
-    try:
-        table = _parse_fast(joined, names, rows)
-    except _ShapeError:
-        return None
-    # a row starting with a byte order mark: each body on its own says where
-    if table.num_rows != rows or (b"\xef" in joined and misplaced_boms(table, names)):
-        return None
-    lines = np.concatenate([np.arange(2, 2 + body.rows, dtype=np.int64) for body in bodies])
-    return list(split_chunks(table, lines, {}, chunk_rows, False))
-
-
-def body_chunks(body: WholeBody, chunk_rows: int) -> Iterator[Chunk]:
-    """One body's chunks, parsed as `read_csv` parses a block."""
-    yield from _block_chunks(body.body, body.rows, False, list(body.names), 2, chunk_rows, 0)
 
 
 def _skip_header(stream: Limited, sample: bytes) -> BinaryIO:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +24,8 @@ NUL_BYTE = "nul_byte"
 
 class Chunk:
     """Rows of one file (or of several small ones, batched): text values, the line each row
-    starts on, and damaged rows' problems.
+    starts on, and damaged rows' problems; `order`, when the reader was given it, each row's order
+    key (the caller's: its file's rank and its row in the file, which decide ties between uploads).
 
     The values are a pandas frame of `str` columns (`frame`); a reader may give them as the
     cleaned arrow table instead (`table`), made into the frame only when it is first asked for,
@@ -37,6 +39,7 @@ class Chunk:
         consumed: int = 0,  # bytes of the file as stored (compressed, for .gz) read so far
         *,
         table: pa.Table | None = None,
+        order: np.ndarray | None = None,
     ):
         if frame is None and table is None:
             raise ValueError("a chunk needs its frame or its table")
@@ -44,6 +47,7 @@ class Chunk:
         self.lines = lines if lines is not None else np.zeros(0, dtype=np.int64)
         self.damage = damage if damage is not None else {}
         self.consumed = consumed
+        self.order = order
 
     @property
     def frame(self) -> pd.DataFrame:
@@ -69,13 +73,19 @@ class Chunk:
 def unique_names(raw: list[str], path: Path, expected: Expected | None = None) -> list[str]:
     """The header's names, trimmed; refused when none is a column of `expected` (first: a file
     without a header repeats values, not names) or when one is repeated."""
-    names = [name.strip().lstrip("\ufeff").strip() for name in raw]
+    cells = [name.strip().lstrip("\ufeff").strip() for name in raw]
+    names = [_column_of(cell, expected) for cell in cells]
     check_names(names, expected, path)
     named = [name for name in names if name]
     duplicates = sorted({name for name in named if named.count(name) > 1})
     if duplicates:
+        spelled = {cells[n] for n, name in enumerate(names) if name in duplicates}
+        how = f" ({', '.join(sorted(spelled))})" if len(spelled) > len(duplicates) else ""
         raise UnreadableFile(
-            f"the header repeats {_names(duplicates, expected)}", path, 1, reason="duplicate_column"
+            f"the header repeats {_names(duplicates, expected)}{how}",
+            path,
+            1,
+            reason="duplicate_column",
         )
     # Unnamed columns (trailing commas of a spreadsheet export) are extra columns, ignored.
     return [name or f"(unnamed column {n})" for n, name in enumerate(names, start=1)]
@@ -90,6 +100,20 @@ class Expected:
     columns: frozenset[str]
     owner: str  # a form id, or "any form"
     known: frozenset[str] = frozenset()
+    # other names of the columns (a Chinese label, an id in another case) -> the column
+    aliases: frozenset[tuple[str, str]] = frozenset()
+
+    @cached_property
+    def alias_map(self) -> dict[str, str]:
+        return dict(self.aliases)
+
+
+def _column_of(cell: str, expected: Expected | None) -> str:
+    """The column a header cell names: itself, or the column it is another name of."""
+    if expected is None or not expected.aliases or cell in expected.columns:
+        return cell
+    aliases = expected.alias_map
+    return aliases.get(cell) or aliases.get(cell.lower()) or cell
 
 
 def _names(names: list[str], expected: Expected | None) -> str:
@@ -196,9 +220,11 @@ def split_chunks(
     chunk_rows: int,
     long_values: bool = True,
     consumed: int = 0,
+    order: np.ndarray | None = None,
 ) -> Iterator[Chunk]:
     """The cleaned rows, blank ones dropped (damaged ones kept), in chunks of `chunk_rows` rows,
-    each holding its arrow table (the frame is made when first asked for)."""
+    each holding its arrow table (the frame is made when first asked for) and, with `order`
+    (one key a row of `table`), its rows' keys."""
     cleaned = clean_table(table, long_values)
     keep = ~_blank_rows(cleaned)
     for position in damage:
@@ -208,10 +234,14 @@ def split_chunks(
         renumber = {int(old): new for new, old in enumerate(positions)}
         damage = {renumber[p]: problem for p, problem in damage.items()}
         cleaned, lines = cleaned.take(pa.array(positions)), lines[positions]
+        order = order[positions] if order is not None else None
     rows = cleaned.num_rows
     for start in range(0, max(rows, 1), chunk_rows):
         stop = start + chunk_rows
         part = {p - start: problem for p, problem in damage.items() if start <= p < stop}
         piece = cleaned.slice(start, chunk_rows)
         if piece.num_rows or start == 0:
-            yield Chunk(lines=lines[start:stop], damage=part, consumed=consumed, table=piece)
+            keys = order[start:stop] if order is not None else None
+            yield Chunk(
+                lines=lines[start:stop], damage=part, consumed=consumed, table=piece, order=keys
+            )

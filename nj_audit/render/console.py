@@ -16,10 +16,26 @@ from rich.text import Text
 
 from ..errors import OutputError
 from ..pii import mask_id_numbers
+from ..texts import text
 from .text import printable
 
 ProgressHook = Callable[[int, int, int], None]
 _SHOW_PII = [False]  # set once per run by the command line (--show-pii)
+_LANG = ["en"]  # the run's language, for the diagnostics (set by the command line)
+
+
+def use_lang(lang: str) -> None:
+    """The language of the diagnostics' prefixes and of the progress bar."""
+    _LANG[0] = lang
+
+
+def current_lang() -> str:
+    return _LANG[0]
+
+
+def _space() -> str:
+    """After `error:` a space; after `错误：` (a full-width colon) none."""
+    return "" if _LANG[0] == "zh" else " "
 
 
 def reveal_pii(show: bool) -> None:
@@ -32,10 +48,25 @@ def safe_line(message: str) -> str:
     return printable(mask_id_numbers(message, _SHOW_PII[0]))
 
 
+REPORT_WIDTH = 120  # the table's width off a terminal when COLUMNS does not say
+
+
+def report_width() -> int:
+    """The width of a table that goes to a file or a pipe: COLUMNS (as rich reads it), else
+    REPORT_WIDTH, so that `> file` and `--output file` hold the same table."""
+    import os
+
+    columns = os.environ.get("COLUMNS", "").strip()
+    return int(columns) if columns.isdigit() and int(columns) > 0 else REPORT_WIDTH
+
+
 def stdout_console() -> Console:
     if sys.stdout is None:  # started with stdout closed (`>&-`): rich would print into nothing
         raise OutputError("cannot write the report: stdout is closed", "<stdout>")
-    return Console(highlight=False)
+    console = Console(highlight=False)
+    if not console.is_terminal:
+        console = Console(highlight=False, width=report_width())
+    return console
 
 
 def stderr_console() -> Console:
@@ -44,13 +75,13 @@ def stderr_console() -> Console:
 
 def print_error(message: str) -> None:
     """`error: FILE:LINE: what is wrong`, in red, on one line of stderr."""
-    line = Text.assemble(("error:", "bold red"), " ", safe_line(message))
+    line = Text.assemble((text("diag.error", _LANG[0]), "bold red"), _space(), safe_line(message))
     stderr_console().print(line, soft_wrap=True, highlight=False)
 
 
 def print_warning(message: str) -> None:
     """`warning: FILE: what was skipped or could not be read`, in yellow, on one line of stderr."""
-    line = Text.assemble(("warning:", "yellow"), " ", safe_line(message))
+    line = Text.assemble((text("diag.warning", _LANG[0]), "yellow"), _space(), safe_line(message))
     stderr_console().print(line, soft_wrap=True, highlight=False)
 
 
@@ -76,7 +107,7 @@ def progress_bar(enabled: bool) -> Iterator[ProgressHook | None]:
     )
 
     with Progress(
-        TextColumn("{task.fields[rows]:>12,} rows"),
+        TextColumn("{task.fields[rows]:>12,} " + text("progress.rows", _LANG[0])),
         BarColumn(),
         DownloadColumn(),
         TransferSpeedColumn(),
@@ -95,11 +126,11 @@ def progress_bar(enabled: bool) -> Iterator[ProgressHook | None]:
         yield advance
 
 
-def table_text(render: Callable[[Console], None], width: int = 160) -> str:
+def table_text(render: Callable[[Console], None], width: int | None = None) -> str:
     """What `render` prints on a console of `width` columns, as plain text (for `--output`)."""
     import os
 
     with open(os.devnull, "w") as sink:
-        console = Console(record=True, width=width, file=sink, highlight=False)
+        console = Console(record=True, width=width or report_width(), file=sink, highlight=False)
         render(console)
     return console.export_text()

@@ -14,6 +14,7 @@ from ..atomic import AtomicText
 from ..columns import FAILURE_COLUMNS, TABLE_COLUMNS
 from ..policy import pct
 from ..results import AuditResult, InstitutionResult
+from ..texts import flag_name, status_word
 from ..validate import FailureRecord
 from .text import CONTROL_CODES, forms_text, printable, ranked
 
@@ -39,7 +40,10 @@ def csv_line(cells: list[str]) -> str:
     return ",".join(quoted) + "\n"
 
 
-def _csv_value(inst: InstitutionResult, column: str) -> object:
+BOM = "\ufeff"  # at the start of a Chinese CSV, so that Excel reads it as UTF-8
+
+
+def _csv_value(inst: InstitutionResult, column: str, lang: str = "en") -> object:
     if column == "institution":
         return inst.label
     if column == "forms":
@@ -47,15 +51,20 @@ def _csv_value(inst: InstitutionResult, column: str) -> object:
     if column in ("outpatient_rate", "discharge_rate", "valid_ratio"):
         return pct(getattr(inst, column))
     if column == "flags":
-        return " ".join(f.flag for f in inst.flags)
+        return " ".join(flag_name(f.flag, lang) for f in inst.flags)
+    if column == "status":
+        return status_word(inst.status, lang)
     value = getattr(inst, column)
     return "" if value is None else value
 
 
 def render_csv(result: AuditResult, lang: str = "en", sort: str = "rows_uploaded") -> str:
-    lines = [csv_line([zh if lang == "zh" else en for en, zh in TABLE_COLUMNS])]
+    """The published table's columns; in Chinese with a BOM first (Excel on Windows reads a CSV
+    without one as the ANSI code page: mojibake). The English CSV stays plain UTF-8."""
+    lines = [BOM if lang == "zh" else ""]
+    lines.append(csv_line([zh if lang == "zh" else en for en, zh in TABLE_COLUMNS]))
     for inst in ranked(result, sort):
-        lines.append(csv_line([safe_cell(_csv_value(inst, en)) for en, _ in TABLE_COLUMNS]))
+        lines.append(csv_line([safe_cell(_csv_value(inst, en, lang)) for en, _ in TABLE_COLUMNS]))
     return "".join(lines)
 
 

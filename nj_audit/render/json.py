@@ -12,9 +12,10 @@ import json
 from typing import Any
 
 from .. import __version__
+from ..delays import DELAY_BUCKETS, DELAY_EDGES
 from ..forms import FORM_IDS
 from ..policy import THRESHOLD_KEYS, Policy
-from ..results import AuditResult, Unreadable, ValidateResult
+from ..results import AuditResult, CheckCount, FormResult, Unreadable, ValidateResult
 from .text import CONTROL_CODES, by_code
 
 _JSON_ESCAPES = {code: f"\\u{code:04x}" for code in CONTROL_CODES if code >= 0x20}
@@ -56,6 +57,35 @@ def policy_block(policy: Policy) -> dict[str, Any]:
     return block
 
 
+def delay_edges() -> list[dict[str, Any]]:
+    """The buckets of contract § 4.9 with their edges in seconds (null: unbounded)."""
+    edges: list[int | None] = [None, *DELAY_EDGES, None]
+    return [
+        {"bucket": bucket, "from_seconds": edges[i], "to_seconds": edges[i + 1]}
+        for i, bucket in enumerate(DELAY_BUCKETS)
+    ]
+
+
+def _form(c: FormResult) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "rows": c.rows,
+        "records": c.records,
+        "valid_records": c.valid_records,
+        "realtime_records": c.realtime_records,
+        "rate": c.rate,
+    }
+    if c.delays is not None:
+        item["delays"] = dict(zip(DELAY_BUCKETS, c.delays))
+    return item
+
+
+def check_list(checks: tuple[CheckCount, ...]) -> list[dict[str, Any]]:
+    return [
+        {"form": c.form, "column": c.column, "check": c.check, "failures": c.failures}
+        for c in checks
+    ]
+
+
 def to_document(result: AuditResult) -> dict[str, Any]:
     """The JSON document of docs/contract.md § 7.2."""
     period = None
@@ -87,18 +117,14 @@ def to_document(result: AuditResult) -> dict[str, Any]:
                 {"flag": f.flag, "severity": f.severity, "message": f.message} for f in inst.flags
             ],
             "forms": {
-                form: {
-                    "rows": c.rows,
-                    "records": c.records,
-                    "valid_records": c.valid_records,
-                    "realtime_records": c.realtime_records,
-                    "rate": c.rate,
-                }
+                form: _form(c)
                 for form, c in sorted(
                     inst.forms.items(),
                     key=lambda kv: FORM_IDS.index(kv[0]) if kv[0] in FORM_IDS else 99,
                 )
             },
+            "days": {day.isoformat(): rows for day, rows in inst.day_rows},
+            "checks": check_list(inst.checks),
         }
         institutions.append(item)
     return {
@@ -109,10 +135,8 @@ def to_document(result: AuditResult) -> dict[str, Any]:
         "passed": result.passed,
         "institutions": institutions,
         "unreadable": unreadable_list(result.unreadable),
-        "checks": [
-            {"form": c.form, "column": c.column, "check": c.check, "failures": c.failures}
-            for c in result.checks
-        ],
+        "delays": delay_edges(),
+        "checks": check_list(result.checks),
     }
 
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import re
 
-from ..policy import gate_passes
-from ..results import AuditResult
+from ..policy import DEFAULTS, gate_passes
+from ..results import AuditResult, Flag
+from ..texts import flag_text, text
 from .text import by_code, policy_note, printable, verdict_line
 
 _NOT_XML = re.compile("[\ud800-\udfff\ufffe\uffff]")
@@ -24,15 +25,20 @@ def xml_text(value: object) -> str:
     )
 
 
-def render_junit(result: AuditResult) -> str:
+def _flag(flag: Flag, lang: str) -> str:
+    """A flag's message in `lang` (`门急诊符合率 55.00% 低于不合格阈值 0.6`)."""
+    return flag_text(flag, lang)
+
+
+def render_junit(result: AuditResult, lang: str = "en") -> str:
     """One test case per institution; it fails when its status fails the gate."""
     cases = []
     failures = 0
     if result.empty and not result.passed:
         failures += 1
-        message = xml_text(verdict_line(result))
+        message = xml_text(verdict_line(result, lang))
         cases.append(
-            f'    <testcase classname="nj-audit" name="no data rows">'
+            f'    <testcase classname="nj-audit" name="{text("junit.no_data", lang)}">'
             f'<failure message="{message}" type="empty">{message}</failure></testcase>'
         )
     for inst in sorted(result.institutions, key=by_code):
@@ -44,12 +50,13 @@ def render_junit(result: AuditResult) -> str:
         body = ""
         if not gate_passes([inst.status], result.fail_on):
             failures += 1
-            message = xml_text("; ".join(f.message for f in inst.flags))
+            message = xml_text("; ".join(_flag(f, lang) for f in inst.flags))
             body = (
                 f'<failure message="{message}" type="{xml_text(inst.status)}">{message}</failure>'
             )
         elif inst.flags:
-            body = f"<system-out>{xml_text('; '.join(f.message for f in inst.flags))}</system-out>"
+            shown = "; ".join(_flag(f, lang) for f in inst.flags)
+            body = f"<system-out>{xml_text(shown)}</system-out>"
         cases.append(
             f'    <testcase classname="nj-audit" name="{xml_text(name)}">{body}</testcase>'
         )
@@ -57,8 +64,10 @@ def render_junit(result: AuditResult) -> str:
         f'<?xml version="1.0" encoding="UTF-8"?>\n<testsuites>\n  <testsuite name="nj-audit" '
         f'tests="{len(cases)}" failures="{failures}" errors="0">'
     )
-    properties = []
-    if policy_note(result):  # a policy file set the thresholds: the suite names it
-        source = xml_text(result.policy.source)  # type: ignore[union-attr]
-        properties = [f'    <properties><property name="policy" value="{source}"/></properties>']
+    source = xml_text(result.policy.source if result.policy is not None else DEFAULTS)
+    shown = xml_text(policy_note(result, lang))
+    properties = [
+        f'    <properties><property name="policy" value="{source}"/>'
+        f'<property name="policy_text" value="{shown}"/></properties>'
+    ]
     return "\n".join([header, *properties, *cases, "  </testsuite>", "</testsuites>"]) + "\n"

@@ -11,6 +11,7 @@ import re
 
 from ..policy import FAIL, OK, WARN
 from ..results import AuditResult, ValidateResult
+from ..texts import flag_name, status_word, text
 from .text import metric_cells, period_text, printable, ranked, validate_verdict, verdict_line
 
 _ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
@@ -24,49 +25,55 @@ def escape(value: object) -> str:
     return _SPECIAL.sub(r"\\\1", text)
 
 
-def render_markdown(result: AuditResult, sort: str = "rows_uploaded") -> str:
-    icon = {OK: "✅ ok", WARN: "⚠️ warn", FAIL: "❌ fail"}
+def render_markdown(result: AuditResult, sort: str = "rows_uploaded", lang: str = "en") -> str:
+    icons = {OK: "✅", WARN: "⚠️", FAIL: "❌"}
+    heading = "md.heading.passed" if result.passed else "md.heading.failed"
+    columns = ["rank", "institution", "district", "rows", "upload_days", "forms", "outpatient"]
+    columns += ["discharge", "validity", "status", "flags"]
     lines = [
-        f"## nj-audit: {'passed' if result.passed else 'failed'}",
+        text(heading, lang),
         "",
-        f"Period {period_text(result)}; real-time window {result.window_seconds} s."
-        f" {escape(verdict_line(result))}.",
+        text("md.period", lang, period=period_text(result, lang), window=result.window_seconds)
+        + f" {escape(verdict_line(result, lang))}.",
         "",
-        "| # | institution | district | rows | upload days | forms | outpatient | discharge"
-        " | validity | status | flags |",
+        "| " + " | ".join(text(f"col.{c}", lang) for c in columns) + " |",
         "|---:|---|---|---:|---:|---:|---:|---:|---:|---|---|",
     ]
     for rank, inst in enumerate(ranked(result, sort), start=1):
+        flags = (f"{flag_name(f.flag, lang)} ({status_word(f.severity, lang)})" for f in inst.flags)
         cells = [
             str(rank),
             escape(inst.label),
             escape(inst.district or ""),
             *metric_cells(inst),
-            icon[inst.status],
-            ", ".join(f"{f.flag} ({f.severity})" for f in inst.flags),
+            f"{icons[inst.status]} {status_word(inst.status, lang)}",
+            ", ".join(flags),  # codes and catalogue labels: nothing from data
         ]
         lines.append("| " + " | ".join(cells) + " |")
     if result.unreadable:
-        lines += ["", "### Unreadable files", "", "| file | reason | message |", "|---|---|---|"]
+        headers = " | ".join(text(f"col.{c}", lang) for c in ("file", "reason", "message"))
+        lines += ["", text("md.unreadable", lang), "", f"| {headers} |", "|---|---|---|"]
         lines += [
             f"| {escape(u.file)} | {u.reason} | {escape(u.described)} |" for u in result.unreadable
         ]
     return "\n".join(lines) + "\n"
 
 
-def render_validate_markdown(result: ValidateResult) -> str:
+def render_validate_markdown(result: ValidateResult, lang: str = "en") -> str:
     """validate's summary for a CI job page: per form, each failing check with its rows and first
     lines (locations only: no cell value reaches a job page)."""
+    verdict = text("validate.valid" if result.passed else "validate.invalid", lang)
     lines = [
-        f"## nj-audit validate: {'valid' if result.passed else 'invalid'}",
+        text("validate.md.heading", lang, verdict=verdict),
         "",
-        f"{validate_verdict(result)}.",
+        f"{validate_verdict(result, lang)}.",
         "",
     ]
     failing = [form for form in result.forms if form.checks]
     if failing:
+        columns = ("form", "check", "column", "rows", "share", "first_lines")
         lines += [
-            "| form | check | column | rows | share | first lines |",
+            "| " + " | ".join(text(f"col.{c}", lang) for c in columns) + " |",
             "|---|---|---|---:|---:|---|",
         ]
         for form in failing:
@@ -76,11 +83,16 @@ def render_validate_markdown(result: ValidateResult) -> str:
                 cells = [form.form, check.label, check.column, check.rows, f"{share:.2%}", where]
                 lines.append("| " + " | ".join(escape(c) for c in cells) + " |")
         lines.append("")
-    valid = [f"{form.form} ({form.rows} rows)" for form in result.forms if not form.checks]
+    valid = [
+        text("validate.md.form_rows", lang, form=form.form, rows=form.rows)
+        for form in result.forms
+        if not form.checks
+    ]
     if valid:
-        lines += [escape("All rows valid: " + ", ".join(valid) + "."), ""]
+        separator = "、" if lang == "zh" else ", "
+        lines += [escape(text("validate.md.all_valid", lang, forms=separator.join(valid))), ""]
     for path in result.skipped:
-        lines.append(f"- skipped {escape(path)} (no form matches its name)")
+        lines.append(f"- {text('note.skipped', lang)} {escape(path)} {text('note.no_form', lang)}")
     return "\n".join(lines).rstrip("\n") + "\n"
 
 

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from rich.cells import cell_len
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from ..policy import FAIL, OK, WARN
 from ..results import AuditResult, Unreadable, ValidateResult
+from ..texts import flag_name, status_word, text
 from .text import metric_cells, period_text, printable, ranked, validate_verdict, verdict_line
 
 SEVERITY_STYLE = {OK: "green", WARN: "yellow", FAIL: "bold red"}
@@ -30,20 +32,22 @@ def _notes(
     skipped: tuple,
     reports: tuple,
     unreadable: tuple[Unreadable, ...],
+    lang: str = "en",
 ) -> None:
     """The files that were skipped or could not be read, one line each, under the table."""
+    skipped_word = (text("note.skipped", lang), "yellow")
     for path in skipped:
         console.print(
-            Text.assemble(("skipped", "yellow"), " ", data(path), " (no form matches its name)")
+            Text.assemble(skipped_word, " ", data(path), " " + text("note.no_form", lang))
         )
     for path in reports:
         console.print(
-            Text.assemble(("skipped", "yellow"), " ", data(path), " (a report written by nj-audit)")
+            Text.assemble(skipped_word, " ", data(path), " " + text("note.own_report", lang))
         )
     for item in unreadable:
         console.print(
             Text.assemble(
-                ("unreadable", "bold red"),
+                (text("note.unreadable", lang), "bold red"),
                 " ",
                 data(item.where),
                 f" ({item.reason}): ",
@@ -52,105 +56,181 @@ def _notes(
         )
 
 
+# Secondary columns, the first dropped first when the table is wider than the console.
+DROP_ORDER = ("validity", "days", "district", "rows", "forms", "discharge", "outpatient")
+MAX_LINES = 3  # no row of the audit table is taller
+
+
+def _wrapped_lines(words: list[str], width: int) -> int:
+    """How many lines `words` take, wrapped as whole words at `width` cells."""
+    lines, used = 1, 0
+    for word in words:
+        size = cell_len(word)
+        if used and used + 1 + size > width:
+            lines, used = lines + 1, size
+        else:
+            used = used + (1 if used else 0) + size
+    return lines
+
+
+def _fit(
+    names: list[str], flags: list[list[str]], fixed: dict[str, int], width: int, header: int = 10
+) -> tuple[list[str], int, int]:
+    """The secondary columns kept, and the widths of the name and flags columns, so that the
+    table fits `width` cells with every name and flag in full in at most MAX_LINES lines."""
+    name_full = max([cell_len(n) for n in names] + [header])
+    flags_full = max([cell_len(" ".join(f)) for f in flags] + [6])
+    word = max([cell_len(w) for f in flags for w in f] + [6])
+    kept = [c for c in fixed if c not in ("rank", "status")]
+    name_min = max(header, -(-name_full // MAX_LINES))
+    while True:
+        used = sum(fixed[c] + 3 for c in ("rank", "status", *kept)) + 2 * 3 + 1
+        room = width - used
+        if room >= name_full + flags_full:
+            return kept, name_full, flags_full
+        beside = room - name_full  # the name in full on one line, if the flags still fit
+        if beside >= word and all(_wrapped_lines(f, beside) <= MAX_LINES for f in flags):
+            return kept, name_full, beside
+        # the flags as wide as they can be beside a name of at most MAX_LINES lines
+        for flags_width in range(min(flags_full, room - name_min), word - 1, -1):
+            if all(_wrapped_lines(f, flags_width) <= MAX_LINES for f in flags):
+                return kept, min(name_full, room - flags_width), flags_width
+        if not kept:  # even alone the four columns do not fit: the narrowest they can be
+            return kept, name_min, word
+        kept.remove(next(c for c in DROP_ORDER if c in kept))
+
+
 def render_table(
-    result: AuditResult, console: Console, sort: str = "rows_uploaded", title: str | None = None
+    result: AuditResult,
+    console: Console,
+    sort: str = "rows_uploaded",
+    title: str | None = None,
+    lang: str = "en",
 ) -> None:
+    """The audit's table, fitted to the console: rank, name, status and flags always in full
+    (no row taller than 3 lines), secondary columns dropped by priority when there is no room."""
     institutions = ranked(result, sort)
-    with_district = any(i.district for i in institutions)
-    with_validity = any(i.valid_ratio is not None for i in institutions)
+    headers = {
+        "rank": "#",
+        "district": text("col.district", lang),
+        "rows": text("col.rows", lang),
+        "days": text("col.days", lang),
+        "forms": text("col.forms", lang),
+        "outpatient": text("col.outpatient", lang),
+        "discharge": text("col.discharge", lang),
+        "validity": text("col.validity", lang),
+        "status": text("col.status", lang),
+    }
+    rows = []
+    for rank, inst in enumerate(institutions, start=1):
+        metrics = dict(zip(METRIC_KEYS, metric_cells(inst)))
+        cells = {"rank": str(rank), "district": printable(inst.district or ""), **metrics}
+        cells["status"] = status_word(inst.status, lang)
+        rows.append(cells)
+    present = [c for c in headers if c != "district" or any(i.district for i in institutions)]
+    if not any(i.valid_ratio is not None for i in institutions):
+        present.remove("validity")
+    fixed = {c: max([cell_len(headers[c])] + [cell_len(r[c]) for r in rows]) for c in present}
+    names = [printable(i.label) for i in institutions]
+    flags = [[flag_name(f.flag, lang) for f in i.flags] for i in institutions]
+    header = cell_len(text("col.institution", lang))
+    kept, name_width, flags_width = _fit(names, flags, fixed, console.width, header)
     table = Table(
-        title=title or f"Real-time upload audit, {period_text(result)}", title_justify="left"
+        title=title or text("audit.title", lang, period=period_text(result, lang)),
+        title_justify="left",
     )
     table.add_column("#", justify="right", no_wrap=True)
-    table.add_column("institution", overflow="fold", min_width=10)
-    if with_district:
-        table.add_column("district", overflow="fold")
-    for header in (
-        "rows",
-        "days",
-        "forms",
-        "outpatient",
-        "discharge",
-        *(("validity",) if with_validity else ()),
-    ):
-        table.add_column(header, justify="right", no_wrap=True)
-    table.add_column("status", no_wrap=True)
-    table.add_column("flags", overflow="fold")
-    for rank, inst in enumerate(institutions, start=1):
-        flags = Text()
-        for n, flag in enumerate(inst.flags):
-            flags.append(("" if n == 0 else " ") + flag.flag, style=SEVERITY_STYLE[flag.severity])
-        cells: list[str | Text] = [str(rank), data(inst.label)]
-        if with_district:
-            cells.append(data(inst.district or ""))
-        cells += metric_cells(inst)[: None if with_validity else -1]
-        cells += [Text(inst.status, style=SEVERITY_STYLE[inst.status]), flags]
-        table.add_row(*cells)
+    table.add_column(text("col.institution", lang), overflow="fold", width=name_width)
+    for column in kept:
+        justify = "left" if column == "district" else "right"
+        table.add_column(headers[column], justify=justify, no_wrap=True)  # type: ignore[arg-type]
+    table.add_column(headers["status"], no_wrap=True)
+    table.add_column(text("col.flags", lang), overflow="fold", width=flags_width)
+    for inst, cells, name, names_of_flags in zip(institutions, rows, names, flags):
+        shown = Text()
+        for n, (flag, label) in enumerate(zip(inst.flags, names_of_flags)):
+            shown.append(("" if n == 0 else " ") + label, style=SEVERITY_STYLE[flag.severity])
+        row: list[str | Text] = [cells["rank"], Text(name)]
+        row += [Text(cells[c]) for c in kept]
+        row += [Text(cells["status"], style=SEVERITY_STYLE[inst.status]), shown]
+        table.add_row(*row)
     console.print(table)
-    _notes(console, result.skipped, result.reports, result.unreadable)
-    console.print(data(verdict_line(result)), style="green" if result.passed else "bold red")
+    _notes(console, result.skipped, result.reports, result.unreadable, lang)
+    style = "green" if result.passed else "bold red"
+    console.print(data(verdict_line(result, lang)), style=style)
 
 
-def render_validate_table(result: ValidateResult, console: Console) -> None:
+METRIC_KEYS = ("rows", "days", "forms", "outpatient", "discharge", "validity")
+
+
+def render_validate_table(result: ValidateResult, console: Console, lang: str = "en") -> None:
+    """Per form, a table of its failing checks, then each check's examples one per line,
+    `file:line` never folded (it can be copied whatever the width)."""
     for form in result.forms:
         if not form.checks:
-            console.print(Text.assemble(data(form.form, "green"), f": {form.rows} rows, all valid"))
+            shown = text("validate.all_valid", lang, rows=form.rows)
+            console.print(Text.assemble(data(form.form, "green"), f": {shown}"))
             continue
-        table = Table(
-            title=data(f"{form.form}: {form.invalid_rows} of {form.rows} rows invalid"),
-            title_justify="left",
+        title = text(
+            "validate.title", lang, form=form.form, invalid=form.invalid_rows, rows=form.rows
         )
-        for header, justify in (
-            ("check", "left"),
-            ("column", "left"),
-            ("rows", "right"),
-            ("share", "right"),
-            ("examples", "left"),
-        ):
-            table.add_column(header, justify=justify, overflow="fold")  # type: ignore[arg-type]
-        for check in sorted(form.checks, key=lambda c: (-c.rows, c.column, c.check)):
-            examples = "\n".join(
-                printable(f"{e.file}:{e.line}") + (f" {e.value!r}" if e.value else "")
-                for e in check.examples
-            )
+        table = Table(title=data(title), title_justify="left")
+        for header, justify in (("check", "left"), ("column", "left"), ("rows", "right")):
+            table.add_column(text(f"col.{header}", lang), justify=justify, overflow="fold")  # type: ignore[arg-type]
+        table.add_column(text("col.share", lang), justify="right", no_wrap=True)
+        checks = sorted(form.checks, key=lambda c: (-c.rows, c.column, c.check))
+        for check in checks:
             share = check.rows / form.rows if form.rows else 0
-            table.add_row(
-                data(check.label),
-                data(check.column),
-                str(check.rows),
-                f"{share:.2%}",
-                Text(examples),  # each line escaped: the file by printable, the value by repr
-            )
+            table.add_row(data(check.label), data(check.column), str(check.rows), f"{share:.2%}")
         console.print(table)
-    _notes(console, result.skipped, result.reports, result.unreadable)
-    console.print(data(validate_verdict(result)), style="green" if result.passed else "bold red")
+        for check in checks:
+            if not check.examples:
+                continue
+            colon = "：" if lang == "zh" else ": "
+            heading = f"{text('col.examples', lang)}{colon}{check.check} ({check.column})"
+            console.print(data(heading), soft_wrap=True)
+            for e in check.examples:  # each line escaped: the file by printable, the value by repr
+                line = "  " + printable(f"{e.file}:{e.line}") + (f" {e.value!r}" if e.value else "")
+                console.print(Text(line), soft_wrap=True)
+    _notes(console, result.skipped, result.reports, result.unreadable, lang)
+    style = "green" if result.passed else "bold red"
+    console.print(data(validate_verdict(result, lang)), style=style)
 
 
 # -- the contract ---------------------------------------------------------------------------------
 
 
-def render_forms(console: Console, forms: list[tuple[str, str, bool, int, int]]) -> None:
+def render_forms(
+    console: Console, forms: list[tuple[str, str, bool, int, int]], lang: str = "en"
+) -> None:
     """`schemas list`: (form id, Chinese name, real-time?, columns, rules) per form."""
-    table = Table(title="Forms (docs/contract.md § 3)", title_justify="left")
-    for header in ("form", "名称", "kind", "columns", "rules"):
-        table.add_column(header)
+    table = Table(title=text("schemas.title", lang), title_justify="left")
+    for header in ("form", "label", "kind", "columns", "rules"):
+        table.add_column(text(f"col.{header}", lang))
     for form_id, label, realtime, columns, rules in forms:
-        kind = "real-time" if realtime else "archive"
+        kind = text("kind.realtime" if realtime else "kind.archive", lang)
         table.add_row(data(form_id), data(label), kind, str(columns), str(rules))
     console.print(table)
 
 
 def render_form(
-    console: Console, title: str, rows: Sequence[tuple[str, ...]], cross: list[str]
+    console: Console,
+    title: str,
+    rows: Sequence[tuple[str, ...]],
+    cross: list[str],
+    lang: str = "en",
+    notes: Sequence[str] = (),
 ) -> None:
     """`schemas show`: one row per column (name, 中文, description, type, required, rules), then
-    the cross-field rules."""
+    the cross-field rules and how headers and file names are recognised (`notes`)."""
     table = Table(title=data(title), title_justify="left")
-    for header in ("column", "中文", "description", "type", "required", "rules"):
-        table.add_column(header, overflow="fold")
+    for header in ("name", "chinese", "description", "type", "required", "rules"):
+        table.add_column(text(f"col.{header}", lang), overflow="fold")
     for row in rows:
         table.add_row(*(Text(printable(cell).replace("\\x0a", "\n")) for cell in row))
     console.print(table)
-    console.print("Cross-field rules:")
+    console.print(text("schemas.cross", lang))
     for rule in cross:
         console.print(Text.assemble("  - ", data(rule)))
+    for note in notes:
+        console.print(data(note))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from ..policy import DEFAULTS, FAIL, OK, SEVERITY_RANK, WARN, pct
 from ..results import AuditResult, InstitutionResult, ValidateResult
+from ..texts import files_text, policy_text, text
 
 # Characters that move the cursor, change colours, reorder text or are invisible: C0 and C1
 # controls, DEL, the bidi embeddings, overrides and isolates (U+202A-202E, U+2066-2069), the
@@ -65,35 +66,42 @@ def ranked(result: AuditResult, sort: str = "rows_uploaded") -> list[Institution
     return sorted(result.institutions, key=key)
 
 
-def period_text(result: AuditResult) -> str:
+def period_text(result: AuditResult, lang: str = "en") -> str:
     if result.period is None:
-        return "period not stated"
-    return f"{result.period.start} to {result.period.end} ({result.period.days} days)"
+        return text("period.none", lang)
+    period = result.period
+    return text("period", lang, start=period.start, end=period.end, days=period.days)
 
 
-def verdict_line(result: AuditResult) -> str:
+def verdict_line(result: AuditResult, lang: str = "en") -> str:
+    """`gate FAILED (--fail-on fail, policy: defaults): 3 institutions, 1 ok, 1 warn, 1 fail`."""
     counts = {s: sum(1 for i in result.institutions if i.status == s) for s in (OK, WARN, FAIL)}
-    gate = "PASSED" if result.passed else "FAILED"
-    why = f"--fail-on {result.fail_on}{policy_note(result)}"
+    gate = text("gate.passed" if result.passed else "gate.failed", lang)
+    comma = "，" if lang == "zh" else ", "
+    why = f"--fail-on {result.fail_on}"
     if result.empty:
-        why = "no data rows were read" + (", --allow-empty" if result.passed else "")
-    unreadable = f", {_files(len(result.unreadable))} unreadable" if result.unreadable else ""
-    line = (
-        f"gate {gate} ({why}): {len(result.institutions)} institutions, "
-        f"{counts[OK]} ok, {counts[WARN]} warn, {counts[FAIL]} fail{unreadable}"
+        why = text("verdict.empty", lang) + (f"{comma}--allow-empty" if result.passed else "")
+    why += comma + policy_note(result, lang)
+    line = text(
+        "verdict",
+        lang,
+        gate=gate,
+        why=why,
+        count=len(result.institutions),
+        ok=counts[OK],
+        warn=counts[WARN],
+        fail=counts[FAIL],
     )
+    if result.unreadable:
+        line += text("verdict.unreadable", lang, files=files_text(len(result.unreadable), lang))
     return line if result.since is None else f"{line}; {result.since}"
 
 
-def policy_note(result: AuditResult) -> str:
-    """`, policy from FILE` when a file set the thresholds; nothing for the defaults of contract
-    § 5.1 (the reports of a default run stay as they were; the JSON always names the source)."""
+def policy_note(result: AuditResult, lang: str = "en") -> str:
+    """`policy: defaults` (contract § 5.1), or `policy: FILE` when a file set the thresholds:
+    every report names where its thresholds came from."""
     source = result.policy.source if result.policy is not None else DEFAULTS
-    return "" if source == DEFAULTS else f", policy from {source}"
-
-
-def _files(count: int) -> str:
-    return f"{count} file" if count == 1 else f"{count} files"
+    return policy_text(source, lang)
 
 
 def _int(value: int | None) -> str:
@@ -118,19 +126,24 @@ def by_code(inst: InstitutionResult) -> tuple[str, str]:
     return inst.org_code or "", inst.name or ""
 
 
-def validate_verdict(result: ValidateResult) -> str:
-    unreadable = (
-        f"; {_files(len(result.unreadable))} could not be read" if result.unreadable else ""
-    )
+def validate_verdict(result: ValidateResult, lang: str = "en") -> str:
+    unreadable = ""
+    if result.unreadable:
+        unreadable = text(
+            "validate.unreadable", lang, files=files_text(len(result.unreadable), lang)
+        )
+    verdict = text("validate.valid" if result.passed else "validate.invalid", lang)
     if result.empty:
-        verdict = "valid" if result.passed else "invalid"
         allowed = " (--allow-empty)" if result.allow_empty else ""
-        return f"{verdict}: no data rows were read{allowed}{unreadable}"
+        return text("validate.empty", lang, verdict=verdict, allowed=allowed, unreadable=unreadable)
     if result.valid:
-        verdict = "valid" if result.passed else "invalid"
-        return f"{verdict}: all {result.rows} rows pass every rule{unreadable}"
+        return text("validate.pass", lang, verdict=verdict, rows=result.rows, unreadable=unreadable)
     share = result.invalid_rows / result.rows if result.rows else 0
-    return (
-        f"invalid: {result.invalid_rows} of {result.rows} rows ({share:.2%}) fail at least one rule"
-        f"{unreadable}"
+    return text(
+        "validate.fail",
+        lang,
+        invalid=result.invalid_rows,
+        rows=result.rows,
+        share=f"{share:.2%}",
+        unreadable=unreadable,
     )
