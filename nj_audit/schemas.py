@@ -115,6 +115,26 @@ def schema_path(form: str) -> Path:
     return schema_dir() / f"{form}.yaml"
 
 
+# The published tables' schemas (docs/contract.md § 8), shipped beside the forms' and named by
+# `validate --schema NAME`, in the order `schemas list` shows them.
+TABLE_SCHEMAS = ("bookings", "summary", "online_bookings", "hotline")
+
+
+def named_schema(value: Path) -> Path:
+    """`validate --schema`'s value as a file: a bare name of a bundled table schema (no folder,
+    no suffix: `bookings`) is that schema's file wherever the package is installed; anything else
+    is a path (a file named exactly `bookings` is given with its folder: `$PWD/bookings`)."""
+    text = str(value)
+    if text in TABLE_SCHEMAS and value.parent == Path(".") and value.suffix == "":
+        return schema_path(text)
+    if not value.exists() and value.parent == Path(".") and value.suffix == "":
+        raise SchemaFileError(
+            f"unknown schema {text!r}: not a file, nor a bundled table schema"
+            f" ({', '.join(TABLE_SCHEMAS)}); a form's schema is chosen with --form"
+        )
+    return value
+
+
 @cache
 def load_schema(form: str) -> FormSchema:
     """The shipped schema of one of the 14 forms."""
