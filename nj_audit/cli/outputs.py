@@ -190,7 +190,7 @@ def emit_report(
 
     renderers = {
         "table": table,
-        "json": lambda: json_report.render_json(result),
+        "json": lambda: json_report.render_json(result, lang),
         "csv": lambda: csv_report.render_csv(result, lang, sort),
         "markdown": lambda: markdown.render_markdown(result, sort, lang),
         "junit": lambda: junit.render_junit(result, lang),

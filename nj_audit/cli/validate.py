@@ -191,7 +191,7 @@ def emit_validate(result: ValidateResult, targets: list[Target], lang: str = "en
     report = full_report(targets)
     renderers = {
         "table": lambda: table_text(lambda console: render_validate_table(result, console, lang)),
-        "json": lambda: render_validate_json(result),
+        "json": lambda: render_validate_json(result, lang),
         "github": lambda: render_validate_github(result, report, ci_root()),
         "codequality": lambda: render_validate_codequality(result, ci_root()),
     }
