@@ -276,6 +276,11 @@ def check_name(check: str, lang: str = "en") -> str:
     return TABLES.get(lang, EN).get(f"check.{check}", check)
 
 
+def reason_name(reason: str, lang: str = "en") -> str:
+    """Why a file could not be read (contract § 2.3), in a few words; an unknown code as it is."""
+    return TABLES.get(lang, EN).get(f"reason.{reason}", reason)
+
+
 def status_word(status: str, lang: str = "en") -> str:
     """ok/warn/fail as a person reads it: 正常/预警/不合格 in Chinese."""
     return text(f"status.{status}", lang)

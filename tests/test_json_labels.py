@@ -111,3 +111,18 @@ def test_history_findings_carry_labels(tmp_path: Path) -> None:
     assert persisting and all(HAN.search(f["label"]) for f in persisting)
     assert [f["finding"] for f in persisting] == [f["finding"] for f in en["persisting"]]
     assert without_texts(en) == without_texts(zh)
+
+
+def test_an_unreadable_file_carries_its_reason_label(tmp_path: Path) -> None:
+    batch = tmp_path / "batch"
+    batch.mkdir()
+    source = next((SAMPLES / "batch").rglob("outpatient_visit.csv"))
+    (batch / "outpatient_visit.csv").write_bytes(source.read_bytes())
+    (batch / "lab_report.csv").write_bytes(b"")
+    zh = run("validate", batch, "--format", "json", lang="zh")
+    en = run("validate", batch, "--format", "json", lang="en")
+    (item,) = zh["unreadable"]
+    assert item["reason"] == "no_header" and item["label"] == "文件或首行为空"
+    assert en["unreadable"][0]["label"] == "the file is empty, or its first line is"
+    assert without_texts(en) == without_texts(zh)
+    jsonschema.validate(zh, SCHEMA)

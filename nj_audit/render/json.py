@@ -16,7 +16,7 @@ from ..delays import DELAY_BUCKETS, DELAY_EDGES
 from ..forms import FORM_IDS
 from ..policy import THRESHOLD_KEYS, Policy
 from ..results import AuditResult, CheckCount, Flag, FormResult, Unreadable, ValidateResult
-from ..texts import check_name, flag_name, message_text, status_word
+from ..texts import check_name, flag_name, message_text, reason_name, status_word
 from .text import CONTROL_CODES, by_code
 
 _JSON_ESCAPES = {code: f"\\u{code:04x}" for code in CONTROL_CODES if code >= 0x20}
@@ -27,9 +27,11 @@ def dumps(document: Any) -> str:
     return json.dumps(document, ensure_ascii=False, indent=2).translate(_JSON_ESCAPES) + "\n"
 
 
-def unreadable_list(items: tuple[Unreadable, ...]) -> list[dict[str, Any]]:
+def unreadable_list(items: tuple[Unreadable, ...], lang: str = "en") -> list[dict[str, Any]]:
+    """Each unreadable file: its reason's code, and what it means (`label`) in `lang`."""
     return [
         {"file": u.file, "reason": u.reason, "message": u.described, "org_code": u.org_code}
+        | {"label": reason_name(u.reason, lang)}
         for u in items
     ]
 
@@ -145,7 +147,7 @@ def to_document(result: AuditResult, lang: str = "en") -> dict[str, Any]:
         "policy": None if result.policy is None else policy_block(result.policy),
         "passed": result.passed,
         "institutions": institutions,
-        "unreadable": unreadable_list(result.unreadable),
+        "unreadable": unreadable_list(result.unreadable, lang),
         "delays": delay_edges(),
         "checks": check_list(result.checks, lang),
     }
@@ -185,7 +187,7 @@ def validate_document(result: ValidateResult, lang: str = "en") -> dict[str, Any
             for f in result.forms
         ],
         "skipped": [str(p) for p in result.skipped],
-        "unreadable": unreadable_list(result.unreadable),
+        "unreadable": unreadable_list(result.unreadable, lang),
     }
 
 
