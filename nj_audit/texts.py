@@ -82,7 +82,7 @@ EN: dict[str, str] = {
     "validate.md.form_rows": "{form} ({rows} rows)",
     # schemas
     "schemas.title": "Forms (docs/contract.md § 3)",
-    "schemas.tables": "Published tables (docs/contract.md § 8): validate FILE --schema NAME",
+    "schemas.tables": "Published tables (docs/contract.md § 8): --schema NAME",
     "col.schema": "schema",
     "col.label": "名称",
     "col.kind": "kind",
@@ -203,7 +203,7 @@ ZH: dict[str, str] = {
     "validate.md.all_valid": "全部有效：{forms}。",
     "validate.md.form_rows": "{form}（{rows} 行）",
     "schemas.title": "表单（docs/contract.md § 3）",
-    "schemas.tables": "公开发布的统计表（docs/contract.md § 8）：validate 文件 --schema 名称",
+    "schemas.tables": "统计表（docs/contract.md § 8）：--schema 名称",
     "col.schema": "模式",
     "col.label": "名称",
     "col.kind": "类型",

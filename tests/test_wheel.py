@@ -44,7 +44,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
             "-w",
             str(wheels),
             str(source),
-        ],  # fmt: skip
+        ],
         check=True,
         capture_output=True,
     )
@@ -73,7 +73,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
             "-q",
             "--force-reinstall",
             str(wheel),
-        ],  # fmt: skip
+        ],
         check=True,
         capture_output=True,
     )
