@@ -21,7 +21,12 @@ def one_line(text: object, limit: int = 400) -> str:
 class AuditError(Exception):
     """The audit could not run. Rendered as one line: `file:line: message`.
 
-    Messages name files, lines, columns and rules, never a cell's value (it may be PII)."""
+    Messages name files, lines, columns and rules, never a cell's value (it may be PII). A
+    message made by `messages.said(key, ...)` is told in Chinese by `told("zh")`; any other is
+    told after its class's `kind` (`策略有误：...`)."""
+
+    kind = "error"
+    reason: str | None = None  # why a file could not be read, when that is what stopped the run
 
     def __init__(self, message: str, path: str | Path | None = None, line: int | None = None):
         self.message = message
@@ -29,16 +34,32 @@ class AuditError(Exception):
         self.line = line
         super().__init__(str(self))
 
+    def _where(self) -> str:
+        if self.path is None:
+            return ""
+        path = str(self.path).replace("\n", "\\n").replace("\r", "\\r")
+        return f"{path}:{self.line}: " if self.line else f"{path}: "
+
     def __str__(self) -> str:
-        where = ""
-        if self.path is not None:
-            path = str(self.path).replace("\n", "\\n").replace("\r", "\\r")
-            where = f"{path}:{self.line}: " if self.line else f"{path}: "
-        return f"{where}{one_line(self.message, 1000)}"
+        return f"{self._where()}{one_line(self.message, 1000)}"
+
+    def told(self, lang: str) -> str:
+        """The one line in `lang` (English: `str(self)`)."""
+        from .messages import told, unreadable_told
+
+        if lang == "en":
+            return str(self)
+        if self.reason is not None:
+            shown = unreadable_told(self.message, self.reason, lang)
+        else:
+            shown = told(self.message, lang, self.kind)
+        return f"{self._where()}{one_line(shown, 1000)}"
 
 
 class InputError(AuditError):
     """An input file is missing, unreadable or not recognisable."""
+
+    kind = "input"
 
 
 class UnreadableFile(InputError):
@@ -49,7 +70,7 @@ class UnreadableFile(InputError):
         self, message: str, path: str | Path | None, line: int | None = None, *, reason: str
     ):
         super().__init__(message, path, line)
-        self.reason = reason
+        self.reason: str = reason
 
 
 class ReportFile(InputError):
@@ -61,14 +82,22 @@ class OutputError(AuditError):
     """A report or the failures file cannot be written (full disk, read-only folder, closed
     stdout); the previous file, if any, is left as it was."""
 
+    kind = "output"
+
 
 class UsageError(AuditError):
     """A bad argument: period, window, form, output path."""
+
+    kind = "usage"
 
 
 class PolicyError(AuditError):
     """A policy file or pyproject section with unknown keys or bad values."""
 
+    kind = "policy"
+
 
 class SchemaFileError(AuditError):
     """A schema file that cannot be loaded."""
+
+    kind = "schema"

@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from fractions import Fraction
 
 from .errors import UsageError
+from .messages import said
 
 # ASCII digits only: `\d` would take any script's digits (`２４h`, `٢٤h`), which int() reads too.
 _DURATION = re.compile(r"([0-9]{1,12}(?:\.[0-9]{1,9})?)\s*([smhd])", re.IGNORECASE | re.ASCII)
@@ -24,17 +25,17 @@ def parse_window(text: str) -> int:
     raw = str(text).strip()
     match = _DURATION.fullmatch(raw)
     if not match:
-        hint = " (a unit is required)" if raw.isascii() and raw.isdigit() else ""
+        unit_missing = raw.isascii() and raw.isdigit()
         raise UsageError(
-            f"bad window {text!r}{hint}: use a whole number and a unit, like 24h, 90m, 1d or 3600s"
+            said("error.window_unit" if unit_missing else "error.window_format", value=text)
         )
     seconds = Fraction(match.group(1)) * _UNIT_SECONDS[match.group(2).lower()]
     if seconds.denominator != 1:
-        raise UsageError(f"bad window {text!r}: not a whole number of seconds")
+        raise UsageError(said("error.window_fraction", value=text))
     if seconds <= 0:
-        raise UsageError(f"bad window {text!r}: a window must be longer than 0")
+        raise UsageError(said("error.window_zero", value=text))
     if seconds > MAX_WINDOW_DAYS * 86400:
-        raise UsageError(f"bad window {text!r}: at most {MAX_WINDOW_DAYS} days")
+        raise UsageError(said("error.window_max", value=text, days=MAX_WINDOW_DAYS))
     return int(seconds)
 
 
@@ -65,14 +66,12 @@ def parse_period(text: str) -> Period:
         elif re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}:[0-9]{4}-[0-9]{2}-[0-9]{2}", raw):
             start, end = (date.fromisoformat(part) for part in raw.split(":"))
             if end < start:
-                raise UsageError(f"bad period {text!r}: the end is before the start")
+                raise UsageError(said("error.period_order", value=text))
             period = Period(start, end)
     except ValueError:
         pass
     if period is None:
-        raise UsageError(
-            f"bad period {text!r}: use a year (2022), a month (2022-03) or 2022-01-01:2022-06-30"
-        )
+        raise UsageError(said("error.period_format", value=text))
     if period.start.year < FIRST_YEAR or period.end.year > LAST_YEAR:
-        raise UsageError(f"bad period {text!r}: years from {FIRST_YEAR} to {LAST_YEAR}")
+        raise UsageError(said("error.period_years", value=text, first=FIRST_YEAR, last=LAST_YEAR))
     return period

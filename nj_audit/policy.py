@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from .catalogue import flag_message, threshold_message
 from .errors import PolicyError, UsageError
 from .forms import FORM_IDS
+from .messages import said
 from .period import parse_window
 from .results import Flag
 
@@ -133,13 +134,17 @@ def policy_from_mapping(data: dict[str, Any], source: Path, location: Path | Non
         elif key == "fail_on":
             if not isinstance(value, str) or value not in FAIL_ON_CHOICES:
                 raise PolicyError(
-                    f"fail_on must be one of {', '.join(FAIL_ON_CHOICES)}, not {_shown(value)}",
+                    said(
+                        "error.policy_fail_on",
+                        choices=", ".join(FAIL_ON_CHOICES),
+                        value=_shown(value),
+                    ),
                     source,
                 )
             changes[key] = value
         elif key == "lang":
             if value not in ("en", "zh"):
-                raise PolicyError(f"lang must be en or zh, not {_shown(value)}", source)
+                raise PolicyError(said("error.policy_lang", value=_shown(value)), source)
             changes[key] = value
         elif key == "regressions":
             changes[key] = _regressions(value, source)
@@ -150,7 +155,7 @@ def policy_from_mapping(data: dict[str, Any], source: Path, location: Path | Non
                 )
             changes[key] = (location or source).parent / Path(value).expanduser()
         else:
-            raise PolicyError(f"unknown policy key {_shown(key)}", source)
+            raise PolicyError(said("error.policy_unknown_key", key=_shown(key)), source)
     return replace(policy, **changes, source=str(source))
 
 
@@ -234,13 +239,14 @@ def _as_seen_from(here: Path, path: Path) -> Path:
 
 def _read_toml(path: Path) -> dict[str, Any]:
     if path.exists() and not path.is_file():  # a folder, or a FIFO that would block the run
-        raise PolicyError("cannot read policy: not a file", path)
+        raise PolicyError(said("error.policy_not_file"), path)
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise PolicyError(f"cannot read policy: {exc.strerror or exc}", path) from None
+        reason = exc.strerror or str(exc)
+        raise PolicyError(said("error.policy_unreadable", reason=reason), path) from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise PolicyError(f"not valid TOML: {exc}", path) from None
+        raise PolicyError(said("error.policy_toml", detail=str(exc)), path) from None
     except RecursionError:
         raise PolicyError("not a policy: nested too deeply", path) from None
 

@@ -11,6 +11,7 @@ import pandas as pd
 
 from .columns import TABLE_COLUMNS
 from .errors import InputError
+from .messages import said
 from .reading import Chunk, read_chunks
 
 FIELDS = (
@@ -56,7 +57,9 @@ def _read_xlsx(path: Path) -> Chunk:
     from openpyxl import load_workbook
 
     if not path.is_file():  # missing, a folder, or a FIFO that would block the run
-        raise InputError("no such file" if not path.exists() else "not a file", path)
+        raise InputError(
+            said("error.no_such_file" if not path.exists() else "error.not_a_file"), path
+        )
     try:
         book = load_workbook(path, read_only=True, data_only=True)
         rows = [

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import InputError, UnreadableFile
+from .messages import said
 from .reading import Expected, read_chunks
 
 REQUIRED = ("org_code", "name", "district")
@@ -44,12 +45,12 @@ def _columns(header: list[str], path: Path) -> dict[str, int]:
         places = [n for n, cell in enumerate(header) if cell.strip().lstrip("\ufeff") in names]
         if len(places) > 1:
             shown = " and ".join(header[n].strip() for n in places)
-            raise InputError(f"the registry's header names {column} twice ({shown})", path, 1)
+            raise InputError(said("error.registry_twice", column=column, shown=shown), path, 1)
         if places:
             found[column] = places[0]
     missing = [c for c in REQUIRED if c not in found]
     if missing:
-        raise InputError(f"registry lacks column(s): {', '.join(missing)}", path, 1)
+        raise InputError(said("error.registry_lacks", columns=", ".join(missing)), path, 1)
     return found
 
 
@@ -60,7 +61,7 @@ def _xlsx_rows(path: Path) -> list[tuple[int, list[str]]]:
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a file that is not a workbook
-        raise InputError(f"not a readable xlsx workbook ({type(exc).__name__})", path) from None
+        raise InputError(said("error.registry_xlsx", kind=type(exc).__name__), path) from None
     try:
         rows = []
         for line, row in enumerate(book.worksheets[0].iter_rows(values_only=True), start=1):
@@ -72,7 +73,7 @@ def _xlsx_rows(path: Path) -> list[tuple[int, list[str]]]:
 
 def _entries(rows: list[tuple[int, list[str]]], path: Path) -> Registry:
     if not rows:
-        raise InputError("the registry is empty", path, 1)
+        raise InputError(said("error.registry_empty"), path, 1)
     places = _columns(rows[0][1], path)
     entries: dict[str, Entry] = {}
     lines: dict[str, int] = {}
@@ -84,7 +85,7 @@ def _entries(rows: list[tuple[int, list[str]]], path: Path) -> Registry:
             continue
         if code in lines:
             raise InputError(
-                f"line {line} repeats the org_code of line {lines[code]}: one row per institution",
+                said("error.registry_repeats", line=line, first=lines[code]),
                 path,
                 line,
             )
@@ -114,5 +115,7 @@ def load_registry(path: Path, encoding: str | None = None) -> Registry:
             for line, values in zip(chunk.lines.tolist(), frame.itertuples(index=False)):
                 rows.append((int(line), [str(v) for v in values]))
     except UnreadableFile as exc:  # the registry is not a finding: the run cannot go on
-        raise InputError(exc.message, exc.path, exc.line) from None
+        error = InputError(exc.message, exc.path, exc.line)
+        error.reason = exc.reason  # told as the file's unreadable reason
+        raise error from None
     return _entries(rows, path)

@@ -15,6 +15,11 @@ _YAML_LOADER = getattr(
 )  # libyaml's, when PyYAML has it: 10x faster
 
 
+# The published tables' schemas (docs/contract.md § 8), shipped beside the forms' and named by
+# `validate --schema NAME`, in the order `schemas list` shows them.
+TABLE_SCHEMAS = ("bookings", "summary", "online_bookings", "hotline")
+
+
 def schema_dir() -> Path:
     """The installed schema files, or the repository's `schemas/` when run from a checkout."""
     try:
@@ -39,6 +44,7 @@ class SchemaOutline:
 
     columns: int
     rules: int
+    title: str | None = None
 
 
 @cache
@@ -46,7 +52,8 @@ def outline(form: str) -> SchemaOutline:
     document = load_document(schema_path(form))
     columns = document.get("columns") or {}
     rules = sum(_column_checks(column or {}) for column in columns.values())
-    return SchemaOutline(len(columns), rules + len(document.get("checks") or []))
+    checks = len(document.get("checks") or [])
+    return SchemaOutline(len(columns), rules + checks, document.get("title"))
 
 
 # a column's keys that are not checks (pandera's io/_flat_checks.py)

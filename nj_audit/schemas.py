@@ -15,8 +15,9 @@ from pandera.io.pandas_io import deserialize_schema
 from . import checks as _checks  # noqa: F401 - registers the custom checks before any schema loads
 from .errors import SchemaFileError
 from .forms import FORM_IDS, form_from_filename
+from .messages import said
 from .reading import Expected
-from .schema_documents import _YAML_LOADER, schema_path
+from .schema_documents import _YAML_LOADER, TABLE_SCHEMAS, schema_path
 from .schema_documents import schema_dir as schema_dir  # where callers have looked for it
 
 TEXT, TIME, DATE, NUMBER = "text", "time", "date", "number"
@@ -81,29 +82,42 @@ def build_form_schema(schema: pa.DataFrameSchema, source: str) -> FormSchema:
 def load_schema_file(path: Path) -> FormSchema:
     """Any pandera YAML schema file (the `validate --schema` path)."""
     if path.exists() and not path.is_file():  # a folder, or a FIFO that would block the run
-        raise SchemaFileError("cannot read schema: not a file", path)
+        raise SchemaFileError(said("error.schema_not_file"), path)
     try:
         document = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)
         schema = deserialize_schema(
             document
         )  # what DataFrameSchema.from_yaml does after its own (slower) parse
     except OSError as exc:
-        raise SchemaFileError(f"cannot read schema: {exc.strerror or exc}", path) from None
+        reason = exc.strerror or str(exc)
+        raise SchemaFileError(said("error.schema_unreadable", reason=reason), path) from None
     except Exception as exc:  # pandera raises many kinds for a bad schema document
-        raise SchemaFileError(
-            f"not a valid pandera YAML schema: {str(exc).splitlines()[0] if str(exc) else exc!r}",
-            path,
-        ) from None
+        detail = str(exc).splitlines()[0] if str(exc) else repr(exc)
+        raise SchemaFileError(said("error.schema_invalid", detail=detail), path) from None
     if not schema.columns:
-        raise SchemaFileError("the schema has no columns: nothing to validate against", path)
+        raise SchemaFileError(said("error.schema_no_columns"), path)
     return build_form_schema(schema, str(path))
+
+
+def named_schema(value: Path) -> Path:
+    """`validate --schema`'s value as a file: a bare name of a bundled table schema (no folder,
+    no suffix: `bookings`) is that schema's file wherever the package is installed; anything else
+    is a path (a file named exactly `bookings` is given with its folder: `$PWD/bookings`)."""
+    text = str(value)
+    if text in TABLE_SCHEMAS and value.parent == Path(".") and value.suffix == "":
+        return schema_path(text)
+    if not value.exists() and value.parent == Path(".") and value.suffix == "":
+        raise SchemaFileError(
+            said("error.unknown_schema", name=text, names=", ".join(TABLE_SCHEMAS))
+        )
+    return value
 
 
 @cache
 def load_schema(form: str) -> FormSchema:
     """The shipped schema of one of the 14 forms."""
     if form not in FORM_IDS:
-        raise SchemaFileError(f"unknown form {form!r}; forms are: {', '.join(FORM_IDS)}")
+        raise SchemaFileError(said("error.unknown_form", form=form, forms=", ".join(FORM_IDS)))
     return load_schema_file(schema_path(form))
 
 

@@ -11,6 +11,8 @@ import os
 import re
 from typing import TYPE_CHECKING
 
+from . import messages
+
 if TYPE_CHECKING:
     from .results import Flag
 
@@ -80,6 +82,8 @@ EN: dict[str, str] = {
     "validate.md.form_rows": "{form} ({rows} rows)",
     # schemas
     "schemas.title": "Forms (docs/contract.md § 3)",
+    "schemas.tables": "Published tables (docs/contract.md § 8): --schema NAME",
+    "col.schema": "schema",
     "col.label": "名称",
     "col.kind": "kind",
     "col.columns": "columns",
@@ -199,6 +203,8 @@ ZH: dict[str, str] = {
     "validate.md.all_valid": "全部有效：{forms}。",
     "validate.md.form_rows": "{form}（{rows} 行）",
     "schemas.title": "表单（docs/contract.md § 3）",
+    "schemas.tables": "统计表（docs/contract.md § 8）：--schema 名称",
+    "col.schema": "模式",
     "col.label": "名称",
     "col.kind": "类型",
     "col.columns": "字段数",
@@ -255,13 +261,24 @@ ZH: dict[str, str] = {
     "col.rate": "实时符合率",
     "col.failures": "失败数",
 }
-TABLES = {"en": EN, "zh": ZH}
+TABLES = {"en": EN | messages.EN, "zh": ZH | messages.ZH}  # one catalogue, in two modules
 
 
 def text(key: str, lang: str = "en", **values: object) -> str:
     """The text of `key` in `lang`, formatted with `values`."""
     template = TABLES.get(lang, EN)[key]
     return template.format(**values) if values else template
+
+
+def check_name(check: str, lang: str = "en") -> str:
+    """A check's name (what it means, in a few words); a check no catalogue knows (a custom
+    schema's pandera check) is named by its code."""
+    return TABLES.get(lang, EN).get(f"check.{check}", check)
+
+
+def reason_name(reason: str, lang: str = "en") -> str:
+    """Why a file could not be read (contract § 2.3), in a few words; an unknown code as it is."""
+    return TABLES.get(lang, EN).get(f"reason.{reason}", reason)
 
 
 def status_word(status: str, lang: str = "en") -> str:
@@ -276,6 +293,14 @@ def flag_name(flag: str, lang: str = "en") -> str:
     if flag.startswith("regression:"):
         return text("flag.regression", lang, metric=flag.partition(":")[2])
     return text(f"flag.{flag}", lang) if f"flag.{flag}" in ZH else flag
+
+
+def finding_label(finding: str, lang: str = "en") -> str:
+    """A history finding's name: a flag's (`regression:METRIC` too), or for
+    `check:FORM.COLUMN.CHECK` the check's name."""
+    if finding.startswith("check:"):
+        return check_name(finding.rpartition(".")[2], lang)
+    return flag_name(finding, lang)
 
 
 # The English messages catalogue.py writes, recognised to be told in Chinese.

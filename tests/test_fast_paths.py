@@ -409,12 +409,18 @@ def test_a_fast_consumer_gets_items_unprepared() -> None:
 def test_schemas_list_counts_from_the_yaml_as_pandera_does() -> None:
     """`schemas list` reads the YAML alone (no pandera): the same counts as the loaded schema."""
     from nj_audit.forms import FORM_IDS
-    from nj_audit.schema_documents import outline
+    from nj_audit.schema_documents import TABLE_SCHEMAS, outline, schema_path
+    from nj_audit.schemas import load_schema_file
 
     for form in FORM_IDS:
         schema = load_schema(form).schema
         rules = sum(len(c.checks) for c in schema.columns.values()) + len(schema.checks)
         assert (outline(form).columns, outline(form).rules) == (len(schema.columns), rules)
+    for table in TABLE_SCHEMAS:
+        schema = load_schema_file(schema_path(table)).schema
+        rules = sum(len(c.checks) for c in schema.columns.values()) + len(schema.checks)
+        size = outline(table)
+        assert (size.columns, size.rules, size.title) == (len(schema.columns), rules, schema.title)
 
 
 @settings(max_examples=60, deadline=None)

@@ -195,6 +195,7 @@ def test_appeared_disappeared_changes_and_json(store: HistoryStore) -> None:
             "name": "甲医院",
             "kind": "org_code",
             "finding": "outpatient_rate",
+            "label": "outpatient_rate",
             "severity": "fail",
             "value": 0.55,
         }  # fmt: skip

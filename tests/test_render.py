@@ -209,15 +209,24 @@ def test_zh_output_holds_no_english_flag_or_status(render: str) -> None:
 
 
 def test_every_text_exists_in_both_languages() -> None:
-    from nj_audit.catalogue import FLAGS
-    from nj_audit.texts import EN, ZH
+    from nj_audit import messages
+    from nj_audit.catalogue import CHECKS, FLAGS, UNREADABLE
+    from nj_audit.texts import EN, TABLES, ZH
 
     assert set(EN) == set(ZH)
-    for key in EN:
-        fields = {f for f in __import__("re").findall(r"{(\w+)", EN[key])}
-        assert fields == set(__import__("re").findall(r"{(\w+)", ZH[key])), key
+    assert set(messages.EN) == set(messages.ZH)
+    assert not set(EN) & set(messages.EN)  # one key, one place
+    en, zh = TABLES["en"], TABLES["zh"]
+    assert set(en) == set(zh)
+    for key in en:
+        fields = {f for f in __import__("re").findall(r"{(\w+)", en[key])}
+        assert fields == set(__import__("re").findall(r"{(\w+)", zh[key])), key
     for code in FLAGS:
         assert f"flag.{code.removesuffix(':*')}" in EN, code
+    for code in CHECKS:
+        assert f"check.{code}" in en, code
+    for code in UNREADABLE:
+        assert f"reason.{code}" in en, code
 
 
 def test_every_flag_message_is_told_in_chinese() -> None:

@@ -62,7 +62,8 @@ def test_json_document_matches_the_spec_field_for_field(batch: list[str]) -> Non
     expected_keys = [
         "org_code", "name", "district", "rows_uploaded", "records", "valid_records", "valid_ratio",
         "upload_days", "period_days", "upload_day_ratio", "forms_covered", "forms_required",
-        "outpatient_rate", "discharge_rate", "status", "flags", "forms", "days", "checks",
+        "outpatient_rate", "discharge_rate", "status", "status_label", "flags", "forms", "days",
+        "checks",
     ]  # fmt: skip
     by_org = {i["org_code"]: i for i in doc["institutions"]}
     for inst in doc["institutions"]:
@@ -97,19 +98,15 @@ def test_json_document_matches_the_spec_field_for_field(batch: list[str]) -> Non
     assert by_org[ORG2]["forms"]["outpatient_visit"]["delays"]["under_1h"] == 4
     assert by_org[ORG2]["days"] == {"2022-03-01": 4}
     a_check = {"form": "outpatient_visit", "column": "diagnosis_code", "check": "str_matches"}
-    assert a["checks"] == [{**a_check, "failures": 1}] and by_org[ORG2]["checks"] == []
+    label = {"label": "a text of the required pattern"}  # the check's name, in the run's language
+    assert a["checks"] == [{**a_check, "failures": 1, **label}] and by_org[ORG2]["checks"] == []
     assert a["upload_days"] == 3 and a["period_days"] == 3 and a["upload_day_ratio"] == 1.0
     assert (a["forms_covered"], a["forms_required"], a["discharge_rate"]) == (1, 11, None)
     b = by_org[ORG2]
     assert b["name"] is None and "unregistered" in [f["flag"] for f in b["flags"]]
     assert b["outpatient_rate"] == 1.0 and b["upload_day_ratio"] == pytest.approx(1 / 3)
-    assert set(b["flags"][0]) == {"flag", "severity", "message"}
-    assert {
-        "form": "outpatient_visit",
-        "column": "diagnosis_code",
-        "check": "str_matches",
-        "failures": 1,
-    } in doc["checks"]
+    assert set(b["flags"][0]) == {"flag", "severity", "message", "label"}
+    assert {**a_check, "failures": 1, **label} in doc["checks"]
     check_golden_json("audit_small.json", result.stdout)
 
 

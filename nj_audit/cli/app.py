@@ -184,17 +184,23 @@ def parse_size(text: str | None) -> int | None:
         return None
     import re
 
+    from ..messages import said
+
     match = re.fullmatch(r"\s*([0-9]{1,15})\s*([A-Za-z]{0,3})\s*", text, re.ASCII)
     unit = match.group(2).lower() if match else ""
     if match is None or unit not in _SIZE_UNITS or int(match.group(1)) == 0:
-        raise UsageError(f"bad --max-bytes {text!r}: a size like 8GiB, 500MB or 1048576")
+        raise UsageError(said("error.bad_max_bytes", value=text))
     return int(match.group(1)) * _SIZE_UNITS[unit]
 
 
 def fail(error: AuditError | str, code: ExitCode = ExitCode.ERROR) -> NoReturn:
-    from ..render.console import print_error
+    """`error`'s one line in the run's language (a `said` message, or an AuditError holding one,
+    is told from the catalogue), and exit."""
+    from ..messages import told
+    from ..render.console import current_lang, print_error
 
-    print_error(str(error))
+    lang = current_lang()
+    print_error(error.told(lang) if isinstance(error, AuditError) else told(error, lang))
     raise typer.Exit(int(code))
 
 
@@ -213,9 +219,12 @@ def errors_handled(debug: bool, show_pii: bool = False) -> Iterator[None]:
     """One red line on stderr and exit 2 for anything that stops the run; never a traceback
     (unless --debug, and even then without local variables). What went to stdout is flushed here,
     so that a full or closed stdout is an error too (not a message at the interpreter's exit)."""
-    from ..render.console import reveal_pii
+    from ..messages import said
+    from ..render.console import reveal_pii, use_lang
+    from ..texts import default_lang
 
     reveal_pii(show_pii)
+    use_lang(default_lang())  # errors before the command knows its --lang follow the locale
     try:
         yield
         _flush_stdout()
@@ -232,17 +241,17 @@ def errors_handled(debug: bool, show_pii: bool = False) -> Iterator[None]:
         _quiet_stdout()
         raise typer.Exit(1) from None
     except KeyboardInterrupt:
-        fail("interrupted (no output was changed)")
+        fail(said("error.interrupted"))
     except MemoryError:
-        fail("out of memory: lower --chunk-size")
+        fail(said("error.out_of_memory"))
     except OSError as exc:  # the system refused something no step above wraps
         if debug:
             _traceback()
-        fail(f"system error: {exc.strerror or type(exc).__name__}")
+        fail(said("error.system_error", reason=exc.strerror or type(exc).__name__))
     except Exception as exc:  # the last line of defence: no traceback in CI logs
         if debug:
             _traceback()
-        fail(f"internal error ({type(exc).__name__}); rerun with --debug and report it")
+        fail(said("error.internal_error", kind=type(exc).__name__))
 
 
 def _traceback() -> None:
@@ -268,8 +277,10 @@ def stdout_errors() -> Iterator[None]:
         raise
     except (OSError, ValueError) as exc:  # ValueError: I/O operation on a closed file
         _quiet_stdout()
+        from ..messages import said
+
         reason = getattr(exc, "strerror", None) or "it is closed"
-        raise OutputError(f"cannot write the report: {reason}", "<stdout>") from None
+        raise OutputError(said("error.cannot_write_report", reason=reason), "<stdout>") from None
 
 
 def _quiet_stdout() -> None:
@@ -284,24 +295,27 @@ def show_progress(quiet: bool, json_on_stdout: bool) -> bool:
 
 def warn_unreadable(items: Sequence[Unreadable | ReadUnreadable]) -> None:
     """One warning line on stderr per file that could not be read."""
-    from ..render.console import print_warning
+    from ..messages import unreadable_told
+    from ..render.console import current_lang, print_warning
     from ..results import Unreadable as Shown
 
+    lang = current_lang()
     for item in items:
         if isinstance(item, Shown):
-            print_warning(f"{item.where}: {item.message} (unreadable: {item.reason})")
+            where = item.where
         else:
             where = f"{item.path}:{item.line}" if item.line else str(item.path)
-            print_warning(f"{where}: {item.message} (unreadable: {item.reason})")
+        print_warning(f"{where}: {unreadable_told(item.message, item.reason, lang)}")
 
 
 def warn_findings(result: AuditResult | ValidateResult) -> None:
     """The files that could not be read and the reports left out, one warning line each."""
-    from ..render.console import print_warning
+    from ..messages import said, told
+    from ..render.console import current_lang, print_warning
 
     warn_unreadable(result.unreadable)
     for path in result.reports:
-        print_warning(f"{path}: a report written by nj-audit, not an upload: skipped")
+        print_warning(f"{path}: {told(said('error.report_skipped'), current_lang())}")
 
 
 def chosen_lang(lang: Lang | None, policy: Path | None = None) -> str:
@@ -329,7 +343,9 @@ def known_form(form: str | None) -> None:
     from ..forms import FORM_IDS
 
     if form is not None and form not in FORM_IDS:
-        raise UsageError(f"unknown form {form!r}; forms are: {', '.join(FORM_IDS)}")
+        from ..messages import said
+
+        raise UsageError(said("error.unknown_form", form=form, forms=", ".join(FORM_IDS)))
 
 
 def chosen_policy(
@@ -346,5 +362,7 @@ def chosen_policy(
     if fail_on is not None:
         chosen = replace(chosen, fail_on=fail_on.value)
     if sort not in SORT_KEYS:
-        raise UsageError(f"unknown --sort {sort!r}; choose from {', '.join(SORT_KEYS)}")
+        from ..messages import said
+
+        raise UsageError(said("error.unknown_sort", sort=sort, choices=", ".join(SORT_KEYS)))
     return chosen

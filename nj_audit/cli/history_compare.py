@@ -63,7 +63,7 @@ def history_trend(
         if output_format == HistoryFormat.table:
             render_trend(trend, stdout_console(), language)
         elif output_format == HistoryFormat.json:
-            write_output(to_json_text(trend.to_json()), None)
+            write_output(to_json_text(trend.to_json(language)), None)
         else:
             write_output(trend_markdown(trend, language), None)
 
@@ -129,7 +129,7 @@ def history_compare(
             render_comparison(comparison, stdout_console(), language)
         else:
             text = {
-                CompareFormat.json: lambda: to_json_text(comparison.to_json()),
+                CompareFormat.json: lambda: to_json_text(comparison.to_json(language)),
                 CompareFormat.markdown: lambda: compare_markdown(comparison, language),
                 CompareFormat.junit: lambda: compare_junit(comparison),
             }[output_format]()

@@ -14,6 +14,13 @@ from typing import TYPE_CHECKING
 from ..errors import AuditError, OutputError, UsageError
 from .app import stdout_errors
 
+
+def _said(key: str, **values: object) -> str:
+    from ..messages import said
+
+    return said(key, **values)
+
+
 if TYPE_CHECKING:
     from ..history.recording import Recorder
     from ..render.html import Trends
@@ -25,7 +32,7 @@ def write_output(text: str, output: Path | None) -> None:
     refused outputs that are inputs)."""
     if output is None:
         if sys.stdout is None:
-            raise OutputError("cannot write the report: stdout is closed", "<stdout>")
+            raise OutputError(_said("error.stdout_closed"), "<stdout>")
         with stdout_errors():
             sys.stdout.write(text)
         return
@@ -91,12 +98,12 @@ def output_targets(
             target = Target(extensions[ext] if ext else stdout_format, Path(spec))
         assert target.path is not None
         if any(t.path is not None and t.path.resolve() == target.path.resolve() for t in files):
-            raise UsageError("two --output options name the same file", target.path)
+            raise UsageError(_said("error.same_output"), target.path)
         files.append(target)
     if any(t.format == stdout_format for t in files):
         return files
     if stdout_format in FILE_ONLY_FORMATS:
-        raise UsageError(f"--format {stdout_format} needs --output FILE (it is not for a terminal)")
+        raise UsageError(_said("error.needs_output", format=stdout_format))
     return [*files, Target(stdout_format, None)]
 
 
@@ -190,7 +197,7 @@ def emit_report(
 
     renderers = {
         "table": table,
-        "json": lambda: json_report.render_json(result),
+        "json": lambda: json_report.render_json(result, lang),
         "csv": lambda: csv_report.render_csv(result, lang, sort),
         "markdown": lambda: markdown.render_markdown(result, sort, lang),
         "junit": lambda: junit.render_junit(result, lang),

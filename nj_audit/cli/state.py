@@ -11,8 +11,10 @@ from .app import (
     DebugOption,
     EncodingOption,
     FormOption,
+    LangOption,
     PolicyOption,
     QuietOption,
+    chosen_lang,
     chosen_policy,
     errors_handled,
     known_form,
@@ -35,10 +37,11 @@ def _shown(path: Path) -> str:
     return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in str(path))
 
 
-def _waiting(store: Path) -> None:
+def _waiting(store: Path, lang: str) -> None:
     from ..render.console import print_note
+    from ..texts import text
 
-    print_note(f"{_shown(store)}: waiting for another nj-audit state command to finish")
+    print_note(text("state.waiting", lang, store=_shown(store)))
 
 
 def state_add(
@@ -64,6 +67,7 @@ def state_add(
         typer.Option(metavar="N", help="Buckets of a new store (default 64).", min=1, max=4096),
     ] = None,
     quiet: QuietOption = False,
+    lang: LangOption = None,
     debug: DebugOption = False,
 ) -> None:
     """Judge upload files and add their folded per-record states, rows, upload days and check
@@ -83,8 +87,10 @@ def state_add(
     from ..render.console import print_note, progress_bar
     from ..requests import StateAddRequest
     from ..store.adding import add_files
+    from ..texts import text
 
     with errors_handled(debug):
+        language = chosen_lang(lang, policy)
         known_form(form)
         request = StateAddRequest(
             store=store,
@@ -97,22 +103,24 @@ def state_add(
             buckets=buckets,
         )
         with progress_bar(show_progress(quiet, False)) as hook:
-            result = add_files(request, progress=hook, on_wait=lambda: _waiting(store))
-    lines = [
-        f"{_shown(store)}: added {len(result.added):,} files ({result.rows:,} rows,"
-        f" {result.states:,} record states in {result.parts:,} partition files)"
-    ]
+            result = add_files(request, progress=hook, on_wait=lambda: _waiting(store, language))
+    counts = {"files": len(result.added), "rows": result.rows, "states": result.states}
+    counts["parts"] = result.parts
+    shown = {key: f"{value:,}" for key, value in counts.items()}
+    lines = [text("state.added", language, store=_shown(store), **shown)]
     if result.known:
-        lines.append(f"{len(result.known):,} files already in the store with the same content:")
+        lines.append(text("state.known", language, count=f"{len(result.known):,}"))
         lines += [f"  {_shown(path)}" for path in result.known]
     if result.skipped:
-        lines.append(f"{len(result.skipped):,} files skipped (their name names no form)")
+        lines.append(text("state.skipped", language, count=f"{len(result.skipped):,}"))
     typer.echo("\n".join(lines))
     if not result.added and result.known:
-        print_note("nothing new: the store is unchanged")
+        print_note(text("state.unchanged", language))
 
 
-def state_compact(store: StoreArgument, debug: DebugOption = False) -> None:
+def state_compact(
+    store: StoreArgument, lang: LangOption = None, debug: DebugOption = False
+) -> None:
     """Fold each upload day's partition files into one (a year of daily adds: one file a day).
     Audits give the same document before and after.
 
@@ -121,17 +129,18 @@ def state_compact(store: StoreArgument, debug: DebugOption = False) -> None:
         nj-audit state compact store/
     """
     from ..store.compacting import compact_store
+    from ..texts import text
 
     with errors_handled(debug):
-        result = compact_store(store, on_wait=lambda: _waiting(store))
+        language = chosen_lang(lang)
+        result = compact_store(store, on_wait=lambda: _waiting(store, language))
     if not result.days:
-        typer.echo(f"{_shown(store)}: nothing to compact (one partition file a day)")
+        typer.echo(text("state.nothing_to_compact", language, store=_shown(store)))
         return
-    typer.echo(
-        f"{_shown(store)}: {result.days:,} days compacted, {result.files_before:,} partition files"
-        f" into {result.files_after:,}, {result.states_before:,} record states into"
-        f" {result.states_after:,}"
-    )
+    counts = {"days": result.days, "before": result.files_before, "after": result.files_after}
+    counts |= {"states_before": result.states_before, "states_after": result.states_after}
+    shown = {key: f"{value:,}" for key, value in counts.items()}
+    typer.echo(text("state.compacted", language, store=_shown(store), **shown))
 
 
 def state_info(
@@ -140,6 +149,7 @@ def state_info(
         bool, typer.Option("--records", help="Also count distinct records (folds the store).")
     ] = False,
     json_output: Annotated[bool, typer.Option("--json", help="A JSON document instead.")] = False,
+    lang: LangOption = None,
     debug: DebugOption = False,
 ) -> None:
     """What a state store holds: upload dates, institutions, files, rows, record states, size on
@@ -154,8 +164,9 @@ def state_info(
     from ..store.info import store_info
 
     with errors_handled(debug):
+        language = chosen_lang(lang)
         info = store_info(store, records=records)
     typer.echo(
-        info.to_json() if json_output else "\n".join([_shown(store), *info.lines()]),
+        info.to_json() if json_output else "\n".join([_shown(store), *info.lines(language)]),
         nl=not json_output,
     )

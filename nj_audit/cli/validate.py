@@ -57,7 +57,11 @@ def validate_command(
     form: FormOption = None,
     schema: Annotated[
         Path | None,
-        typer.Option(metavar="FILE", help="Validate against this pandera YAML schema instead."),
+        typer.Option(
+            metavar="FILE|NAME",
+            help="Validate against this pandera YAML schema instead, or a bundled table's:"
+            " bookings, summary, online_bookings, hotline.",
+        ),
     ] = None,
     failures: Annotated[
         Path | None,
@@ -107,17 +111,21 @@ def validate_command(
 
         nj-audit validate uploads/ --format github -o failures.csv -o codequality:cq.json
 
-        nj-audit validate samples/bookings_2022.csv --schema schemas/bookings.yaml
+        nj-audit validate samples/bookings_2022.csv --schema bookings
+
+        nj-audit validate samples/hotline_2022.csv --schema hotline
     """
     load_data_stack()
     from ..render.console import print_note, progress_bar
     from ..render.text import validate_verdict
     from ..requests import ValidateRequest
+    from ..schemas import named_schema
     from ..validate import run_validate
 
     with errors_handled(debug, show_pii):
         language = chosen_lang(lang)
         known_form(form)
+        schema = named_schema(schema) if schema is not None else None
         specs = [*(output or []), *([f"csv:{failures}"] if failures is not None else [])]
         targets = output_targets(output_format.value, specs, VALIDATE_EXTENSIONS, ValidateFormat)
         outputs = refuse_overwriting(targets, paths, schema=schema)
@@ -185,7 +193,7 @@ def emit_validate(result: ValidateResult, targets: list[Target], lang: str = "en
     report = full_report(targets)
     renderers = {
         "table": lambda: table_text(lambda console: render_validate_table(result, console, lang)),
-        "json": lambda: render_validate_json(result),
+        "json": lambda: render_validate_json(result, lang),
         "github": lambda: render_validate_github(result, report, ci_root()),
         "codequality": lambda: render_validate_codequality(result, ci_root()),
     }

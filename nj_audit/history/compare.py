@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from ..texts import finding_label
 from .errors import HistoryError, NotComparableError
 from .metrics import SEVERITY_RANK, diff, finding_metric, higher_is_worse, is_ratio
 from .model import EntityKey, RunInfo, Snapshot, entity_json
@@ -36,12 +37,13 @@ class FindingDiff(NamedTuple):
     before_value: float | None = None
     change: str | None = None  # persisting findings only: worse | same | better
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, lang: str = "en") -> dict[str, Any]:
         out: dict[str, Any] = {
             "org_code": self.org_code,
             "name": self.name,
             "kind": self.kind,
             "finding": self.finding,
+            "label": finding_label(self.finding, lang),
             "severity": self.severity,
             "value": self.value,
         }
@@ -109,14 +111,15 @@ class Comparison:
     changes: tuple[MetricChange, ...]  # ratio metrics, largest absolute change first
     warnings: tuple[str, ...] = ()  # set when forced to compare runs that are not comparable
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, lang: str = "en") -> dict[str, Any]:
+        """Codes in English; each finding's `label` in `lang`."""
         return {
             "base": self.base.to_json(),
             "head": self.head.to_json(),
             "warnings": list(self.warnings),
-            "new": [f.to_json() for f in self.new],
-            "resolved": [f.to_json() for f in self.resolved],
-            "persisting": [f.to_json() for f in self.persisting],
+            "new": [f.to_json(lang) for f in self.new],
+            "resolved": [f.to_json(lang) for f in self.resolved],
+            "persisting": [f.to_json(lang) for f in self.persisting],
             "regressions": [r.to_json() for r in self.regressions],
             "appeared": [e.to_json() for e in self.appeared],
             "disappeared": [e.to_json() for e in self.disappeared],

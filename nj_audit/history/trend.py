@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ..texts import finding_label
 from .errors import HistoryError
 from .metrics import (
     FORM_METRICS,
@@ -57,7 +58,7 @@ class TrendRow:
     severity: str | None
     persisted: int  # for how many consecutive newest runs a finding on this metric has stood
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, lang: str = "en") -> dict[str, Any]:
         return {
             "metric": self.metric,
             "values": list(self.values),
@@ -69,6 +70,7 @@ class TrendRow:
             "max": self.maximum,
             "sparkline": self.sparkline,
             "finding": self.finding,
+            "label": None if self.finding is None else finding_label(self.finding, lang),
             "severity": self.severity,
             "persisted": self.persisted,
         }
@@ -87,13 +89,14 @@ class Trend:
                 return row
         raise KeyError(metric)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, lang: str = "en") -> dict[str, Any]:
+        """Codes in English; each row's finding `label` in `lang`."""
         label = {"name": self.entity.name, "district": self.entity.district}
         return {
             "entity": {**entity_json(self.entity.key, None), **label, "code": self.entity.code},
             "runs": [r.to_json() for r in self.runs],
             "baseline": None if self.baseline is None else self.baseline.to_json(),
-            "rows": [r.to_json() for r in self.rows],
+            "rows": [r.to_json(lang) for r in self.rows],
         }
 
 

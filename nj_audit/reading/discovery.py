@@ -20,6 +20,7 @@ from ..codes import is_org_code
 from ..columns import is_report_header
 from ..errors import InputError, ReportFile, UnreadableFile, UsageError
 from ..forms import form_from_filename, stem_of
+from ..messages import said
 
 
 @dataclass(frozen=True)
@@ -99,10 +100,12 @@ def refuse_nothing_read(findings: ReadFindings, rows: int) -> None:
         return
     first = findings.unreadable[0]
     if len(findings.unreadable) == 1:
-        raise NothingReadable(first.message, first.path, first.line, findings)
+        error = NothingReadable(first.message, first.path, first.line, findings)
+        error.reason = first.reason  # told as that file's finding
+        raise error
     count = len(findings.unreadable)
     raise NothingReadable(
-        f"none of the {count} inputs could be read (the first, {first.path}: {first.described})",
+        said("error.none_readable", count=count, first=first.path, detail=first.described),
         None,
         None,
         findings,
@@ -128,7 +131,7 @@ def discover(
     seen: set[tuple[int, int]] = set()
     for path in paths:
         if not os.path.lexists(path):
-            raise InputError("no such file or folder", path)
+            raise InputError(said("error.no_such_path"), path)
         if path.is_dir():
             _folder(path, form, unreadable)
             _walk(path, form, found, unreadable, seen)
@@ -140,12 +143,10 @@ def discover(
     if not files and not unreadable:
         where = paths[0] if len(paths) == 1 else None
         total = len(explicit) + len(found)
-        what = "no input file" if not total else f"none of the {total} files found"
-        raise InputError(
-            f"{what} matches a form (*.csv, *.csv.gz or *.parquet named like"
-            " outpatient_visit.csv, or pass --form)",
-            where,
+        message = (
+            said("error.no_file_matches", total=total) if total else said("error.no_form_match")
         )
+        raise InputError(message, where)
     return Discovery(files, skipped, unreadable, sorted(own))
 
 
@@ -208,15 +209,13 @@ def _own_outputs(found: list[Path], explicit: list[Path], outputs: Sequence[Path
     own: set[Path] = set()
     for path in explicit:
         if _identity(path) in targets:
-            raise UsageError("refusing to overwrite an input file", targets[_identity(path)])
+            raise UsageError(said("error.overwrite_input"), targets[_identity(path)])
     for path in found:
         identity = _identity(path)
         if identity not in targets:
             continue
         if not _looks_like_report(path):
-            raise UsageError(
-                f"refusing to overwrite an input file (the upload {path})", targets[identity]
-            )
+            raise UsageError(said("error.overwrite_upload", path=path), targets[identity])
         own.add(path)
     return own
 

@@ -15,7 +15,8 @@ from .. import __version__
 from ..delays import DELAY_BUCKETS, DELAY_EDGES
 from ..forms import FORM_IDS
 from ..policy import THRESHOLD_KEYS, Policy
-from ..results import AuditResult, CheckCount, FormResult, Unreadable, ValidateResult
+from ..results import AuditResult, CheckCount, Flag, FormResult, Unreadable, ValidateResult
+from ..texts import check_name, flag_name, message_text, reason_name, status_word
 from .text import CONTROL_CODES, by_code
 
 _JSON_ESCAPES = {code: f"\\u{code:04x}" for code in CONTROL_CODES if code >= 0x20}
@@ -26,9 +27,11 @@ def dumps(document: Any) -> str:
     return json.dumps(document, ensure_ascii=False, indent=2).translate(_JSON_ESCAPES) + "\n"
 
 
-def unreadable_list(items: tuple[Unreadable, ...]) -> list[dict[str, Any]]:
+def unreadable_list(items: tuple[Unreadable, ...], lang: str = "en") -> list[dict[str, Any]]:
+    """Each unreadable file: its reason's code, and what it means (`label`) in `lang`."""
     return [
         {"file": u.file, "reason": u.reason, "message": u.described, "org_code": u.org_code}
+        | {"label": reason_name(u.reason, lang)}
         for u in items
     ]
 
@@ -79,15 +82,26 @@ def _form(c: FormResult) -> dict[str, Any]:
     return item
 
 
-def check_list(checks: tuple[CheckCount, ...]) -> list[dict[str, Any]]:
+def check_list(checks: tuple[CheckCount, ...], lang: str = "en") -> list[dict[str, Any]]:
     return [
         {"form": c.form, "column": c.column, "check": c.check, "failures": c.failures}
+        | {"label": check_name(c.check, lang)}
         for c in checks
     ]
 
 
-def to_document(result: AuditResult) -> dict[str, Any]:
-    """The JSON document of docs/contract.md § 7.2."""
+def flag_list(flags: tuple[Flag, ...], lang: str = "en") -> list[dict[str, Any]]:
+    """Each flag's code and severity, its name (`label`) and message in `lang`."""
+    return [
+        {"flag": f.flag, "severity": f.severity, "message": message_text(f.message, lang)}
+        | {"label": flag_name(f.flag, lang)}
+        for f in flags
+    ]
+
+
+def to_document(result: AuditResult, lang: str = "en") -> dict[str, Any]:
+    """The JSON document of docs/contract.md § 7.2: keys and codes in English, the labels and
+    messages beside them in `lang`."""
     period = None
     if result.period is not None:
         period = {
@@ -113,9 +127,8 @@ def to_document(result: AuditResult) -> dict[str, Any]:
             "outpatient_rate": inst.outpatient_rate,
             "discharge_rate": inst.discharge_rate,
             "status": inst.status,
-            "flags": [
-                {"flag": f.flag, "severity": f.severity, "message": f.message} for f in inst.flags
-            ],
+            "status_label": status_word(inst.status, lang),
+            "flags": flag_list(inst.flags, lang),
             "forms": {
                 form: _form(c)
                 for form, c in sorted(
@@ -124,7 +137,7 @@ def to_document(result: AuditResult) -> dict[str, Any]:
                 )
             },
             "days": {day.isoformat(): rows for day, rows in inst.day_rows},
-            "checks": check_list(inst.checks),
+            "checks": check_list(inst.checks, lang),
         }
         institutions.append(item)
     return {
@@ -134,17 +147,17 @@ def to_document(result: AuditResult) -> dict[str, Any]:
         "policy": None if result.policy is None else policy_block(result.policy),
         "passed": result.passed,
         "institutions": institutions,
-        "unreadable": unreadable_list(result.unreadable),
+        "unreadable": unreadable_list(result.unreadable, lang),
         "delays": delay_edges(),
-        "checks": check_list(result.checks),
+        "checks": check_list(result.checks, lang),
     }
 
 
-def render_json(result: AuditResult) -> str:
-    return dumps(to_document(result))
+def render_json(result: AuditResult, lang: str = "en") -> str:
+    return dumps(to_document(result, lang))
 
 
-def validate_document(result: ValidateResult) -> dict[str, Any]:
+def validate_document(result: ValidateResult, lang: str = "en") -> dict[str, Any]:
     return {
         "tool": dict(TOOL),
         "valid": result.passed,
@@ -160,6 +173,7 @@ def validate_document(result: ValidateResult) -> dict[str, Any]:
                     {
                         "column": c.column,
                         "check": c.check,
+                        "label": check_name(c.check, lang),
                         "message": c.message,
                         "rows": c.rows,
                         "share": c.rows / f.rows if f.rows else None,
@@ -173,9 +187,9 @@ def validate_document(result: ValidateResult) -> dict[str, Any]:
             for f in result.forms
         ],
         "skipped": [str(p) for p in result.skipped],
-        "unreadable": unreadable_list(result.unreadable),
+        "unreadable": unreadable_list(result.unreadable, lang),
     }
 
 
-def render_validate_json(result: ValidateResult) -> str:
-    return dumps(validate_document(result))
+def render_validate_json(result: ValidateResult, lang: str = "en") -> str:
+    return dumps(validate_document(result, lang))

@@ -213,6 +213,17 @@ def render_forms(
     console.print(table)
 
 
+def render_tables(console: Console, tables: list[tuple[str, str, int, int]], lang: str) -> None:
+    """`schemas list`, after the forms: (name, Chinese title, columns, rules) per bundled table
+    schema, named by `validate --schema NAME`."""
+    table = Table(title=text("schemas.tables", lang), title_justify="left")
+    for header in ("schema", "label", "columns", "rules"):
+        table.add_column(text(f"col.{header}", lang))
+    for name, label, columns, rules in tables:
+        table.add_row(data(name), data(label), str(columns), str(rules))
+    console.print(table)
+
+
 def render_form(
     console: Console,
     title: str,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import unicodedata
 from dataclasses import asdict, dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -33,29 +34,46 @@ class StoreInfo:
     form_windows: dict[str, int]
     buckets: int
 
-    def lines(self) -> list[str]:
-        """The info as `label: value` lines (text only: counts, dates and settings; never a value
-        from the uploads)."""
-        period = f"{self.first_day} to {self.last_day}" if self.first_day else "none"
-        records = f"{self.records:,}" if self.records is not None else "(state info --records)"
-        windows = ", ".join(f"{f} {s}s" for f, s in self.form_windows.items()) or "none"
-        return [
-            f"upload dates:     {period} ({self.days:,} with rows)",
-            f"institutions:     {self.institutions:,}",
-            f"files:            {self.files:,} added, {self.skipped_files:,} skipped",
-            f"rows:             {self.rows:,} ({self.undated_rows:,} without upload_time)",
-            f"record states:    {self.states:,}",
-            f"records:          {records}",
-            f"partition files:  {self.partition_files:,}",
-            f"size on disk:     {self.bytes_on_disk / 2**20:,.1f} MiB",
-            f"adds:             {self.adds:,} (last {self.last_add or 'never'})",
-            f"window:           {self.window_seconds}s; per form: {windows}",
-            f"buckets:          {self.buckets}",
+    def lines(self, lang: str = "en") -> list[str]:
+        """The info as `label: value` lines in `lang` (text only: counts, dates and settings;
+        never a value from the uploads)."""
+        from ..texts import text
+
+        def t(key: str, **values: object) -> str:
+            return text(f"info.{key}", lang, **values)
+
+        period = t("period", first=self.first_day, last=self.last_day) if self.first_day else None
+        records = f"{self.records:,}" if self.records is not None else t("records_hint")
+        windows = ", ".join(f"{f} {s}s" for f, s in self.form_windows.items()) or t("none")
+        size = f"{self.bytes_on_disk / 2**20:,.1f}"
+        rows = [
+            ("dates", t("dates_value", period=period or t("none"), days=f"{self.days:,}")),
+            ("institutions", f"{self.institutions:,}"),
+            ("files", t("files_value", added=f"{self.files:,}", skipped=f"{self.skipped_files:,}")),
+            ("rows", t("rows_value", rows=f"{self.rows:,}", undated=f"{self.undated_rows:,}")),
+            ("states", f"{self.states:,}"),
+            ("records", records),
+            ("parts", f"{self.partition_files:,}"),
+            ("size", t("size_value", mib=size)),
+            ("adds", t("adds_value", adds=f"{self.adds:,}", last=self.last_add or t("never"))),
+            ("window", t("window_value", seconds=self.window_seconds, windows=windows)),
+            ("buckets", f"{self.buckets}"),
         ]
+        colon = "：" if lang == "zh" else ":"
+        return [f"{_padded(t(label) + colon, LABEL_WIDTH)}{value}" for label, value in rows]
 
     def to_json(self) -> str:
         document: dict[str, Any] = {**asdict(self), "store": str(self.store)}
         return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+
+
+LABEL_WIDTH = 18  # terminal columns of a label, its colon and the spaces after it
+
+
+def _padded(label: str, width: int) -> str:
+    """`label` and spaces to `width` terminal columns (a Chinese character takes two)."""
+    shown = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in label)
+    return label + " " * max(1, width - shown)
 
 
 def store_info(folder: Path, records: bool = False) -> StoreInfo:

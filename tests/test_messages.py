@@ -1,0 +1,165 @@
+"""Error messages in the run's language (issue 15): each one-line error a user sees from the
+command line comes from the catalogue (messages.py), in Chinese under a Chinese locale or
+`--lang zh`, with its code in brackets for searching; English otherwise, as it always was."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from nj_audit.cli import app
+from nj_audit.errors import PolicyError, UnreadableFile
+from nj_audit.messages import EN, ZH, said, told
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = ROOT / "nj_audit"
+SAMPLES = ROOT / "samples"
+HAN = re.compile(r"[\u4e00-\u9fff]")
+
+
+def run(env: dict[str, str], *args: object):  # type: ignore[no-untyped-def]
+    base = {"LC_ALL": "", "LC_MESSAGES": "", "NJ_AUDIT_LANG": "", "COLUMNS": "200"}
+    return CliRunner().invoke(app, [str(a) for a in args], env=base | env)
+
+
+ZH_LOCALE = {"LANG": "zh_CN.UTF-8"}
+EN_LOCALE = {"LANG": "C.UTF-8"}
+
+
+def error_line(result) -> str:  # type: ignore[no-untyped-def]
+    assert result.exit_code == 2, result.stdout + result.stderr
+    (line,) = result.stderr.splitlines()
+    return str(line)
+
+
+def test_every_said_key_is_in_the_catalogue() -> None:
+    keys = set()
+    for path in PACKAGE.rglob("*.py"):
+        keys |= set(re.findall(r"""said\(\s*["']([\w.]+)["']""", path.read_text(encoding="utf-8")))
+    assert len(keys) > 30
+    assert keys <= set(EN), sorted(keys - set(EN))
+
+
+@pytest.fixture
+def empty_upload(tmp_path: Path) -> Path:
+    path = tmp_path / "outpatient_visit.csv"
+    path.write_bytes(b"")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("args", "english", "chinese"),
+    [
+        (("audit", "no/such/dir"), "no/such/dir: no such file or folder",
+         "no/such/dir: 文件或文件夹不存在 [no_such_path]"),
+        (("audit", SAMPLES / "batch", "--period", "2022-13"),
+         "bad period '2022-13': use a year (2022)", "统计期 '2022-13' 无效：应为年份"),
+        (("audit", SAMPLES / "batch", "--window", "90"),
+         "bad window '90' (a unit is required)", "时间窗口 '90' 无效（需要单位）"),
+        (("validate", SAMPLES / "hotline_2022.csv", "--schema", "hotlines"),
+         "unknown schema 'hotlines'", "未知模式 'hotlines'"),
+        (("validate", SAMPLES / "batch", "--form", "visits"),
+         "unknown form 'visits'; forms are:", "未知表单 'visits'；可用表单："),
+        (("audit", SAMPLES / "batch", "--max-bytes", "lots"), "bad --max-bytes 'lots'",
+         "--max-bytes 'lots' 无效"),
+        (("audit", SAMPLES / "batch", "--sort", "nothing"), "unknown --sort 'nothing'",
+         "未知的 --sort 'nothing'"),
+        (("audit", SAMPLES / "batch", "--format", "xlsx"), "--format xlsx needs --output FILE",
+         "--format xlsx 需要 --output 文件"),
+    ],
+)  # fmt: skip
+def test_errors_follow_the_locale(args: tuple[object, ...], english: str, chinese: str) -> None:
+    en = error_line(run(EN_LOCALE, *args))
+    zh = error_line(run(ZH_LOCALE, *args))
+    assert en.startswith("error: ") and english in en and not HAN.search(en), en
+    assert zh.startswith("错误：") and chinese.split(" [")[0] in zh, zh
+    assert "[" not in chinese or zh.endswith(chinese[chinese.index(" [") :]), zh
+    assert re.search(r" \[[a-z_]+\]$", zh), zh  # the code, for searching
+    assert "--lang" not in args  # the locale alone decides here
+
+
+def test_lang_option_wins_over_the_locale() -> None:
+    args = ("audit", SAMPLES / "batch", "--period", "2022-13")
+    assert error_line(run(ZH_LOCALE, *args, "--lang", "en")).startswith("error: bad period")
+    assert error_line(run(EN_LOCALE, *args, "--lang", "zh")).startswith("错误：统计期")
+
+
+def test_an_unreadable_upload_is_told_by_its_reason(empty_upload: Path) -> None:
+    zh = error_line(run(ZH_LOCALE, "validate", empty_upload))
+    told_zh = "文件无法读取（文件或首行为空）：empty file (no header row) [no_header]"
+    assert zh == f"错误：{empty_upload}: {told_zh}"
+    en = error_line(run(EN_LOCALE, "validate", empty_upload))
+    assert en == f"error: {empty_upload}: empty file (no header row)"
+
+
+def test_a_bad_registry_and_a_bad_policy(tmp_path: Path) -> None:
+    registry = tmp_path / "registry.csv"
+    registry.write_text("org_code,name,district\nA,x,d\nA,y,d\n", encoding="utf-8")
+    args = ("audit", SAMPLES / "batch", "--registry", registry, "-q")
+    zh = error_line(run(ZH_LOCALE, *args))
+    assert "registry.csv:3: 第 3 行与第 2 行的机构代码重复" in zh and zh.endswith(
+        "[registry_repeats]"
+    )
+    en = error_line(run(EN_LOCALE, *args))
+    assert "registry.csv:3: line 3 repeats the org_code of line 2" in en
+    policy = tmp_path / "policy.toml"
+    policy.write_text('lang = "fr"\n', encoding="utf-8")
+    zh = error_line(run(ZH_LOCALE, "audit", SAMPLES / "batch", "--policy", policy))
+    assert "lang 只能是 en 或 zh，不能是 'fr'" in zh and zh.endswith("[policy_lang]")
+
+
+def test_an_untranslated_message_is_told_after_its_kind() -> None:
+    error = PolicyError("[coverage] takes only warn and fail", "p.toml")
+    assert error.told("zh") == "p.toml: 策略有误：[coverage] takes only warn and fail [policy]"
+    assert error.told("en") == str(error) == "p.toml: [coverage] takes only warn and fail"
+    unreadable = UnreadableFile("odd bytes at 7", "a.csv", 3, reason="undecodable")
+    assert unreadable.told("zh").startswith("a.csv:3: 文件无法读取（编码无法解码")
+
+
+def test_said_is_english_and_told_in_chinese() -> None:
+    message = said("error.window_max", value="999d", days=366)
+    assert message == "bad window '999d': at most 366 days"
+    assert told(message, "zh") == "时间窗口 '999d' 无效：最多 366 天 [window_max]"
+    assert told(message, "en") == message
+    assert all(
+        HAN.search(ZH[k]) or k.startswith("kind.") is False for k in ZH if k.startswith("error.")
+    )
+
+
+def test_state_commands_speak_the_run_language(tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    uploads = SAMPLES / "batch" / "gulou"
+    zh = run(ZH_LOCALE, "state", "add", store, uploads, "-q")
+    assert zh.exit_code == 0, zh.stdout + zh.stderr
+    assert re.fullmatch(
+        r"\S+：已加入 \d+ 个文件（[\d,]+ 行，[\d,]+ 个记录状态，\d+ 个分区文件）\n", zh.stdout
+    )
+    again = run(EN_LOCALE, "state", "add", store, uploads, "-q", "--lang", "zh")
+    assert (
+        "个文件已在库中且内容相同：" in again.stdout and "没有新内容：状态库未改变" in again.stderr
+    )
+    en = run(ZH_LOCALE, "state", "add", store, uploads, "-q", "--lang", "en")
+    assert "files already in the store with the same content:" in en.stdout
+    info_zh = run(ZH_LOCALE, "state", "info", store).stdout.splitlines()
+    info_en = run({"LANG": "C.UTF-8", "NJ_AUDIT_LANG": "en"}, "state", "info", store)
+    lines_en = info_en.stdout.splitlines()
+    assert len(info_zh) == len(lines_en) == 12
+    assert info_zh[1].startswith("上传日期：") and lines_en[1].startswith("upload dates:     ")
+    assert not any(HAN.search(line) for line in lines_en)
+
+    # the values line up: every label takes the same terminal columns in Chinese too
+    def columns(text: str) -> int:
+        return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+    assert {columns(line[: line.index(line.split()[1])]) for line in info_zh[1:]} == {18}
+    compact = run(ZH_LOCALE, "state", "compact", store, "--lang", "zh")
+    assert compact.exit_code == 0 and "：无需压缩" in compact.stdout
+
+
+def test_a_state_error_is_told_in_chinese(tmp_path: Path) -> None:
+    line = error_line(run(ZH_LOCALE, "state", "add", tmp_path / "s", tmp_path / "none"))
+    assert line.startswith("错误：") and "文件或文件夹不存在 [no_such_path]" in line
