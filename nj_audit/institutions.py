@@ -8,6 +8,7 @@ number or name is shown masked (rows are still grouped by the raw value)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from .pii import mask_id_numbers, shown_org_code
 from .policy import evaluate_flags, gate_passes, status_of, unreadable_flag
 from .reading import institution_of_path
 from .requests import AuditRequest
+from .residents import ARCHIVE_FORMS
 from .results import (
     MISSING_ORG,
     UNKNOWN_DISTRICT,
@@ -65,9 +67,17 @@ def summarise(tally: Tally, request: AuditRequest) -> AuditResult:
     for (org, form, column, check), n in tally.check_failures.items():
         over_orgs[(form, column, check)] = over_orgs.get((form, column, check), 0) + n
         by_org.setdefault(org, []).append((form, column, check, n))
+    of_group = np.full(len(tally.org_codes), -1, dtype=np.int64)
+    for number, codes_of_group in enumerate(members.values()):
+        of_group[[index_of[c] for c in codes_of_group if c in index_of]] = number
+    residents = tally.residents.grouped(of_group)
     listed = [
         (group, _institution(group, codes, tally, index_of, unreadable_of, period, request, by_org))
         for group, codes in members.items()
+    ]
+    listed = [
+        (group, replace(inst, residents={f: residents.get((n, f), 0) for f in ARCHIVE_FORMS}))
+        for n, (group, inst) in enumerate(listed)
     ]
     listed.sort(key=lambda pair: (pair[1].org_code or pair[1].name or "", pair[0]))
     institutions = tuple(inst for _, inst in listed)

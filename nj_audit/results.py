@@ -99,6 +99,7 @@ class InstitutionResult:
     discharges: int | None = None  # records of inpatient_discharge (出院人次)
     day_rows: tuple[tuple[date, int], ...] = ()  # rows per upload day, by day (the calendar)
     checks: tuple[CheckCount, ...] = ()  # its failing checks, as AuditResult.checks
+    residents: dict[str, int] | None = None  # archive form -> residents (§ 4.10); None: unknown
 
     @property
     def label(self) -> str:

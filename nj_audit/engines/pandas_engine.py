@@ -19,6 +19,7 @@ from ..policy import Policy
 from ..readahead import typed_chunks
 from ..reading import Chunk, Findings, InputFile, discover, stored_size
 from ..requests import AuditRequest, ProgressHook
+from ..residents import resident_hashes
 from ..results import MISSING_ORG
 from ..rules import TypedChunk, judge, type_frame
 from ..schemas import load_schema
@@ -61,6 +62,7 @@ class JudgedRows:
     valid: np.ndarray
     order: np.ndarray  # int64: file number << ROW_BITS | row in the file
     failures: list[tuple[str, str, np.ndarray]]  # (column, check, positions of failing rows)
+    resident: np.ndarray | None = None  # uint64 hash of an archive form's id_card (0: none)
 
     def take(self, index: np.ndarray) -> JudgedRows:
         """The rows at `index` (positions, in the order wanted), failures renumbered."""
@@ -76,6 +78,7 @@ class JudgedRows:
             self.valid[index],
             self.order[index],
             failures,
+            None if self.resident is None else self.resident[index],
         )
 
     def partial(self, window_seconds: int) -> Partial:
@@ -88,6 +91,7 @@ class JudgedRows:
             valid=self.valid,
             order=self.order,
             window_seconds=window_seconds,
+            resident=self.resident,
         )
         for column, check, rows in self.failures:
             if len(rows):
@@ -146,6 +150,7 @@ class Collector:
             valid=verdict.valid,
             order=np.arange(self.order, self.order + n, dtype=np.int64),
             failures=[(f.column, f.check, f.rows) for f in verdict.failures],
+            resident=resident_hashes(file.form, chunk.frame),
         )
         self.order += n
         keep = self._in_period(upload)
@@ -211,5 +216,11 @@ class PandasEngine:
                             progress(judged, done[0], sum(sizes))
             records = folder.counts()
             self.spilled_bytes = folder.spilled_bytes
-        tally = Tally.of(list(collector.org_index), collector.partial, records, found.skipped)
+        tally = Tally.of(
+            list(collector.org_index),
+            collector.partial,
+            records.counts,
+            found.skipped,
+            records.residents,
+        )
         return replace(tally, findings=findings.frozen())

@@ -123,6 +123,7 @@ def to_document(result: AuditResult) -> dict[str, Any]:
                     key=lambda kv: FORM_IDS.index(kv[0]) if kv[0] in FORM_IDS else 99,
                 )
             },
+            **({} if inst.residents is None else {"residents": dict(inst.residents)}),
             "days": {day.isoformat(): rows for day, rows in inst.day_rows},
             "checks": check_list(inst.checks),
         }
