@@ -44,8 +44,13 @@ def distinct_pairs(slots: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, np.n
     """The distinct (slot, id) pairs, sorted."""
     if len(slots) == 0:
         return slots.astype(np.int64), ids.astype(np.uint64)
-    order = np.lexsort((ids, slots))
+    # by slot (a radix sort of few distinct values), then each slot's ids (np.sort, several times
+    # faster than a lexsort of the pairs)
+    narrow = slots.astype(np.uint16) if slots.min() >= 0 and slots.max() < 1 << 16 else slots
+    order = np.argsort(narrow, kind="stable")
     slots, ids = slots[order], ids[order]
+    bounds = np.flatnonzero(slots[1:] != slots[:-1]) + 1
+    ids = np.concatenate([np.sort(part) for part in np.split(ids, bounds)])
     new = np.ones(len(slots), dtype=bool)
     new[1:] = (slots[1:] != slots[:-1]) | (ids[1:] != ids[:-1])
     return slots[new].astype(np.int64), ids[new].astype(np.uint64)

@@ -128,6 +128,41 @@ def to_document(result: AuditResult) -> dict[str, Any]:
             "checks": check_list(inst.checks),
         }
         institutions.append(item)
+    districts = {}
+    if result.districts:  # --by district (contract § 4.8): the districts beside the institutions
+        districts["districts"] = [
+            {
+                "name": d.name,
+                **{
+                    key: getattr(d.row, key)
+                    for key in (
+                        "rows_uploaded",
+                        "records",
+                        "valid_records",
+                        "valid_ratio",
+                        "upload_days",
+                        "period_days",
+                        "upload_day_ratio",
+                        "forms_covered",
+                        "forms_required",
+                        "outpatient_visits",
+                        "outpatient_rate",
+                        "discharges",
+                        "discharge_rate",
+                    )
+                },
+                "residents": dict(d.row.residents or {}),
+                "members": list(d.members),
+                "members_by_status": dict(d.members_by_status),
+                "worst_status": d.worst_status,
+                "status": d.row.status,
+                "flags": [
+                    {"flag": f.flag, "severity": f.severity, "message": f.message}
+                    for f in d.row.flags
+                ],
+            }
+            for d in result.districts
+        ]
     return {
         "tool": dict(TOOL),
         "period": period,
@@ -135,6 +170,7 @@ def to_document(result: AuditResult) -> dict[str, Any]:
         "policy": None if result.policy is None else policy_block(result.policy),
         "passed": result.passed,
         "institutions": institutions,
+        **districts,
         "unreadable": unreadable_list(result.unreadable),
         "delays": delay_edges(),
         "checks": check_list(result.checks),
