@@ -284,3 +284,22 @@ def test_no_id_card_nor_its_hash_in_any_output(small: tuple[Path, Path], tmp_pat
                     data = b"".join(book.read(name) for name in book.namelist())
             for needle in needles:
                 assert needle.encode() not in data, (by, output)
+
+
+def test_junit_and_xlsx_list_the_districts(small: tuple[Path, Path], tmp_path: Path) -> None:
+    import openpyxl
+
+    folder, registry = small
+    args = ["audit", str(folder), "--registry", str(registry), "--by", "district"]
+    junit = _run(*args, "--format", "junit")
+    assert 'tests="2"' in junit and 'name="玄武区"' in junit and 'name="秦淮区"' in junit
+    book = tmp_path / "districts.xlsx"
+    _run(*args, "--output", str(book))
+    header, *rows = openpyxl.load_workbook(book).active.iter_rows(values_only=True)
+    assert header[:12] == (
+        "district", "rows_uploaded", "upload_days", "forms", "outpatient_visits",
+        "outpatient_rate", "discharges", "discharge_rate", "records_basic",
+        "records_hypertension", "records_diabetes", "members",
+    )  # fmt: skip
+    assert [row[:3] for row in rows[:2]] == [("玄武区", 7, 2), ("秦淮区", 2, 2)]
+    assert rows[0][8] == 2 and rows[0][11] == 2  # residents 1 and 2; two members
