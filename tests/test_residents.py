@@ -145,7 +145,7 @@ def test_residents_from_a_store_and_an_old_store_refused(
 def test_a_district_counts_a_resident_of_two_members_once(batch: tuple[Path, Path]) -> None:
     folder, registry = batch
     document = _audit(str(folder), "--registry", str(registry), "--by", "district")
-    residents = {i["name"]: i["residents"] for i in document["institutions"]}
+    residents = {d["name"]: d["residents"] for d in document["districts"]}
     assert residents == {
         # 玄武区: 1 (甲 and 乙) and 3 (甲); followed 5 (甲 and 乙) and 6 (乙)
         "玄武区": {**ZERO, "health_record": 2, "hypertension_followup": 2},
