@@ -91,6 +91,7 @@ FLAGS = _codes(
     ("no_uploads", "a registered institution has no row in the period"),
     ("unreadable_file", "a file of the institution could not be read"),
     ("invalid_row", "the published table's row fails its schema"),
+    ("members", "a member institution of the district fails (--by district)"),
     # one code per metric, regression:METRIC (outpatient_rate, rate:lab_report, ...): § 5.5
     ("regression:*", "a metric fell too far against the history's baseline"),
 )
@@ -136,6 +137,7 @@ _FLAG_TEMPLATES = {
     "no_uploads": "registered, but no row in the period",
     "no_uploads_district": "{count} registered {institutions} without a row in the period",
     "unreadable_file": "{count} {files} could not be read",
+    "members": "{count} of {members} member institutions fail",
 }
 
 

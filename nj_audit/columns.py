@@ -20,12 +20,32 @@ TABLE_COLUMNS = (
     ("status", "状态"),
     ("flags", "预警"),
 )
+# `--by district`: the published district table's columns (the hospital table's, the district
+# first, then the residents with archives of § 4.10), how its members fared, then the audit's own
+DISTRICT_COLUMNS = (
+    ("district", "接入单位"),
+    *TABLE_COLUMNS[1:8],
+    ("records_basic", "基本信息"),
+    ("records_hypertension", "高血压"),
+    ("records_diabetes", "糖尿病"),
+    ("members", "成员机构数"),
+    ("members_failing", "不合格成员数"),
+    ("worst_member_status", "成员最差状态"),
+    *TABLE_COLUMNS[10:],
+)
+RESIDENT_COLUMNS = {
+    "records_basic": "health_record",
+    "records_hypertension": "hypertension_followup",
+    "records_diabetes": "diabetes_followup",
+}
 # validate's --failures file
 FAILURE_COLUMNS = ("file", "line", "form", "column", "check", "value")
 
 _REPORT_HEADERS = (
     ",".join(en for en, _ in TABLE_COLUMNS),
     ",".join(zh for _, zh in TABLE_COLUMNS),
+    ",".join(en for en, _ in DISTRICT_COLUMNS),
+    ",".join(zh for _, zh in DISTRICT_COLUMNS),
     ",".join(FAILURE_COLUMNS),
 )
 # The first line of the other formats: JSON, JUnit XML, Markdown, the table

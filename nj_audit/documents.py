@@ -21,7 +21,16 @@ from .forms import DISCHARGE_FORM, OUTPATIENT_FORM
 from .metrics import DELAY_BUCKETS
 from .period import Period
 from .policy import FAIL, FAIL_ON_CHOICES, SEVERITY_RANK, THRESHOLD_KEYS, WARN, Policy, Threshold
-from .results import AuditResult, CheckCount, Flag, FormResult, InstitutionResult, Unreadable
+from .results import (
+    UNKNOWN_DISTRICT,
+    AuditResult,
+    CheckCount,
+    DistrictResult,
+    Flag,
+    FormResult,
+    InstitutionResult,
+    Unreadable,
+)
 
 
 class DocumentError(AuditError):
@@ -39,14 +48,18 @@ def result_of(document: Mapping[str, Any], by: str = "institution") -> AuditResu
     if not isinstance(passed, bool):
         raise DocumentError("not an audit document (no passed verdict)")
     checks = tuple(_check(item, n) for n, item in enumerate(_list(document, "checks")))
+    districts = tuple(
+        _district(item, n, institutions) for n, item in enumerate(_list(document, "districts"))
+    )
     return AuditResult(
         period=_period(document.get("period")),
         window_seconds=_whole(document.get("window_seconds"), "window_seconds"),
         passed=passed,
-        fail_on=_fail_on(document, institutions, passed),
+        fail_on=_fail_on(document, tuple(d.row for d in districts) or institutions, passed),
         institutions=institutions,
         checks=checks,
-        by=by,
+        by="district" if districts else by,
+        districts=districts,
         unreadable=tuple(
             _unreadable(item, n) for n, item in enumerate(_list(document, "unreadable"))
         ),
@@ -237,6 +250,45 @@ def _institution(item: Any, n: int) -> InstitutionResult:
         checks=tuple(
             _check(c, i, f"{where}.checks[{i}]") for i, c in enumerate(item.get("checks") or [])
         ),
+        residents=_residents(item.get("residents"), f"{where}.residents"),
+    )
+
+
+def _residents(value: Any, where: str) -> dict[str, int] | None:
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        raise DocumentError(f"not an audit document ({where} is not an object)")
+    return {str(form): _whole(n, f"{where}.{form}") for form, n in value.items()}
+
+
+def _district(item: Any, n: int, institutions: tuple[InstitutionResult, ...]) -> DistrictResult:
+    """A district of the document's `districts` (--by district); its failing members are the
+    document's institutions of that district whose status is fail."""
+    where = f"districts[{n}]"
+    if not isinstance(item, Mapping) or item.get("status") not in SEVERITY_RANK:
+        raise DocumentError(f"not an audit document ({where} has no status)")
+    name = _text(item.get("name"), f"{where}.name") or ""
+    row = _institution({**item, "org_code": None, "district": name, "forms": {}}, n)
+    visits = {k: _whole(item.get(k), f"{where}.{k}") for k in ("outpatient_visits", "discharges")}
+    by_status = item.get("members_by_status") or {}
+    members = item.get("members") or []
+    if not isinstance(by_status, Mapping) or not isinstance(members, list):
+        raise DocumentError(f"not an audit document ({where} has no members)")
+    unknown = name == UNKNOWN_DISTRICT
+    failing = sorted(
+        i.label
+        for i in institutions
+        if i.status == "fail" and (i.district == name or (unknown and i.district is None))
+    )
+    return DistrictResult(
+        row=replace(row, **visits),
+        members=tuple(str(m) for m in members),
+        members_by_status={
+            str(s): _whole(c, f"{where}.members_by_status") for s, c in by_status.items()
+        },
+        worst_status=str(item.get("worst_status") or "ok"),
+        failing=tuple(failing),
     )
 
 

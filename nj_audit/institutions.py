@@ -8,6 +8,7 @@ number or name is shown masked (rows are still grouped by the raw value)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -17,15 +18,28 @@ from .forms import DISCHARGE_FORM, FORM_IDS, OUTPATIENT_FORM, REALTIME_FORM_IDS
 from .metrics import FormCounts, Tally
 from .period import Period
 from .pii import mask_id_numbers, shown_org_code
-from .policy import evaluate_flags, gate_passes, status_of, unreadable_flag
+from .policy import (
+    FAIL,
+    OK,
+    WARN,
+    Policy,
+    evaluate_flags,
+    gate_passes,
+    members_flag,
+    status_of,
+    unreadable_flag,
+)
 from .reading import institution_of_path
 from .requests import AuditRequest
+from .residents import ARCHIVE_FORMS
 from .results import (
     MISSING_ORG,
     UNKNOWN_DISTRICT,
     UNKNOWN_ORG,
     AuditResult,
     CheckCount,
+    DistrictResult,
+    Flag,
     FormResult,
     InstitutionResult,
     Unreadable,
@@ -53,9 +67,7 @@ def summarise(tally: Tally, request: AuditRequest) -> AuditResult:
         codes += list(registry.entries)
     owners = [institution_of_path(u.path) or UNKNOWN_ORG for u in tally.findings.unreadable]
     codes += owners
-    members: dict[str, list[str]] = {}
-    for code in dict.fromkeys(codes):
-        members.setdefault(_group_of(code, request), []).append(code)
+    codes = list(dict.fromkeys(codes))
     unreadable_of: dict[str, int] = {}
     for owner in owners:
         unreadable_of[owner] = unreadable_of.get(owner, 0) + 1
@@ -65,15 +77,40 @@ def summarise(tally: Tally, request: AuditRequest) -> AuditResult:
     for (org, form, column, check), n in tally.check_failures.items():
         over_orgs[(form, column, check)] = over_orgs.get((form, column, check), 0) + n
         by_org.setdefault(org, []).append((form, column, check, n))
-    listed = [
-        (group, _institution(group, codes, tally, index_of, unreadable_of, period, request, by_org))
-        for group, codes in members.items()
-    ]
-    listed.sort(key=lambda pair: (pair[1].org_code or pair[1].name or "", pair[0]))
+
+    def rows_of(groups: dict[str, list[str]], pooled: bool) -> dict[str, InstitutionResult]:
+        of_group = np.full(len(tally.org_codes), -1, dtype=np.int64)
+        for number, members in enumerate(groups.values()):
+            of_group[[index_of[c] for c in members if c in index_of]] = number
+        residents = tally.residents.grouped(of_group)
+        return {
+            group: replace(
+                _institution(
+                    group, members, tally, index_of, unreadable_of, period, request, by_org, pooled
+                ),
+                residents={f: residents.get((n, f), 0) for f in ARCHIVE_FORMS},
+            )
+            for n, (group, members) in enumerate(groups.items())
+        }
+
+    by_code = rows_of({code: [code] for code in codes}, pooled=False)
+    listed = sorted(by_code.items(), key=lambda pair: (pair[1].org_code or "", pair[0]))
     institutions = tuple(inst for _, inst in listed)
+    districts: tuple[DistrictResult, ...] = ()
+    statuses = [i.status for i in institutions]
+    if request.by == "district":
+        groups: dict[str, list[str]] = {}
+        for code in codes:
+            groups.setdefault(_district_of(code, request), []).append(code)
+        pooled = rows_of(groups, pooled=True)
+        districts = tuple(
+            _district(pooled[name], [by_code[c] for c in groups[name]], policy)
+            for name in sorted(groups)
+        )
+        statuses = [d.row.status for d in districts]
     checks = [CheckCount(f, c, k, n) for (f, c, k), n in sorted(over_orgs.items())]
     empty = int(rows.sum()) == 0
-    passed = gate_passes([i.status for i in institutions], policy.fail_on)
+    passed = gate_passes(statuses, policy.fail_on)
     passed = passed and (not empty or request.allow_empty)
     return AuditResult(
         period,
@@ -97,14 +134,30 @@ def summarise(tally: Tally, request: AuditRequest) -> AuditResult:
         tuple(_shown_path(p, request) for p in tally.findings.reports),
         empty,
         policy,
+        districts=districts,
     )
 
 
-def _group_of(code: str, request: AuditRequest) -> str:
-    if request.by != "district":
-        return code
+def _district_of(code: str, request: AuditRequest) -> str:
     district = request.registry.district_of(code) if request.registry else None
     return district or UNKNOWN_DISTRICT
+
+
+def _district(
+    row: InstitutionResult, members: list[InstitutionResult], policy: Policy
+) -> DistrictResult:
+    """A district: its pooled row, with the `members` flag when members fail, and its members."""
+    failing = sorted(m.label for m in members if m.status == FAIL)
+    flag = members_flag(policy, len(failing), len(members))
+    flags = (*row.flags, flag) if flag is not None else row.flags
+    by_status = {s: sum(1 for m in members if m.status == s) for s in (OK, WARN, FAIL)}
+    return DistrictResult(
+        row=replace(row, flags=flags, status=status_of(list(flags))),
+        members=tuple(sorted(m.label for m in members)),
+        members_by_status=by_status,
+        worst_status=status_of([Flag("", m.status, "") for m in members if m.status != OK]),
+        failing=tuple(failing),
+    )
 
 
 def _shown_code(code: str, request: AuditRequest) -> str:
@@ -124,6 +177,7 @@ def _institution(
     period: Period | None,
     request: AuditRequest,
     checks_by_org: dict[int, list[tuple[str, str, str, int]]],
+    pooled: bool = False,
 ) -> InstitutionResult:
     """One row: an institution, or a district of the institutions `codes`."""
     policy, registry = request.policy, request.registry
@@ -161,7 +215,7 @@ def _institution(
     registered = [code for code in codes if registry is not None and registry.get(code)]
     silent = sum(1 for code in registered if not member_rows.get(code))
     unreadable = sum(unreadable_of.get(code, 0) for code in codes)
-    if request.by == "district":
+    if pooled:
         org_code, name, district, known = None, group, group, None
     else:
         org_code, name, district = _shown_code(group, request), None, None
@@ -169,7 +223,7 @@ def _institution(
         if registered:
             entry = registry.get(group) if registry is not None else None
             name, district = (entry.name, entry.district) if entry else (None, None)
-    if group == UNKNOWN_ORG and request.by != "district":
+    if group == UNKNOWN_ORG and not pooled:
         flags = [unreadable_flag(unreadable)]  # not an institution: no metric to judge
     else:
         flags = evaluate_flags(
@@ -182,7 +236,7 @@ def _institution(
             valid_ratio=valid_ratio,
             registered=known,
             silent=silent,
-            district=request.by == "district",
+            district=pooled,
             unreadable_files=unreadable,
         )
     return InstitutionResult(

@@ -16,7 +16,6 @@ hospital's whole year (234 million rows), which the README states.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,7 +26,7 @@ import pandas as pd
 from .arrays import arrow_text
 from .days import day_codes, split_day_codes, summed_codes, upload_days_by_org
 from .delays import (
-    DELAY_BUCKETS,
+    DELAY_BUCKETS,  # noqa: F401 - the delay buckets are part of the metrics
     NAT,
     delay_buckets,
     lone_delays,
@@ -36,6 +35,7 @@ from .delays import (
 from .forms import FORM_IDS
 from .hashing import text_hashes
 from .reading import ReadFindings
+from .residents import Residents
 
 EARLIEST_NEVER = np.iinfo(np.int64).max  # for "earliest", it sorts after every known one
 NS_PER_DAY = 86_400 * 10**9
@@ -57,6 +57,7 @@ STATE_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("last_order", "int64", "last"),  # its row order
     ("last_valid", "bool", "last"),  # it was a valid row
     ("first_delay", "int8", "first"),  # delay bucket of the earliest upload (NO_DELAY: none)
+    ("resident", "uint64", "last"),  # hash of an archive form's id_card (0: none; residents.py)
 )
 STATE_NAMES = tuple(name for name, _, _ in STATE_COLUMNS)
 STATE_DTYPE = np.dtype([(name, dtype) for name, dtype, _ in STATE_COLUMNS])  # packed, one record
@@ -263,9 +264,11 @@ def row_partial(
     valid: np.ndarray,
     order: np.ndarray,
     window_seconds: int,
+    resident: np.ndarray | None = None,
 ) -> Partial:
     """The partial of some judged rows of one form. `org` holds institution indexes (int32);
-    `event`/`upload` are local times as int64 ns (NAT when unreadable); `order` each row's order."""
+    `event`/`upload` are local times as int64 ns (NAT when unreadable); `order` each row's order;
+    `resident` the hash of each row's id_card (0: none; None: none in any row)."""
     has_id = record_id.notna().to_numpy()
     rt = realtime_rows(event, upload, window_seconds)
     known = upload != NAT
@@ -296,6 +299,7 @@ def row_partial(
         last_order=pick(order),
         last_valid=pick(valid),
         first_delay=pick(bucket),
+        resident=pick(resident) if resident is not None else np.zeros(len(kept_upload), np.uint64),
     )
     day = upload[known] // NS_PER_DAY
     codes, day_rows = summed_codes(day_codes(org[known], day), np.ones(len(day), dtype=np.int64))
@@ -305,59 +309,6 @@ def row_partial(
     if len(day):
         partial.min_day, partial.max_day = int(day.min()), int(day.max())
     return partial
-
-
-def fold_records(states: Iterable[RecordState]) -> Counts:
-    """(org index, form index) -> records, valid and real-time records, after folding every
-    correction: `states` must hold every state of each record they hold (a bucket, or all).
-
-    Memory: the states are never copied whole; one uint64 per entry finds the repeated records,
-    only those are gathered and folded, and the rest are counted where they lie."""
-    states = [s for s in states if len(s)]
-    if not states:
-        return {}
-    width = len(FORM_IDS)
-    size = (max(int(s.org.max()) for s in states) + 1) * width
-    sums = np.zeros((3, size), dtype=np.int64)  # records, valid, realtime per org * width + form
-    slots = len(DELAY_BUCKETS) + 1  # NO_DELAY, then the buckets
-    delays = np.zeros(size * slots, dtype=np.int64)
-
-    def count(state: RecordState, keep: np.ndarray | None = None) -> None:
-        code = state.org.astype(np.int64) * width + state.form
-        valid = state.last_valid
-        realtime = state.first_realtime & valid
-        bucket = state.first_delay
-        if keep is not None:
-            code, valid, realtime, bucket = code[keep], valid[keep], realtime[keep], bucket[keep]
-        delays[:] += np.bincount(code * slots + bucket + 1, minlength=size * slots)
-        sums[0] += np.bincount(code, minlength=size)
-        sums[1] += np.bincount(code, weights=valid, minlength=size).astype(np.int64)
-        sums[2] += np.bincount(code, weights=realtime, minlength=size).astype(np.int64)
-
-    repeated = repeated_keys(np.concatenate([s.mixed_keys() for s in states]))
-    folded: list[RecordState] = []
-    start = 0
-    for state in states:
-        mask = repeated[start : start + len(state)]
-        start += len(state)
-        if mask.any():
-            folded.append(state.take(np.flatnonzero(mask)))
-            count(state, ~mask)
-        else:
-            count(state)
-    if folded:
-        count(RecordState.concat(folded)._reduce_sorted())
-    per_bucket = delays.reshape(size, slots)[:, 1:]
-    return {
-        divmod(int(code), width): FormCounts(
-            0,
-            int(sums[0, code]),
-            int(sums[1, code]),
-            int(sums[2, code]),
-            tuple(int(n) for n in per_bucket[code]),
-        )
-        for code in np.flatnonzero(sums[0])
-    }
 
 
 @dataclass(frozen=True)
@@ -374,12 +325,19 @@ class Tally:
     max_day: int | None
     skipped: tuple[Path, ...] = ()  # inputs whose name names no form
     findings: ReadFindings = ReadFindings()  # files that could not be read, reports left out
+    residents: Residents = field(default_factory=Residents.empty)  # of the valid archive records
 
     @classmethod
     def of(
-        cls, org_codes: list[str], partial: Partial, records: Counts, skipped: list[Path]
+        cls,
+        org_codes: list[str],
+        partial: Partial,
+        records: Counts,
+        skipped: list[Path],
+        residents: Residents | None = None,
     ) -> Tally:
-        """A partial's rows, days and checks with the records folded from its states."""
+        """A partial's rows, days and checks with the records (and residents) folded from its
+        states."""
         counts = dict(partial.counts)
         add_counts(counts, records)
         days = upload_days_by_org(partial.days, partial.day_rows)
@@ -392,4 +350,5 @@ class Tally:
             partial.min_day,
             partial.max_day,
             tuple(skipped),
+            residents=residents if residents is not None else Residents.empty(),
         )

@@ -49,6 +49,7 @@ class Policy:
     # pyproject.toml that held [tool.nj-audit]
     source: str = DEFAULTS
     lang: str | None = None  # `lang = "zh"`: the reports' language when no --lang is given
+    members: str = "warn"  # `members = "fail"`: the severity of a district's failing members
 
     def window_for(self, form: str) -> int:
         return self.form_windows.get(form, self.window_seconds)
@@ -141,6 +142,10 @@ def policy_from_mapping(data: dict[str, Any], source: Path, location: Path | Non
                     ),
                     source,
                 )
+            changes[key] = value
+        elif key == "members":
+            if value not in (WARN, FAIL):
+                raise PolicyError(f"members must be warn or fail, not {_shown(value)}", source)
             changes[key] = value
         elif key == "lang":
             if value not in ("en", "zh"):
@@ -301,6 +306,14 @@ def evaluate_flags(
     if unreadable_files:
         flags.append(unreadable_flag(unreadable_files))
     return [f for f in flags if f is not None]
+
+
+def members_flag(policy: Policy, failing: int, members: int) -> Flag | None:
+    """`members`: some member institutions of a district fail (severity: the policy's
+    `members`, warn by default); None when none does."""
+    if not failing:
+        return None
+    return Flag("members", policy.members, flag_message("members", count=failing, members=members))
 
 
 def no_uploads_flag(count: int, district: bool) -> Flag:

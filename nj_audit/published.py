@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .columns import TABLE_COLUMNS
+from .columns import DISTRICT_COLUMNS, TABLE_COLUMNS
 from .errors import InputError
 from .messages import said
 from .reading import Chunk, read_chunks
@@ -37,10 +37,11 @@ def _key(header: str) -> str:
 
 ALIASES = {
     _key(name): en
-    for en, zh in TABLE_COLUMNS
+    for en, zh in (*TABLE_COLUMNS, *DISTRICT_COLUMNS)
     for name in (en, zh)
-    if en in (*FIELDS, "period_days")
+    if en in (*FIELDS, "period_days", "members", "members_failing")
 }
+ALIASES[_key("接入单位")] = "institution"  # the district table's first column names the district
 
 
 def _cell_text(value: object) -> str | None:
@@ -121,6 +122,9 @@ def read_table(path: Path, encoding: str | None = None) -> Chunk:
             other = next(h for h, f in names.items() if f == field)
             raise InputError(f"columns {other!r} and {header!r} are both {field}", path, 1)
         names[header] = field
+    if "institution" not in names.values() and "district" in names.values():
+        # the district table (audit --by district --format csv): a district per row
+        names = {h: "institution" if f == "district" else f for h, f in names.items()}
     if "institution" not in names.values():
         known = [str(c) for c in chunk.frame.columns if ALIASES.get(_key(str(c)))]
         named = f"; it names {', '.join(known)}" if known else ""

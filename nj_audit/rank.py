@@ -19,7 +19,7 @@ import pandera.pandas as pa
 from .catalogue import flag_message
 from .checks.tables import NOT_APPLICABLE, parse_fraction, parse_rate
 from .errors import InputError
-from .policy import FAIL, Policy, evaluate_flags, gate_passes, status_of
+from .policy import FAIL, Policy, evaluate_flags, gate_passes, members_flag, status_of
 from .published import read_table
 from .reading import Chunk
 from .requests import RankRequest
@@ -133,6 +133,10 @@ def _institution(
         # a `/`, not a failing cell
         no_data=[kind for column, kind in RATE_FIELDS if text(column) == NOT_APPLICABLE],
     )
+    members, failing = _whole(text("members")), _whole(text("members_failing"))
+    if members is not None and failing is not None:  # the district table's own column
+        flag = members_flag(policy, failing, members)
+        flags += [flag] if flag is not None else []
     if failures:
         names = ", ".join(
             sorted({f.check if f.column == ROW else f"{f.check} ({f.column})" for f in failures})
@@ -160,6 +164,10 @@ def _institution(
         outpatient_visits=count("outpatient_visits"),
         discharges=count("discharges"),
     )
+
+
+def _whole(text: str | None) -> int | None:
+    return int(text) if text is not None and text.isdigit() else None
 
 
 def _raw(chunk: Chunk, column: str, row: int) -> str | None:

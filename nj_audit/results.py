@@ -99,10 +99,27 @@ class InstitutionResult:
     discharges: int | None = None  # records of inpatient_discharge (出院人次)
     day_rows: tuple[tuple[date, int], ...] = ()  # rows per upload day, by day (the calendar)
     checks: tuple[CheckCount, ...] = ()  # its failing checks, as AuditResult.checks
+    residents: dict[str, int] | None = None  # archive form -> residents (§ 4.10); None: unknown
 
     @property
     def label(self) -> str:
         return self.name or self.org_code or MISSING_ORG
+
+
+@dataclass(frozen=True)
+class DistrictResult:
+    """A district of `--by district` (contract § 4.8): its pooled metrics as a row (`row.name` is
+    the district; its flags are the pooled metrics' and `members`), and how its members fared."""
+
+    row: InstitutionResult
+    members: tuple[str, ...]  # the members' labels (names, else org_codes), sorted
+    members_by_status: dict[str, int]  # ok / warn / fail -> members
+    worst_status: str  # the worst member status (ok when it has none)
+    failing: tuple[str, ...]  # the labels of the members whose status is fail
+
+    @property
+    def name(self) -> str:
+        return self.row.label
 
 
 @dataclass(frozen=True)
@@ -120,6 +137,15 @@ class AuditResult:
     empty: bool = False  # no data row was read: the gate fails unless --allow-empty
     policy: Policy | None = None  # what it was judged with (None: a result built by hand)
     since: str | None = None  # with --history: what changed since the previous comparable run
+    districts: tuple[DistrictResult, ...] = ()  # with --by district, by name
+
+    @property
+    def rows(self) -> tuple[InstitutionResult, ...]:
+        """What the ordered reports list: the districts' rows with --by district, else the
+        institutions (which the JSON lists in both cases)."""
+        if self.by == "district" and self.districts:
+            return tuple(d.row for d in self.districts)
+        return self.institutions
 
 
 # -- validate -------------------------------------------------------------------------------------

@@ -51,6 +51,11 @@ EN: dict[str, str] = {
     "note.own_report": "(a report written by nj-audit)",
     "note.unreadable": "unreadable",
     "verdict": "gate {gate} ({why}): {count} institutions, {ok} ok, {warn} warn, {fail} fail",
+    "verdict.districts": (
+        "gate {gate} ({why}): {count} districts, {ok} ok, {warn} warn, {fail} fail"
+    ),
+    "col.members": "members",
+    "col.members_failing": "failing members",
     "verdict.empty": "no data rows were read",
     "verdict.unreadable": ", {files} unreadable",
     "files.one": "{count} file",
@@ -115,6 +120,7 @@ EN: dict[str, str] = {
     "flag.no_data": "no_data",
     "flag.unregistered": "unregistered",
     "flag.no_uploads": "no_uploads",
+    "flag.members": "members",
     "flag.unreadable_file": "unreadable_file",
     "flag.invalid_row": "invalid_row",
     "flag.regression": "regression:{metric}",
@@ -132,6 +138,7 @@ EN: dict[str, str] = {
     "msg.unregistered": "org_code is not in the registry",
     "msg.invalid_row": "line {line} fails the summary schema: {checks}",
     "msg.no_uploads": "registered, but no row in the period",
+    "msg.members": "{count} of {members} member institutions fail",
     "msg.no_uploads_district": "{count} registered institution(s) without a row in the period",
     "msg.unreadable_file": "{count} file(s) could not be read",
     # xlsx sheets
@@ -176,6 +183,9 @@ ZH: dict[str, str] = {
     "note.own_report": "（nj-audit 生成的报告）",
     "note.unreadable": "无法读取",
     "verdict": "门禁{gate}（{why}）：{count} 家机构，正常 {ok}，预警 {warn}，不合格 {fail}",
+    "verdict.districts": "门禁{gate}（{why}）：{count} 个区，正常 {ok}，预警 {warn}，不合格 {fail}",
+    "col.members": "成员",
+    "col.members_failing": "不合格成员",
     "verdict.empty": "未读到任何数据行",
     "verdict.unreadable": "，{files}无法读取",
     "files.one": "{count} 个文件",
@@ -234,6 +244,7 @@ ZH: dict[str, str] = {
     "flag.no_data": "无实时数据",
     "flag.unregistered": "未登记",
     "flag.no_uploads": "无上传",
+    "flag.members": "成员不合格",
     "flag.unreadable_file": "文件无法读取",
     "flag.invalid_row": "行不合规",
     "flag.regression": "指标回退（{metric}）",
@@ -250,6 +261,7 @@ ZH: dict[str, str] = {
     "msg.unregistered": "机构代码不在登记表中",
     "msg.invalid_row": "第 {line} 行不符合汇总表规则：{checks}",
     "msg.no_uploads": "已登记，但统计期内无数据",
+    "msg.members": "{members} 家成员机构中 {count} 家不合格",
     "msg.no_uploads_district": "{count} 家已登记机构统计期内无数据",
     "msg.unreadable_file": "{count} 个文件无法读取",
     "sheet.table": "稽核",
@@ -325,6 +337,7 @@ _PATTERNS = (
         "msg.no_uploads_district",
     ),
     (re.compile(r"(?P<count>\d+) files? could not be read"), "msg.unreadable_file"),
+    (re.compile(r"(?P<count>\d+) of (?P<members>\d+) member institutions fail"), "msg.members"),
 )
 
 

@@ -752,9 +752,11 @@ def check_golden_json(name: str, text: str) -> None:
 
 
 def random_states(rng: np.random.Generator, count: int, keys: int, start: int = 0):  # type: ignore[no-untyped-def]
-    """`count` per-record states of 3 institutions and 3 forms, record keys drawn from `keys`
-    values (so that many records have several states: corrections), uploads from a few days and
-    sometimes missing, rows in order from `start`."""
+    """`count` per-record states of 3 institutions and 3 forms (a real-time one and two archive
+    forms), record keys drawn from `keys` values (so that many records have several states:
+    corrections), uploads from a few days and sometimes missing, rows in order from `start`;
+    residents drawn from `keys` values too (0, none, sometimes), so that one resident has several
+    records and a correction may change a record's resident."""
     from nj_audit.metrics import EARLIEST_NEVER, NAT, RecordState
 
     day = 19_000 * 86_400 * 10**9
@@ -763,7 +765,7 @@ def random_states(rng: np.random.Generator, count: int, keys: int, start: int = 
     order = np.arange(start, start + count, dtype=np.int64)
     return RecordState(
         org=rng.integers(0, 3, count).astype(np.int32),
-        form=rng.integers(0, 3, count).astype(np.int16),
+        form=rng.choice(np.array([0, 11, 12], dtype=np.int16), count),
         key=rng.integers(0, keys, count).astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15),
         first_upload=np.where(upload == NAT, EARLIEST_NEVER, upload),
         first_order=order,
@@ -772,6 +774,7 @@ def random_states(rng: np.random.Generator, count: int, keys: int, start: int = 
         last_order=order,
         last_valid=rng.random(count) < 0.8,
         first_delay=np.where(upload == NAT, -1, rng.integers(-1, 7, count)).astype(np.int8),
+        resident=rng.integers(0, keys, count).astype(np.uint64) * np.uint64(0xC2B2AE3D27D4EB4F),
     )
 
 

@@ -227,10 +227,12 @@ def test_registry_district_rollup(tmp_path: Path) -> None:
             "json",
         ],
     )
-    district = json.loads(out.stdout)["institutions"]
+    document = json.loads(out.stdout)
+    assert [i["org_code"] for i in document["institutions"]] == sorted([ORG, ORG2])  # as they are
+    district = document["districts"]
     assert len(district) == 1
     row = district[0]
-    assert row["name"] == "玄武区" and row["district"] == "玄武区"
+    assert row["name"] == "玄武区" and row["members"] == sorted(["甲医院", "乙医院"])
     assert row["rows_uploaded"] == 2 and row["records"] == 2
     assert row["outpatient_rate"] == pytest.approx(0.5)  # recomputed from the sums
     assert row["upload_days"] == 2  # 03-01 and 03-04: distinct dates of any member

@@ -83,7 +83,7 @@ def test_it_is_listed_in_every_output(batch: list[str]) -> None:
 
 def test_by_district_counts_silent_members(batch: list[str]) -> None:
     _, text = audited(batch, "--format", "json", "--period", "2022-03", "--by", "district")
-    districts = {i["name"]: i for i in json.loads(text)["institutions"]}
+    districts = {d["name"]: d for d in json.loads(text)["districts"]}
     assert set(districts) == {"玄武区", "鼓楼区"}  # LATE has no row in the period
     gulou = districts["鼓楼区"]  # its only member uploads nothing: still listed
     (flag,) = [f for f in gulou["flags"] if f["flag"] == "no_uploads"]

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from nj_audit.cli import app
+from nj_audit.folds import fold_records
 from nj_audit.generate import generate_batch
 from nj_audit.metrics import RecordState
 from nj_audit.period import parse_period
@@ -73,7 +74,7 @@ def test_reducing_in_any_grouping_is_the_same(
         order = np.arange(start, start + len(part), dtype=np.int64)
         return RecordState(
             org=org,
-            form=np.zeros(len(part), dtype=np.int16),
+            form=np.full(len(part), 11, dtype=np.int16),  # health_record: residents count
             key=np.array([r[1] for r in part], dtype=np.uint64),
             first_upload=np.where(upload == nat, np.iinfo(np.int64).max, upload),
             first_order=order,
@@ -82,6 +83,7 @@ def test_reducing_in_any_grouping_is_the_same(
             last_order=order,
             last_valid=np.array([r[5] for r in part], dtype=bool),
             first_delay=np.array([r[3] % 8 - 1 for r in part], dtype=np.int8),  # NO_DELAY too
+            resident=np.array([r[3] for r in part], dtype=np.uint64),  # 0: no id_card
         )
 
     def table(records: RecordState) -> list[tuple]:
@@ -92,6 +94,7 @@ def test_reducing_in_any_grouping_is_the_same(
                 records.first_realtime.tolist(),
                 records.first_delay.tolist(),
                 records.last_valid.tolist(),
+                records.resident.tolist(),
             )
         )
 
@@ -99,3 +102,4 @@ def test_reducing_in_any_grouping_is_the_same(
     parts = [state(rows[i : i + split], i).reduce() for i in range(0, len(rows), split)]
     assert table(RecordState.concat(parts).reduce()) == table(whole)
     assert len(whole) == len({(r[0], r[1]) for r in rows})
+    assert fold_records(parts) == fold_records([whole])

@@ -40,10 +40,12 @@ import numpy as np
 import pandas as pd
 
 from ..errors import AuditError, InputError, UsageError
-from ..forms import stem_of
-from ..metrics import Counts, FormCounts, Partial, Tally, add_counts
+from ..folds import Folded
+from ..forms import FORM_IDS, stem_of
+from ..metrics import FormCounts, Partial, Tally, add_counts
 from ..reading import Discovery, Findings, InputFile, by_form, discover
 from ..requests import AuditRequest, ProgressHook
+from ..residents import Residents, distinct_pairs
 from .dask_tasks import (
     COUNTS_META,
     STATES_META,
@@ -97,7 +99,8 @@ class DaskEngine:
         findings.unreadable += {str(u.path): u for u in reversed(lost.unreadable)}.values()
         findings.reports += sorted(set(lost.reports))
         findings.files_read = len({p.url for p in pieces} - failed)
-        tally = Tally.of(codes, partial, _records(codes, counts), skipped)
+        records = _records(codes, counts)
+        tally = Tally.of(codes, partial, records.counts, skipped, records.residents)
         return replace(tally, findings=findings.frozen())
 
 
@@ -133,16 +136,24 @@ def _graph(pieces: list[Piece], request: AuditRequest) -> tuple[Any, Any]:
     return merged, counts
 
 
-def _records(codes: list[str], counts: pd.DataFrame) -> Counts:
-    """The fold's counts per (institution hash, form) keyed by the client's institution index."""
+def _records(codes: list[str], counts: pd.DataFrame) -> Folded:
+    """The fold's counts per (institution hash, form) keyed by the client's institution index,
+    and its residents (the rows with a resident hash)."""
     hashes = code_hashes(codes)
     if len(np.unique(hashes)) != len(codes):
         raise AuditError("two institution codes share a 64-bit hash: audit with the pandas engine")
     index = {int(h): i for i, h in enumerate(hashes.tolist())}
-    records: Counts = {}
-    for org, form, total, valid, realtime, *delays in counts.itertuples(index=False):
-        folded = FormCounts(0, total, valid, realtime, tuple(int(n) for n in delays))
-        add_counts(records, {(index[int(org)], int(form)): folded})
+    is_resident = counts["resident"].to_numpy() != 0
+    records = Folded()
+    for org, form, total, valid, realtime, *delays in counts[~is_resident].itertuples(index=False):
+        folded = FormCounts(0, total, valid, realtime, tuple(int(n) for n in delays[:-1]))
+        add_counts(records.counts, {(index[int(org)], int(form)): folded})
+    residents = counts[is_resident]
+    if len(residents):
+        org = np.array([index[int(h)] for h in residents["org"].tolist()], dtype=np.int64)
+        slots = org * len(FORM_IDS) + residents["form"].to_numpy(np.int64)
+        ids = residents["resident"].to_numpy(np.uint64)
+        records.residents = Residents(*distinct_pairs(slots, ids))
     return records
 
 
@@ -173,10 +184,12 @@ def _store_tally(request: AuditRequest) -> Tally:
                 for start, stop in groups
             )
         )
-    records: Counts = {}
-    for counts in folded:
-        add_counts(records, counts)
-    return Tally.of(contents.org_codes, contents.partial, records, contents.skipped)
+    records = Folded()
+    for group in folded:
+        records.add(group)
+    return Tally.of(
+        contents.org_codes, contents.partial, records.counts, contents.skipped, records.residents
+    )
 
 
 # -- inputs -----------------------------------------------------------------------------------

@@ -24,8 +24,10 @@ import pyarrow as pa
 
 from ..allocator import keep_memory_on_the_heap
 from ..errors import AuditError, InputError, UsageError
+from ..folds import Folded
+from ..forms import FORM_IDS
 from ..hashing import text_hashes
-from ..metrics import DELAY_BUCKETS, STATE_COLUMNS, Counts, Partial, RecordState
+from ..metrics import DELAY_BUCKETS, STATE_COLUMNS, Partial, RecordState
 from ..period import Period
 from ..policy import Policy
 from ..reading import Findings, InputFile, ReadFindings, Unreadable, read_chunks
@@ -39,7 +41,8 @@ PIECE_BITS = 32  # a piece holds fewer than 2^32 rows
 URL = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]+):/+")  # two letters at least: C:/ is a Windows path
 DELAY_COLUMNS = tuple(f"delay_{name}" for name in DELAY_BUCKETS)  # records per delay bucket
 NO_DELAYS = (0,) * len(DELAY_BUCKETS)
-COUNT_COLUMNS = ("org", "form", "records", "valid", "realtime", *DELAY_COLUMNS)
+# a row of counts has resident 0; a row of a resident (its hash) has every count 0
+COUNT_COLUMNS = ("org", "form", "records", "valid", "realtime", *DELAY_COLUMNS, "resident")
 
 STATES_META = pd.DataFrame(
     {
@@ -48,7 +51,10 @@ STATES_META = pd.DataFrame(
     }
 )
 COUNTS_META = pd.DataFrame(
-    {name: np.zeros(0, dtype=np.uint64 if name == "org" else np.int64) for name in COUNT_COLUMNS}
+    {
+        name: np.zeros(0, dtype=np.uint64 if name in ("org", "resident") else np.int64)
+        for name in COUNT_COLUMNS
+    }
 )
 
 
@@ -166,7 +172,8 @@ def merge_small(parts: Iterable[Small]) -> Small:
 
 def fold_frame(frame: pd.DataFrame, memory_limit: int, temp_dir: Path | None) -> pd.DataFrame:
     """A shuffled partition's states (every state of its records) folded under the worker's
-    memory limit: records, valid and real-time records per (institution hash, form)."""
+    memory limit: records, valid and real-time records per (institution hash, form), then the
+    residents of its valid archive records."""
     keep_memory_on_the_heap()
     if not len(frame):
         return COUNTS_META
@@ -183,10 +190,23 @@ def fold_frame(frame: pd.DataFrame, memory_limit: int, temp_dir: Path | None) ->
     return counts_frame(counts, np.asarray(uniques, dtype=np.uint64))
 
 
-def counts_frame(counts: Counts, org_names: np.ndarray) -> pd.DataFrame:
-    """Counts keyed by (org index, form index) as a frame naming each org by `org_names`."""
+def counts_frame(folded: Folded, org_names: np.ndarray) -> pd.DataFrame:
+    """Counts keyed by (org index, form index) as a frame naming each org by `org_names`, then
+    one row per resident (org, form, hash)."""
+    counts = folded.counts
     keys = sorted(counts)
-    return pd.DataFrame(
+    org, form = np.divmod(folded.residents.slots, len(FORM_IDS))
+    residents = pd.DataFrame(
+        {
+            name: np.zeros(len(org), dtype=np.int64)
+            for name in COUNT_COLUMNS
+            if name not in ("org", "form", "resident")
+        }
+    )
+    residents.insert(0, "org", org_names[org] if len(org) else np.zeros(0, np.uint64))
+    residents.insert(1, "form", form.astype(np.int64))
+    residents["resident"] = folded.residents.ids
+    frame = pd.DataFrame(
         {
             "org": org_names[[k[0] for k in keys]] if keys else np.zeros(0, np.uint64),
             "form": np.array([k[1] for k in keys], dtype=np.int64),
@@ -197,8 +217,10 @@ def counts_frame(counts: Counts, org_names: np.ndarray) -> pd.DataFrame:
                 column: np.array([(counts[k].delays or NO_DELAYS)[n] for k in keys], dtype=np.int64)
                 for n, column in enumerate(DELAY_COLUMNS)
             },
+            "resident": np.zeros(len(keys), dtype=np.uint64),
         }
     )
+    return pd.concat([frame, residents[list(COUNT_COLUMNS)]], ignore_index=True)
 
 
 def fold_store_group(
@@ -209,7 +231,7 @@ def fold_store_group(
     rank_of_file: np.ndarray,
     memory_limit: int,
     temp_dir: Path | None,
-) -> Counts:
+) -> Folded:
     """`store.folding.fold_group` on a worker, under its memory limit."""
     from ..store.folding import PartFile, fold_group
 

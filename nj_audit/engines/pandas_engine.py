@@ -19,6 +19,7 @@ from ..policy import Policy
 from ..readahead import prefetched_items, typed_chunks
 from ..reading import Chunk, Findings, InputFile, discover, stored_size
 from ..requests import AuditRequest, ProgressHook
+from ..residents import resident_hashes
 from ..results import MISSING_ORG
 from ..rules import TypedChunk, judge, type_frame
 from ..schemas import load_schema
@@ -62,6 +63,7 @@ class JudgedRows:
     valid: np.ndarray
     order: np.ndarray  # int64: file number << ROW_BITS | row in the file
     failures: list[tuple[str, str, np.ndarray]]  # (column, check, positions of failing rows)
+    resident: np.ndarray | None = None  # uint64 hash of an archive form's id_card (0: none)
 
     def take(self, index: np.ndarray) -> JudgedRows:
         """The rows at `index` (positions, in the order wanted), failures renumbered."""
@@ -77,6 +79,7 @@ class JudgedRows:
             self.valid[index],
             self.order[index],
             failures,
+            None if self.resident is None else self.resident[index],
         )
 
     def partial(self, window_seconds: int) -> Partial:
@@ -89,6 +92,7 @@ class JudgedRows:
             valid=self.valid,
             order=self.order,
             window_seconds=window_seconds,
+            resident=self.resident,
         )
         for column, check, rows in self.failures:
             if len(rows):
@@ -157,6 +161,7 @@ class Collector:
             valid=verdict.valid,
             order=order,
             failures=[(f.column, f.check, f.rows) for f in verdict.failures],
+            resident=resident_hashes(form, chunk.frame),
         )
         keep = self._in_period(upload)
         return rows if keep.all() else rows.take(np.flatnonzero(keep))
@@ -210,7 +215,13 @@ class PandasEngine:
             reading.run(chunk_rows, block)
             records = folder.counts()
             self.spilled_bytes = folder.spilled_bytes
-        tally = Tally.of(list(collector.org_index), collector.partial, records, found.skipped)
+        tally = Tally.of(
+            list(collector.org_index),
+            collector.partial,
+            records.counts,
+            found.skipped,
+            records.residents,
+        )
         return replace(tally, findings=findings.frozen())
 
 

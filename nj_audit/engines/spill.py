@@ -27,15 +27,8 @@ from types import TracebackType
 import numpy as np
 
 from ..errors import UsageError
-from ..metrics import (
-    STATE_BYTES,
-    STATE_COLUMNS,
-    STATE_NAMES,
-    Counts,
-    RecordState,
-    add_counts,
-    fold_records,
-)
+from ..folds import Folded, fold_records
+from ..metrics import STATE_BYTES, STATE_COLUMNS, STATE_NAMES, RecordState
 from .memory import FOLD_FACTOR, format_size
 
 MAX_BUCKETS = 1024
@@ -135,15 +128,16 @@ class StateFolder:
         if self.held_bytes > self.budget:
             self._spill_held()
 
-    def counts(self) -> Counts:
-        """The record counts of every state added; the folder is emptied (and removed)."""
+    def counts(self) -> Folded:
+        """The record counts (and residents) of every state added; the folder is emptied (and
+        removed)."""
         try:
             if self.folder is None:
                 return fold_records(self.held)
             self._spill_held()
-            total: Counts = {}
+            total = Folded()
             for bucket in range(self.buckets):
-                add_counts(total, self._fold_bucket(bucket))
+                total.add(self._fold_bucket(bucket))
             return total
         finally:
             self.close()
@@ -214,10 +208,10 @@ class StateFolder:
         for start in range(0, int(self.sizes[bucket]), size):
             yield self._read(bucket, start, size)
 
-    def _fold_bucket(self, bucket: int) -> Counts:
+    def _fold_bucket(self, bucket: int) -> Folded:
         states = int(self.sizes[bucket])
         if not states:
-            return {}
+            return Folded()
         try:
             if states * STATE_BYTES <= self.budget or self.level >= MAX_LEVEL:
                 return fold_records([self._read(bucket)])

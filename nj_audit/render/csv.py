@@ -11,12 +11,19 @@ from __future__ import annotations
 from typing import TextIO
 
 from ..atomic import AtomicText
-from ..columns import FAILURE_COLUMNS, TABLE_COLUMNS
+from ..columns import DISTRICT_COLUMNS, FAILURE_COLUMNS, TABLE_COLUMNS
 from ..policy import pct
 from ..results import AuditResult, InstitutionResult
 from ..texts import flag_name, status_word
 from ..validate import FailureRecord
-from .text import CONTROL_CODES, forms_text, printable, ranked
+from .text import (
+    CONTROL_CODES,
+    district_value,
+    forms_text,
+    printable,
+    ranked,
+    ranked_districts,
+)
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _LEADING = "".join(chr(code) for code in CONTROL_CODES) + " \u00a0\u3000"
@@ -40,6 +47,7 @@ def csv_line(cells: list[str]) -> str:
     return ",".join(quoted) + "\n"
 
 
+DISTRICT_ONLY = {en for en, _ in DISTRICT_COLUMNS} - {en for en, _ in TABLE_COLUMNS}
 BOM = "\ufeff"  # at the start of a Chinese CSV, so that Excel reads it as UTF-8
 
 
@@ -62,6 +70,17 @@ def render_csv(result: AuditResult, lang: str = "en", sort: str = "rows_uploaded
     """The published table's columns; in Chinese with a BOM first (Excel on Windows reads a CSV
     without one as the ANSI code page: mojibake). The English CSV stays plain UTF-8."""
     lines = [BOM if lang == "zh" else ""]
+    if result.districts:  # --by district: the published district table
+        lines.append(csv_line([zh if lang == "zh" else en for en, zh in DISTRICT_COLUMNS]))
+        for district in ranked_districts(result, sort):
+            cells = [
+                district_value(district, en, lang)
+                if en in DISTRICT_ONLY
+                else _csv_value(district.row, en, lang)
+                for en, _ in DISTRICT_COLUMNS
+            ]
+            lines.append(csv_line([safe_cell(cell) for cell in cells]))
+        return "".join(lines)
     lines.append(csv_line([zh if lang == "zh" else en for en, zh in TABLE_COLUMNS]))
     for inst in ranked(result, sort):
         lines.append(csv_line([safe_cell(_csv_value(inst, en, lang)) for en, _ in TABLE_COLUMNS]))

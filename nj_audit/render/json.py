@@ -136,10 +136,44 @@ def to_document(result: AuditResult, lang: str = "en") -> dict[str, Any]:
                     key=lambda kv: FORM_IDS.index(kv[0]) if kv[0] in FORM_IDS else 99,
                 )
             },
+            **({} if inst.residents is None else {"residents": dict(inst.residents)}),
             "days": {day.isoformat(): rows for day, rows in inst.day_rows},
             "checks": check_list(inst.checks, lang),
         }
         institutions.append(item)
+    districts = {}
+    if result.districts:  # --by district (contract § 4.8): the districts beside the institutions
+        districts["districts"] = [
+            {
+                "name": d.name,
+                **{
+                    key: getattr(d.row, key)
+                    for key in (
+                        "rows_uploaded",
+                        "records",
+                        "valid_records",
+                        "valid_ratio",
+                        "upload_days",
+                        "period_days",
+                        "upload_day_ratio",
+                        "forms_covered",
+                        "forms_required",
+                        "outpatient_visits",
+                        "outpatient_rate",
+                        "discharges",
+                        "discharge_rate",
+                    )
+                },
+                "residents": dict(d.row.residents or {}),
+                "members": list(d.members),
+                "members_by_status": dict(d.members_by_status),
+                "worst_status": d.worst_status,
+                "status": d.row.status,
+                "status_label": status_word(d.row.status, lang),
+                "flags": flag_list(d.row.flags, lang),
+            }
+            for d in result.districts
+        ]
     return {
         "tool": dict(TOOL),
         "period": period,
@@ -147,6 +181,7 @@ def to_document(result: AuditResult, lang: str = "en") -> dict[str, Any]:
         "policy": None if result.policy is None else policy_block(result.policy),
         "passed": result.passed,
         "institutions": institutions,
+        **districts,
         "unreadable": unreadable_list(result.unreadable, lang),
         "delays": delay_edges(),
         "checks": check_list(result.checks, lang),

@@ -41,7 +41,7 @@ def render_junit(result: AuditResult, lang: str = "en") -> str:
             f'    <testcase classname="nj-audit" name="{text("junit.no_data", lang)}">'
             f'<failure message="{message}" type="empty">{message}</failure></testcase>'
         )
-    for inst in sorted(result.institutions, key=by_code):
+    for inst in sorted(result.rows, key=by_code):  # --by district: the districts
         name = (
             inst.label
             if inst.org_code is None or inst.name is None

@@ -29,6 +29,9 @@ def render_markdown(result: AuditResult, sort: str = "rows_uploaded", lang: str 
     icons = {OK: "✅", WARN: "⚠️", FAIL: "❌"}
     heading = "md.heading.passed" if result.passed else "md.heading.failed"
     columns = ["rank", "institution", "district", "rows", "upload_days", "forms", "outpatient"]
+    members = {d.name: d.members for d in result.districts}
+    if members:  # --by district: a district's row, then its number of members
+        columns[1:3] = ["district", "members"]
     columns += ["discharge", "validity", "status", "flags"]
     lines = [
         text(heading, lang),
@@ -39,15 +42,20 @@ def render_markdown(result: AuditResult, sort: str = "rows_uploaded", lang: str 
         "| " + " | ".join(text(f"col.{c}", lang) for c in columns) + " |",
         "|---:|---|---|---:|---:|---:|---:|---:|---:|---|---|",
     ]
+    failing = {d.name: d.failing for d in result.districts}  # --by district: its members
     for rank, inst in enumerate(ranked(result, sort), start=1):
-        flags = (f"{flag_name(f.flag, lang)} ({status_word(f.severity, lang)})" for f in inst.flags)
+        flags = [f"{flag_name(f.flag, lang)} ({status_word(f.severity, lang)})" for f in inst.flags]
+        if failing.get(inst.label):
+            separator = "、" if lang == "zh" else ", "
+            names = separator.join(escape(name) for name in failing[inst.label])
+            flags.append(text("col.members_failing", lang) + ": " + names)
         cells = [
             str(rank),
             escape(inst.label),
-            escape(inst.district or ""),
+            escape(inst.district or "") if not failing else str(len(members[inst.label])),
             *metric_cells(inst),
             f"{icons[inst.status]} {status_word(inst.status, lang)}",
-            ", ".join(flags),  # codes and catalogue labels: nothing from data
+            ", ".join(flags),  # codes and catalogue labels; member names escaped
         ]
         lines.append("| " + " | ".join(cells) + " |")
     if result.unreadable:

@@ -121,26 +121,33 @@ def render_table(
         "validity": text("col.validity", lang),
         "status": text("col.status", lang),
     }
+    failing = {d.name: d.failing for d in result.districts}  # --by district: its members
     rows = []
     for rank, inst in enumerate(institutions, start=1):
         metrics = dict(zip(METRIC_KEYS, metric_cells(inst)))
         cells = {"rank": str(rank), "district": printable(inst.district or ""), **metrics}
         cells["status"] = status_word(inst.status, lang)
         rows.append(cells)
-    present = [c for c in headers if c != "district" or any(i.district for i in institutions)]
+    present = [
+        c
+        for c in headers
+        if c != "district" or (not failing and any(i.district for i in institutions))
+    ]
     if not any(i.valid_ratio is not None for i in institutions):
         present.remove("validity")
     fixed = {c: max([cell_len(headers[c])] + [cell_len(r[c]) for r in rows]) for c in present}
     names = [printable(i.label) for i in institutions]
-    flags = [[flag_name(f.flag, lang) for f in i.flags] for i in institutions]
-    header = cell_len(text("col.institution", lang))
+    flags = [[_flag_label(f.flag, failing.get(i.label, ()), lang) for f in i.flags]
+             for i in institutions]  # fmt: skip
+    name_header = text("col.district" if failing else "col.institution", lang)
+    header = cell_len(name_header)
     kept, name_width, flags_width = _fit(names, flags, fixed, console.width, header)
     table = Table(
         title=title or text("audit.title", lang, period=period_text(result, lang)),
         title_justify="left",
     )
     table.add_column("#", justify="right", no_wrap=True)
-    table.add_column(text("col.institution", lang), overflow="fold", width=name_width)
+    table.add_column(name_header, overflow="fold", width=name_width)
     for column in kept:
         justify = "left" if column == "district" else "right"
         table.add_column(headers[column], justify=justify, no_wrap=True)  # type: ignore[arg-type]
@@ -161,6 +168,15 @@ def render_table(
 
 
 METRIC_KEYS = ("rows", "days", "forms", "outpatient", "discharge", "validity")
+
+
+def _flag_label(flag: str, failing: tuple[str, ...], lang: str) -> str:
+    """A flag's name; a district's `members` flag names its failing members."""
+    label = flag_name(flag, lang)
+    if flag != "members" or not failing:
+        return label
+    separator = "、" if lang == "zh" else ", "
+    return f"{label} ({separator.join(printable(name) for name in failing)})"
 
 
 def render_validate_table(result: ValidateResult, console: Console, lang: str = "en") -> None:

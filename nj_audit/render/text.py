@@ -3,9 +3,10 @@ data made safe to show (control characters escaped)."""
 
 from __future__ import annotations
 
+from ..columns import RESIDENT_COLUMNS
 from ..policy import DEFAULTS, FAIL, OK, SEVERITY_RANK, WARN, pct
-from ..results import AuditResult, InstitutionResult, ValidateResult
-from ..texts import files_text, policy_text, text
+from ..results import AuditResult, DistrictResult, InstitutionResult, ValidateResult
+from ..texts import files_text, policy_text, status_word, text
 
 # Characters that move the cursor, change colours, reorder text or are invisible: C0 and C1
 # controls, DEL, the bidi embeddings, overrides and isolates (U+202A-202E, U+2066-2069), the
@@ -53,17 +54,38 @@ def forms_text(inst: InstitutionResult) -> str:
 
 
 def ranked(result: AuditResult, sort: str = "rows_uploaded") -> list[InstitutionResult]:
-    """Institutions best-first by `sort` (descending for numbers; ascending for names and codes)."""
+    """The report's rows (institutions, or districts with --by district) best-first by `sort`
+    (descending for numbers; ascending for names and codes)."""
+    rows = result.rows
     if sort in ("org_code", "name"):
-        return sorted(result.institutions, key=lambda i: str(getattr(i, sort) or i.label))
+        return sorted(rows, key=lambda i: str(getattr(i, sort) or i.label))
     if sort == "status":
-        return sorted(result.institutions, key=lambda i: (-SEVERITY_RANK[i.status], i.label))
+        return sorted(rows, key=lambda i: (-SEVERITY_RANK[i.status], i.label))
 
     def key(inst: InstitutionResult) -> tuple[int, float, str]:
         value = getattr(inst, sort)
         return (value is None, -(value or 0), inst.label)
 
-    return sorted(result.institutions, key=key)
+    return sorted(rows, key=key)
+
+
+def ranked_districts(result: AuditResult, sort: str = "rows_uploaded") -> list[DistrictResult]:
+    """The districts in the order of `ranked`."""
+    by_name = {d.name: d for d in result.districts}
+    return [by_name[row.label] for row in ranked(result, sort)]
+
+
+def district_value(district: DistrictResult, column: str, lang: str = "en") -> object:
+    """A district's own cells (DISTRICT_COLUMNS that are not an institution's)."""
+    if column in RESIDENT_COLUMNS:
+        return (district.row.residents or {}).get(RESIDENT_COLUMNS[column], 0)
+    if column == "members":
+        return len(district.members)
+    if column == "members_failing":
+        return len(district.failing)
+    if column == "worst_member_status":
+        return status_word(district.worst_status, lang)
+    return district.row.label if column == "district" else None
 
 
 def period_text(result: AuditResult, lang: str = "en") -> str:
@@ -75,7 +97,7 @@ def period_text(result: AuditResult, lang: str = "en") -> str:
 
 def verdict_line(result: AuditResult, lang: str = "en") -> str:
     """`gate FAILED (--fail-on fail, policy: defaults): 3 institutions, 1 ok, 1 warn, 1 fail`."""
-    counts = {s: sum(1 for i in result.institutions if i.status == s) for s in (OK, WARN, FAIL)}
+    counts = {s: sum(1 for i in result.rows if i.status == s) for s in (OK, WARN, FAIL)}
     gate = text("gate.passed" if result.passed else "gate.failed", lang)
     comma = "，" if lang == "zh" else ", "
     why = f"--fail-on {result.fail_on}"
@@ -83,11 +105,11 @@ def verdict_line(result: AuditResult, lang: str = "en") -> str:
         why = text("verdict.empty", lang) + (f"{comma}--allow-empty" if result.passed else "")
     why += comma + policy_note(result, lang)
     line = text(
-        "verdict",
+        "verdict.districts" if result.districts else "verdict",
         lang,
         gate=gate,
         why=why,
-        count=len(result.institutions),
+        count=len(result.rows),
         ok=counts[OK],
         warn=counts[WARN],
         fail=counts[FAIL],

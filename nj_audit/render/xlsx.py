@@ -15,11 +15,13 @@ from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from ..columns import TABLE_COLUMNS
+from ..columns import DISTRICT_COLUMNS, TABLE_COLUMNS
 from ..results import AuditResult, InstitutionResult
 from ..texts import flag_name, status_word, text
 from .csv import safe_cell
-from .text import forms_text, policy_note, ranked, verdict_line
+from .text import district_value, forms_text, policy_note, ranked, verdict_line
+
+TABLE_NAMES = {en for en, _ in TABLE_COLUMNS}
 
 PERCENT = "0.00%"
 SEVERITY_FILL = {"ok": "C6EFCE", "warn": "FFEB9C", "fail": "FFC7CE"}  # Excel's good/neutral/bad
@@ -40,6 +42,10 @@ def _value(inst: InstitutionResult, column: str, lang: str) -> object:
     if value is None:
         return "/"
     return value if column in RATES or column in COUNTS else safe_cell(value)
+
+
+def _district_cell(value: object) -> object:
+    return value if isinstance(value, int) else safe_cell(value)
 
 
 def cell_len(value: str) -> int:
@@ -70,16 +76,26 @@ def render_xlsx(result: AuditResult, lang: str = "en", sort: str = "rows_uploade
     book = Workbook()
     table = book.active
     table.title = text("sheet.table", lang)
-    _header(table, [zh if lang == "zh" else en for en, zh in TABLE_COLUMNS])
+    columns = DISTRICT_COLUMNS if result.districts else TABLE_COLUMNS
+    _header(table, [zh if lang == "zh" else en for en, zh in columns])
     institutions = ranked(result, sort)
+    districts = {d.name: d for d in result.districts}  # --by district: the district table
     for line, inst in enumerate(institutions, start=2):
-        table.append([_value(inst, en, lang) for en, _ in TABLE_COLUMNS])
-        for cell, (column, _) in zip(table[line], TABLE_COLUMNS):
+        district = districts.get(inst.label)
+        table.append(
+            [
+                _value(inst, en, lang)
+                if district is None or en in TABLE_NAMES
+                else _district_cell(district_value(district, en, lang))
+                for en, _ in columns
+            ]
+        )
+        for cell, (column, _) in zip(table[line], columns):
             if column in RATES and isinstance(cell.value, float):
                 cell.number_format = PERCENT
             if column == "status":
                 cell.fill = PatternFill("solid", fgColor=SEVERITY_FILL[inst.status])
-    table.auto_filter.ref = f"A1:{get_column_letter(len(TABLE_COLUMNS))}{len(institutions) + 1}"
+    table.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{len(institutions) + 1}"
     _fit_widths(table)
     table.append([])
     table.append([policy_note(result, lang)])

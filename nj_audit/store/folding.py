@@ -19,16 +19,8 @@ import numpy as np
 
 from ..engines.memory import state_budget
 from ..engines.spill import StateFolder
-from ..metrics import (
-    DELAY_BUCKETS,
-    STATE_BYTES,
-    Counts,
-    FormCounts,
-    Partial,
-    Tally,
-    add_counts,
-    day_codes,
-)
+from ..folds import Folded
+from ..metrics import DELAY_BUCKETS, STATE_BYTES, FormCounts, Partial, Tally, day_codes
 from ..period import Period
 from ..requests import AuditRequest, ProgressHook
 from .manifest import EPOCH, UNDATED, Store
@@ -65,8 +57,9 @@ def fold_group(
     rank_of_file: np.ndarray,
     budget: int,
     temp_dir: Path | None,
-) -> Counts:
-    """The record counts of buckets start .. stop - 1 of every part (also run on Dask workers)."""
+) -> Folded:
+    """The record counts and residents of buckets start .. stop - 1 of every part (also run on
+    Dask workers)."""
     with StateFolder(budget, temp_dir, level=1) as folder:
         for part in parts:
             folder.add(ranked(read_buckets(part.path, start, stop, buckets), rank_of_file))
@@ -138,11 +131,10 @@ class StoreFold:
         with store.reading() as db:
             contents = read_contents(store, db, request)
             total_states = sum(p.states for p in contents.parts)
-            records: Counts = {}
+            records = Folded()
             groups = bucket_groups(contents.buckets, total_states, budget)
             for start, stop in groups:
-                add_counts(
-                    records,
+                records.add(
                     fold_group(
                         contents.parts,
                         start,
@@ -153,4 +145,10 @@ class StoreFold:
                         request.temp_dir,
                     ),
                 )
-        return Tally.of(contents.org_codes, contents.partial, records, contents.skipped)
+        return Tally.of(
+            contents.org_codes,
+            contents.partial,
+            records.counts,
+            contents.skipped,
+            records.residents,
+        )

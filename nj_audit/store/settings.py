@@ -19,9 +19,9 @@ from ..metrics import STATE_COLUMNS
 from ..policy import Policy
 from ..schemas import schema_path
 
-# raised when the layout of the store changes in a way the columns do not show (2: the states'
-# first_delay)
-FORMAT = 2
+# raised when the layout of the store changes (2: the states' first_delay; 3: their resident,
+# the hash of an archive record's id_card)
+FORMAT = 3
 DEFAULT_BUCKETS = 64  # each partition file holds one record batch per bucket
 
 
