@@ -197,7 +197,7 @@ def test_json_keeps_the_institutions_and_lists_the_districts(small: tuple[Path, 
                                    "diabetes_followup": 0}  # fmt: skip
     assert xuanwu["upload_days"] == 2 and xuanwu["outpatient_rate"] == 0.75
     members = [f for f in xuanwu["flags"] if f["flag"] == "members"]
-    assert members == [{"flag": "members", "severity": "warn",
+    assert members == [{"flag": "members", "severity": "warn", "label": "members",
                         "message": "2 of 2 member institutions fail"}]  # fmt: skip
 
 
