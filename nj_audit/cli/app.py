@@ -139,7 +139,15 @@ OutputOption = Annotated[
 SortOption = Annotated[
     str,
     typer.Option(
-        metavar="METRIC", help="Rank by this metric (rows_uploaded, outpatient_rate, ...)."
+        metavar="METRIC",
+        help="Rank by this metric (rows_uploaded, outpatient_rate, ...): the largest first, the "
+        "worst status first, names from A; -METRIC turns it around.",
+    ),
+]
+AscendingOption = Annotated[
+    bool,
+    typer.Option(
+        "--ascending", help="The smallest values first (the weakest rates first); same as -METRIC."
     ),
 ]
 LangOption = Annotated[
@@ -354,14 +362,14 @@ def chosen_policy(
     """`audit`'s and `rank`'s policy with their options applied, once `--sort` is known good."""
     from ..period import parse_window
     from ..policy import load_policy
-    from ..render.text import SORT_KEYS
+    from ..render.text import SORT_KEYS, sort_metric
 
     chosen = load_policy(policy)
     if window is not None:
         chosen = replace(chosen, window_seconds=parse_window(window))
     if fail_on is not None:
         chosen = replace(chosen, fail_on=fail_on.value)
-    if sort not in SORT_KEYS:
+    if sort_metric(sort) not in SORT_KEYS:
         from ..messages import said
 
         raise UsageError(said("error.unknown_sort", sort=sort, choices=", ".join(SORT_KEYS)))

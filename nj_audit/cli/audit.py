@@ -11,6 +11,7 @@ from ..errors import ExitCode, UsageError
 from .app import (
     AUDIT_EXTENSIONS,
     AllowEmptyOption,
+    AscendingOption,
     By,
     DebugOption,
     EncodingOption,
@@ -67,6 +68,7 @@ def audit_command(
     output_format: FormatOption = Format.table,
     output: OutputOption = None,
     sort: SortOption = "rows_uploaded",
+    ascending: AscendingOption = False,
     lang: LangOption = None,
     form: FormOption = None,
     encoding: EncodingOption = None,
@@ -145,6 +147,7 @@ def audit_command(
     from ..registry import load_registry
     from ..render.console import progress_bar
     from ..render.json import render_json, to_document
+    from ..render.text import sort_with
     from ..requests import AuditRequest
 
     with errors_handled(debug, show_pii):
@@ -152,6 +155,7 @@ def audit_command(
         targets = output_targets(output_format.value, output, AUDIT_EXTENSIONS, Format)
         inputs = [*paths, *([state] if state else [])]
         outputs = refuse_overwriting(targets, inputs, registry, policy)
+        sort = sort_with(sort, ascending)
         chosen = chosen_policy(policy, fail_on, sort, window)
         language = chosen_lang(lang, policy)
         known_form(form)

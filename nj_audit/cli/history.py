@@ -15,6 +15,7 @@ import typer
 from ..errors import UsageError
 from .app import (
     AUDIT_EXTENSIONS,
+    AscendingOption,
     DebugOption,
     Format,
     FormatOption,
@@ -156,6 +157,7 @@ def history_show(
     output_format: FormatOption = Format.table,
     output: OutputOption = None,
     sort: SortOption = "rows_uploaded",
+    ascending: AscendingOption = False,
     lang: LangOption = None,
     debug: DebugOption = False,
 ) -> None:
@@ -174,11 +176,12 @@ def history_show(
 
     from ..documents import result_of
     from ..history import HistoryStore
-    from ..render.text import SORT_KEYS
+    from ..render.text import SORT_KEYS, sort_metric, sort_with
 
     with errors_handled(debug):
         language = chosen_lang(lang)
-        if sort not in SORT_KEYS:
+        sort = sort_with(sort, ascending)
+        if sort_metric(sort) not in SORT_KEYS:
             raise UsageError(f"unknown --sort {sort!r}; choose from {', '.join(SORT_KEYS)}")
         path = history_file(history)
         with HistoryStore.open(path) as store:

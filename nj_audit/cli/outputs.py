@@ -197,7 +197,7 @@ def emit_report(
 
     renderers = {
         "table": table,
-        "json": lambda: json_report.render_json(result, lang),
+        "json": lambda: json_report.render_json(result, lang, sort),
         "csv": lambda: csv_report.render_csv(result, lang, sort),
         "markdown": lambda: markdown.render_markdown(result, sort, lang),
         "junit": lambda: junit.render_junit(result, lang),

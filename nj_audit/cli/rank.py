@@ -11,6 +11,7 @@ import typer
 from ..errors import ExitCode
 from .app import (
     AUDIT_EXTENSIONS,
+    AscendingOption,
     DebugOption,
     EncodingOption,
     FailOnOption,
@@ -55,6 +56,7 @@ def rank_command(
     output_format: FormatOption = Format.table,
     output: OutputOption = None,
     sort: SortOption = "rows_uploaded",
+    ascending: AscendingOption = False,
     lang: LangOption = None,
     encoding: EncodingOption = None,
     history: HistoryOption = None,
@@ -90,11 +92,13 @@ def rank_command(
     from ..render.console import stderr_console
     from ..render.json import render_json, to_document
     from ..render.terminal import render_validate_table
+    from ..render.text import sort_with
     from ..requests import RankRequest
 
     with errors_handled(debug):
         targets = output_targets(output_format.value, output, AUDIT_EXTENSIONS, Format)
         refuse_overwriting(targets, [path], policy=policy)
+        sort = sort_with(sort, ascending)
         chosen = chosen_policy(policy, fail_on, sort)
         language = chosen_lang(lang, policy)
         recorder = start_recording(history, chosen, "rank", "institution", label)

@@ -17,7 +17,7 @@ from ..forms import FORM_IDS
 from ..policy import THRESHOLD_KEYS, Policy
 from ..results import AuditResult, CheckCount, Flag, FormResult, Unreadable, ValidateResult
 from ..texts import check_name, flag_name, message_text, reason_name, status_word
-from .text import CONTROL_CODES, by_code
+from .text import CONTROL_CODES, by_code, ordered
 
 _JSON_ESCAPES = {code: f"\\u{code:04x}" for code in CONTROL_CODES if code >= 0x20}
 
@@ -99,9 +99,11 @@ def flag_list(flags: tuple[Flag, ...], lang: str = "en") -> list[dict[str, Any]]
     ]
 
 
-def to_document(result: AuditResult, lang: str = "en") -> dict[str, Any]:
+def to_document(
+    result: AuditResult, lang: str = "en", sort: str = "rows_uploaded"
+) -> dict[str, Any]:
     """The JSON document of docs/contract.md § 7.2: keys and codes in English, the labels and
-    messages beside them in `lang`."""
+    messages beside them in `lang`; listed by code, each with its `rank` in the order of `sort`."""
     period = None
     if result.period is not None:
         period = {
@@ -109,6 +111,7 @@ def to_document(result: AuditResult, lang: str = "en") -> dict[str, Any]:
             "end": result.period.end.isoformat(),
             "days": result.period.days,
         }
+    rank_of = {id(inst): n for n, inst in enumerate(ordered(result.institutions, sort), start=1)}
     institutions = []
     for inst in sorted(result.institutions, key=by_code):
         item: dict[str, Any] = {
@@ -126,6 +129,7 @@ def to_document(result: AuditResult, lang: str = "en") -> dict[str, Any]:
             "forms_required": inst.forms_required,
             "outpatient_rate": inst.outpatient_rate,
             "discharge_rate": inst.discharge_rate,
+            "rank": rank_of[id(inst)],
             "status": inst.status,
             "status_label": status_word(inst.status, lang),
             "flags": flag_list(inst.flags, lang),
@@ -143,6 +147,11 @@ def to_document(result: AuditResult, lang: str = "en") -> dict[str, Any]:
         institutions.append(item)
     districts = {}
     if result.districts:  # --by district (contract § 4.8): the districts beside the institutions
+        by_row = {id(d.row): d for d in result.districts}
+        district_rank = {
+            by_row[id(row)].name: n
+            for n, row in enumerate(ordered([d.row for d in result.districts], sort), start=1)
+        }
         districts["districts"] = [
             {
                 "name": d.name,
@@ -168,6 +177,7 @@ def to_document(result: AuditResult, lang: str = "en") -> dict[str, Any]:
                 "members": list(d.members),
                 "members_by_status": dict(d.members_by_status),
                 "worst_status": d.worst_status,
+                "rank": district_rank[d.name],
                 "status": d.row.status,
                 "status_label": status_word(d.row.status, lang),
                 "flags": flag_list(d.row.flags, lang),
@@ -188,8 +198,8 @@ def to_document(result: AuditResult, lang: str = "en") -> dict[str, Any]:
     }
 
 
-def render_json(result: AuditResult, lang: str = "en") -> str:
-    return dumps(to_document(result, lang))
+def render_json(result: AuditResult, lang: str = "en", sort: str = "rows_uploaded") -> str:
+    return dumps(to_document(result, lang, sort))
 
 
 def validate_document(result: ValidateResult, lang: str = "en") -> dict[str, Any]:

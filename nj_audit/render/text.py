@@ -3,6 +3,8 @@ data made safe to show (control characters escaped)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from ..columns import RESIDENT_COLUMNS
 from ..policy import DEFAULTS, FAIL, OK, SEVERITY_RANK, WARN, pct
 from ..results import AuditResult, DistrictResult, InstitutionResult, ValidateResult
@@ -53,20 +55,48 @@ def forms_text(inst: InstitutionResult) -> str:
     return f"{inst.forms_covered}/{inst.forms_required}"
 
 
+# Each metric's own direction, rank 1 first: the largest counts and rates (the published
+# table's order), the worst status, names and codes from A. `--sort -METRIC` turns it around.
+ASCENDING_KEYS = ("org_code", "name")
+
+
+def sort_metric(sort: str) -> str:
+    """The metric of `--sort` (`-outpatient_rate` sorts by outpatient_rate, turned around)."""
+    return sort.removeprefix("-")
+
+
+def sort_with(sort: str, ascending: bool) -> str:
+    """`--sort` with `--ascending` applied: the smallest values first (for names and codes, which
+    already run from A, nothing changes); `-METRIC` already means the other way round."""
+    metric = sort_metric(sort)
+    if not ascending or sort.startswith("-") or metric in ASCENDING_KEYS:
+        return sort
+    return f"-{metric}"
+
+
+def ordered(rows: Sequence[InstitutionResult], sort: str) -> list[InstitutionResult]:
+    """`rows` in the order of `sort`; ties by label (then code), in either direction; a missing
+    value (a `/` rate) comes last in the metric's own direction, first turned around (the
+    weakest first)."""
+    metric, turned = sort_metric(sort), sort.startswith("-")
+    tie = sorted(rows, key=lambda i: (i.label, i.org_code or ""))
+    if metric in ASCENDING_KEYS:
+        return sorted(tie, key=lambda i: str(getattr(i, metric) or i.label), reverse=turned)
+    if metric == "status":
+        return sorted(tie, key=lambda i: SEVERITY_RANK[i.status] * (1 if turned else -1))
+
+    def key(inst: InstitutionResult) -> tuple[bool, float]:
+        value = getattr(inst, metric)
+        if turned:
+            return (value is not None, value or 0)
+        return (value is None, -(value or 0))
+
+    return sorted(tie, key=key)
+
+
 def ranked(result: AuditResult, sort: str = "rows_uploaded") -> list[InstitutionResult]:
-    """The report's rows (institutions, or districts with --by district) best-first by `sort`
-    (descending for numbers; ascending for names and codes)."""
-    rows = result.rows
-    if sort in ("org_code", "name"):
-        return sorted(rows, key=lambda i: str(getattr(i, sort) or i.label))
-    if sort == "status":
-        return sorted(rows, key=lambda i: (-SEVERITY_RANK[i.status], i.label))
-
-    def key(inst: InstitutionResult) -> tuple[int, float, str]:
-        value = getattr(inst, sort)
-        return (value is None, -(value or 0), inst.label)
-
-    return sorted(rows, key=key)
+    """The report's rows (institutions, or districts with --by district) in the order of `sort`."""
+    return ordered(result.rows, sort)
 
 
 def ranked_districts(result: AuditResult, sort: str = "rows_uploaded") -> list[DistrictResult]:
