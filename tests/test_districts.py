@@ -303,3 +303,28 @@ def test_junit_and_xlsx_list_the_districts(small: tuple[Path, Path], tmp_path: P
     )  # fmt: skip
     assert [row[:3] for row in rows[:2]] == [("玄武区", 7, 2), ("秦淮区", 2, 2)]
     assert rows[0][8] == 2 and rows[0][11] == 2  # residents 1 and 2; two members
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_district_table_at_80_columns_names_the_failing_members_under_it(lang: str) -> None:
+    """Every district's name, status and flags in full within 80 columns, no row taller than 3
+    lines, and each district's failing members on a line of their own under the table."""
+    import unicodedata
+
+    def cell_len(line: str) -> int:  # Chinese characters take two cells
+        return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in line)
+
+    runner = CliRunner(env={**CLI_ENV, "COLUMNS": "80"})
+    args = ["audit", str(SAMPLES / "batch"), "--registry", str(SAMPLES / "registry.csv")]
+    result = runner.invoke(app, [*args, "--by", "district", "--lang", lang])
+    lines = result.stdout.splitlines()
+    assert all(cell_len(line.rstrip()) <= 80 for line in lines)
+    body = [line for line in lines if line.startswith("│")]
+    starts = [n for n, line in enumerate(body) if line.split("│")[1].strip().isdigit()]
+    assert len(starts) == 5  # five districts, each row numbered
+    heights = [b - a for a, b in zip(starts, [*starts[1:], len(body)])]
+    assert max(heights) <= 3
+    failing = "failing members" if lang == "en" else "不合格成员"
+    listed = [line for line in lines if f" - {failing}: " in line]
+    assert len(listed) == 5 and any("南京鼓楼医院" in line for line in listed)
+    assert listed[0].startswith("秦淮区")  # in the table's order (rows uploaded, largest first)

@@ -15,7 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..policy import FAIL, OK, WARN
-from ..results import AuditResult, Unreadable, ValidateResult
+from ..results import AuditResult, InstitutionResult, Unreadable, ValidateResult
 from ..texts import flag_name, status_word, text
 from .text import metric_cells, period_text, printable, ranked, validate_verdict, verdict_line
 
@@ -82,7 +82,10 @@ def _fit(
     flags_full = max([cell_len(" ".join(f)) for f in flags] + [6])
     word = max([cell_len(w) for f in flags for w in f] + [6])
     kept = [c for c in fixed if c not in ("rank", "status")]
-    name_min = max(header, -(-name_full // MAX_LINES))
+    # a name of several words wraps at its spaces: its longest word must fit (one without spaces,
+    # Chinese, folds anywhere)
+    spaced = [cell_len(w) for n in names if " " in n for w in n.split()]
+    name_min = max([header, -(-name_full // MAX_LINES), *spaced])
     while True:
         used = sum(fixed[c] + 3 for c in ("rank", "status", *kept)) + 2 * 3 + 1
         room = width - used
@@ -137,8 +140,7 @@ def render_table(
         present.remove("validity")
     fixed = {c: max([cell_len(headers[c])] + [cell_len(r[c]) for r in rows]) for c in present}
     names = [printable(i.label) for i in institutions]
-    flags = [[_flag_label(f.flag, failing.get(i.label, ()), lang) for f in i.flags]
-             for i in institutions]  # fmt: skip
+    flags = [[flag_name(f.flag, lang) for f in i.flags] for i in institutions]
     name_header = text("col.district" if failing else "col.institution", lang)
     header = cell_len(name_header)
     kept, name_width, flags_width = _fit(names, flags, fixed, console.width, header)
@@ -162,6 +164,7 @@ def render_table(
         row += [Text(cells["status"], style=SEVERITY_STYLE[inst.status]), shown]
         table.add_row(*row)
     console.print(table)
+    _failing_members(console, institutions, failing, lang)
     _notes(console, result.skipped, result.reports, result.unreadable, lang)
     style = "green" if result.passed else "bold red"
     console.print(data(verdict_line(result, lang)), style=style)
@@ -170,13 +173,20 @@ def render_table(
 METRIC_KEYS = ("rows", "days", "forms", "outpatient", "discharge", "validity")
 
 
-def _flag_label(flag: str, failing: tuple[str, ...], lang: str) -> str:
-    """A flag's name; a district's `members` flag names its failing members."""
-    label = flag_name(flag, lang)
-    if flag != "members" or not failing:
-        return label
+def _failing_members(
+    console: Console,
+    districts: Sequence[InstitutionResult],
+    failing: dict[str, tuple[str, ...]],
+    lang: str,
+) -> None:
+    """--by district: each district's failing members under the table, one district a line, in
+    the table's order (in the flags column the names would crowd out the table at 80 columns)."""
     separator = "、" if lang == "zh" else ", "
-    return f"{label} ({separator.join(printable(name) for name in failing)})"
+    for district in districts:
+        names = failing.get(district.label, ())
+        if names:
+            heading = f"{district.label} - {text('col.members_failing', lang)}: "
+            console.print(data(heading + separator.join(names)))
 
 
 def render_validate_table(result: ValidateResult, console: Console, lang: str = "en") -> None:
