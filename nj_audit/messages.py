@@ -95,6 +95,8 @@ ERRORS_EN = {
     "error.cannot_write_report": "cannot write the report: {reason}",
     "error.stdout_closed": "cannot write the report: stdout is closed",
     "error.bad_max_bytes": "bad --max-bytes {value!r}: a size like 8GiB, 500MB or 1048576",
+    "error.bad_memory_limit": "bad --memory-limit {value!r}: a size with its unit, like 512MiB, "
+    "2GiB or 1.5GB",
     "error.unknown_form": "unknown form {form!r}; forms are: {forms}",
     "error.unknown_sort": "unknown --sort {sort!r}; choose from {choices}",
     "error.same_output": "two --output options name the same file",
@@ -164,6 +166,8 @@ ERRORS_ZH = {
     "error.cannot_write_report": "无法写出报告：{reason}",
     "error.stdout_closed": "无法写出报告：标准输出已关闭",
     "error.bad_max_bytes": "--max-bytes {value!r} 无效：应为 8GiB、500MB 或 1048576 这样的大小",
+    "error.bad_memory_limit": "--memory-limit {value!r} 无效：应为带单位的大小，"
+    "如 512MiB、2GiB 或 1.5GB",
     "error.unknown_form": "未知表单 {form!r}；可用表单：{forms}",
     "error.unknown_sort": "未知的 --sort {sort!r}；可选：{choices}",
     "error.same_output": "两个 --output 指向同一文件",

@@ -212,7 +212,7 @@ def test_sizes(text: str, size: int) -> None:
 
 @pytest.mark.parametrize("text", ["512", "2 GiBs", "-1GiB", "0MB", "lots"])
 def test_bad_sizes_are_refused(text: str) -> None:
-    with pytest.raises(UsageError, match="bad size"):
+    with pytest.raises(UsageError, match="bad --memory-limit"):
         parse_size(text)
 
 

@@ -182,23 +182,19 @@ MaxBytesOption = Annotated[
         metavar="SIZE",
     ),
 ]
-_SIZE_UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12}
-_SIZE_UNITS |= {"kib": 1 << 10, "mib": 1 << 20, "gib": 1 << 30, "tib": 1 << 40}
 
 
 def parse_size(text: str | None) -> int | None:
-    """`--max-bytes`: `8GiB`, `500MB`, `1048576` -> bytes (ASCII digits, units kB to TiB)."""
+    """`--max-bytes`: `8GiB`, `500MB`, `1048576` -> bytes (sizes.py)."""
     if text is None:
         return None
-    import re
-
     from ..messages import said
+    from ..sizes import parse_size as size_of
 
-    match = re.fullmatch(r"\s*([0-9]{1,15})\s*([A-Za-z]{0,3})\s*", text, re.ASCII)
-    unit = match.group(2).lower() if match else ""
-    if match is None or unit not in _SIZE_UNITS or int(match.group(1)) == 0:
+    size = size_of(text)
+    if size is None:
         raise UsageError(said("error.bad_max_bytes", value=text))
-    return int(match.group(1)) * _SIZE_UNITS[unit]
+    return size
 
 
 def fail(error: AuditError | str, code: ExitCode = ExitCode.ERROR) -> NoReturn:

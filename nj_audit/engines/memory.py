@@ -11,10 +11,11 @@ while the input is read, and are folded in pieces small enough to fit it.
 from __future__ import annotations
 
 import os
-import re
 
 from ..errors import UsageError
+from ..messages import said
 from ..reading.blocks import BLOCK_BYTES
+from ..sizes import parse_size as size_of
 
 # Reading and judging: a block being parsed, one waiting and one being judged (readahead.py), each
 # as bytes, an arrow table, a text frame, a typed frame and the rules' temporaries. Measured on a
@@ -23,31 +24,13 @@ READING_FACTOR = 20
 MIN_BLOCK_BYTES = 1 << 20
 # Folding n states needs about n more states' worth of temporaries (keys, sorts, counts).
 FOLD_FACTOR = 2
-_UNITS = {
-    "b": 1,
-    "kb": 10**3,
-    "mb": 10**6,
-    "gb": 10**9,
-    "tb": 10**12,
-    "kib": 1 << 10,
-    "mib": 1 << 20,
-    "gib": 1 << 30,
-    "tib": 1 << 40,
-}
-_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([a-z]+)\s*$", re.IGNORECASE)
 
 
 def parse_size(text: str) -> int:
-    """`512MiB`, `2GiB`, `1.5GB`, `64KiB` -> bytes (a unit is required)."""
-    match = _SIZE.match(str(text))
-    unit = match.group(2).lower() if match else ""
-    if match is None or unit not in _UNITS:
-        raise UsageError(
-            f"bad size {text!r}: use a number and a unit, like 512MiB, 2GiB, 800MB or 1GB"
-        )
-    size = int(float(match.group(1)) * _UNITS[unit])
-    if size <= 0:
-        raise UsageError(f"bad size {text!r}: it must be more than 0")
+    """`--memory-limit`: `512MiB`, `2GiB`, `1.5GB`, `64KiB` -> bytes (a unit is required)."""
+    size = size_of(text, unit_required=True)
+    if size is None:
+        raise UsageError(said("error.bad_memory_limit", value=text))
     return size
 
 
