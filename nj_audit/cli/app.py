@@ -144,6 +144,19 @@ SortOption = Annotated[
         "worst status first, names from A; -METRIC turns it around.",
     ),
 ]
+WindowOption = Annotated[
+    str | None,
+    typer.Option(metavar="WINDOW", help="Real-time window: 24h, 90m, 1d, 3600s (default 24h)."),
+]
+ChunkSizeOption = Annotated[
+    int, typer.Option(metavar="N", help="Rows per chunk (memory is bounded by it).", min=1)
+]
+MemoryLimitOption = Annotated[
+    str,
+    typer.Option(
+        metavar="SIZE", help="Target peak memory: 512MiB, 2GiB (states spill to disk past it)."
+    ),
+]
 AscendingOption = Annotated[
     bool,
     typer.Option(

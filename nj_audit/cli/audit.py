@@ -13,6 +13,7 @@ from .app import (
     AllowEmptyOption,
     AscendingOption,
     By,
+    ChunkSizeOption,
     DebugOption,
     EncodingOption,
     FailOnOption,
@@ -21,11 +22,13 @@ from .app import (
     FormOption,
     LangOption,
     MaxBytesOption,
+    MemoryLimitOption,
     OutputOption,
     PolicyOption,
     QuietOption,
     SortOption,
     StrictOption,
+    WindowOption,
     chosen_lang,
     chosen_policy,
     errors_handled,
@@ -55,10 +58,7 @@ def audit_command(
             metavar="PERIOD", help="2022, 2022-03 or 2022-01-01:2022-06-30 (upload dates)."
         ),
     ] = None,
-    window: Annotated[
-        str | None,
-        typer.Option(metavar="WINDOW", help="Real-time window: 24h, 90m, 1d, 3600s (default 24h)."),
-    ] = None,
+    window: WindowOption = None,
     registry: Annotated[
         Path | None, typer.Option(metavar="FILE", help="CSV of org_code, name, district.")
     ] = None,
@@ -78,9 +78,7 @@ def audit_command(
             "--show-pii", help="Show org_codes shaped like an ID number or a name unmasked."
         ),
     ] = False,
-    chunk_size: Annotated[
-        int, typer.Option(metavar="N", help="Rows per chunk (memory is bounded by it).", min=1)
-    ] = 1_000_000,
+    chunk_size: ChunkSizeOption = 1_000_000,
     engine: Annotated[
         str, typer.Option(metavar="pandas|dask", help="pandas (default) or dask.")
     ] = "pandas",
@@ -94,12 +92,7 @@ def audit_command(
     strict: StrictOption = False,
     allow_empty: AllowEmptyOption = False,
     max_bytes: MaxBytesOption = None,
-    memory_limit: Annotated[
-        str,
-        typer.Option(
-            metavar="SIZE", help="Target peak memory: 512MiB, 2GiB (states spill to disk past it)."
-        ),
-    ] = "1GiB",
+    memory_limit: MemoryLimitOption = "1GiB",
     temp_dir: Annotated[
         Path | None,
         typer.Option(metavar="DIR", help="Folder for spill files (default: the system's temp)."),

@@ -8,12 +8,15 @@ from typing import Annotated
 import typer
 
 from .app import (
+    ChunkSizeOption,
     DebugOption,
     EncodingOption,
     FormOption,
     LangOption,
+    MemoryLimitOption,
     PolicyOption,
     QuietOption,
+    WindowOption,
     chosen_lang,
     chosen_policy,
     errors_handled,
@@ -49,19 +52,12 @@ def state_add(
     paths: Annotated[
         list[Path], typer.Argument(metavar="PATH...", help="Upload files or folders to add.")
     ],
-    window: Annotated[
-        str | None,
-        typer.Option(metavar="WINDOW", help="Real-time window: 24h, 90m, 1d, 3600s (default 24h)."),
-    ] = None,
+    window: WindowOption = None,
     policy: PolicyOption = None,
     form: FormOption = None,
     encoding: EncodingOption = None,
-    chunk_size: Annotated[
-        int, typer.Option(metavar="N", help="Rows per chunk.", min=1)
-    ] = 1_000_000,
-    memory_limit: Annotated[
-        str, typer.Option(metavar="SIZE", help="Target peak memory: 512MiB, 2GiB.")
-    ] = "1GiB",
+    chunk_size: ChunkSizeOption = 1_000_000,
+    memory_limit: MemoryLimitOption = "1GiB",
     buckets: Annotated[
         int | None,
         typer.Option(metavar="N", help="Buckets of a new store (default 64).", min=1, max=4096),
