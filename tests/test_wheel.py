@@ -80,8 +80,13 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return env / "bin" / "nj-audit"
 
 
+def outside_environment() -> dict[str, str]:
+    """The environment without what would lead Python back to the checkout (PYTHONPATH)."""
+    return {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "NJ_AUDIT_LANG")}
+
+
 def run_outside(script: Path, folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    environment = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "NJ_AUDIT_LANG")}
+    environment = outside_environment()
     return subprocess.run(
         [str(script), *args],
         cwd=folder,
@@ -101,7 +106,7 @@ def test_bundled_schemas_by_name_from_an_installed_wheel(installed: Path, tmp_pa
     assert where.returncode == 0, where.stderr
     located = subprocess.run(
         [str(installed.parent / "python"), "-c", "import nj_audit; print(nj_audit.__file__)"],
-        cwd=tmp_path, capture_output=True, text=True, check=True,
+        cwd=tmp_path, capture_output=True, text=True, check=True, env=outside_environment(),
     )  # fmt: skip
     assert not located.stdout.startswith(str(ROOT)), located.stdout  # the wheel, not the checkout
     for schema, sample in [("bookings", "bookings_2022.csv"),
