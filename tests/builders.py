@@ -909,3 +909,24 @@ def run_measured(*args: str, timeout: float = 120) -> Measured:
     seconds = time.monotonic() - started
     stderr, _, rss = done.stderr.rpartition("\nmax-rss-kib ")
     return Measured(done.returncode, done.stdout, stderr.strip(), int(rss) / 1024, seconds)
+
+
+def altered_table(source: Path, folder: Path, line: int, column: str, value: str) -> Path:
+    """A copy of the CSV table `source` in `folder` with the cell at (`line`, `column`) set to
+    `value` (line 1 is the header)."""
+    with open(source, encoding="utf-8", newline="") as f:
+        table = list(csv.reader(f))
+    table[line - 1][table[0].index(column)] = value
+    path = folder / source.name
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        csv.writer(f, lineterminator="\n").writerows(table)
+    return path
+
+
+def validate_failures(stdout: str) -> dict[tuple[str, str], list[tuple[int, str]]]:
+    """`validate --format json` of one table: (column, check) -> its examples' (line, value)."""
+    (form,) = json.loads(stdout)["forms"]
+    return {
+        (c["column"], c["check"]): [(e["line"], e["value"]) for e in c["examples"]]
+        for c in form["checks"]
+    }

@@ -13,6 +13,9 @@ from typer.testing import CliRunner
 from nj_audit.cli import app
 from nj_audit.schemas import load_schema_file
 
+from builders import altered_table
+from builders import validate_failures as failures
+
 ROOT = Path(__file__).resolve().parents[1]
 BOOKINGS = ROOT / "samples" / "bookings_2022.csv"
 SCHEMA = ROOT / "schemas" / "bookings.yaml"
@@ -30,20 +33,7 @@ def rows() -> list[list[str]]:
 
 
 def altered(tmp_path: Path, line: int, column: str, value: str) -> Path:
-    table = rows()
-    table[line - 1][table[0].index(column)] = value
-    path = tmp_path / "bookings_2022.csv"
-    with open(path, "w", encoding="utf-8", newline="") as f:
-        csv.writer(f, lineterminator="\n").writerows(table)
-    return path
-
-
-def failures(stdout: str) -> dict[tuple[str, str], list[tuple[int, str]]]:
-    (form,) = json.loads(stdout)["forms"]
-    return {
-        (c["column"], c["check"]): [(e["line"], e["value"]) for e in c["examples"]]
-        for c in form["checks"]
-    }
+    return altered_table(BOOKINGS, tmp_path, line, column, value)
 
 
 def test_schema_loads_with_its_rules() -> None:

@@ -13,6 +13,9 @@ from typer.testing import CliRunner
 
 from nj_audit.cli import app
 
+from builders import altered_table
+from builders import validate_failures as failures
+
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "samples"
 ENV = {"COLUMNS": "200", "NO_COLOR": "1", "NJ_AUDIT_LANG": "en"}
@@ -29,21 +32,7 @@ def run(*args: object):  # type: ignore[no-untyped-def]
 
 def altered(tmp_path: Path, name: str, line: int, value: str) -> Path:
     sample, column, _, _ = TABLES[name]
-    with open(SAMPLES / sample, encoding="utf-8", newline="") as f:
-        table = list(csv.reader(f))
-    table[line - 1][table[0].index(column)] = value
-    path = tmp_path / sample
-    with open(path, "w", encoding="utf-8", newline="") as f:
-        csv.writer(f, lineterminator="\n").writerows(table)
-    return path
-
-
-def failures(stdout: str) -> dict[tuple[str, str], list[tuple[int, str]]]:
-    (form,) = json.loads(stdout)["forms"]
-    return {
-        (c["column"], c["check"]): [(e["line"], e["value"]) for e in c["examples"]]
-        for c in form["checks"]
-    }
+    return altered_table(SAMPLES / sample, tmp_path, line, column, value)
 
 
 def count_at(name: str, line: int) -> int:

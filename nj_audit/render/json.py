@@ -147,9 +147,8 @@ def to_document(
         institutions.append(item)
     districts = {}
     if result.districts:  # --by district (contract § 4.8): the districts beside the institutions
-        by_row = {id(d.row): d for d in result.districts}
-        district_rank = {
-            by_row[id(row)].name: n
+        district_rank = {  # a district's row is labelled by its name
+            row.label: n
             for n, row in enumerate(ordered([d.row for d in result.districts], sort), start=1)
         }
         districts["districts"] = [
