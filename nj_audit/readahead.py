@@ -27,8 +27,8 @@ def typed_chunks(
     block_bytes: int | None = None,
 ) -> Iterator[tuple[Chunk, TypedChunk]]:
     """A file's chunks, read ahead, each with its typed columns. Times and numbers are parsed by
-    whichever thread is free: the reading thread when the judging one is still busy with the
-    chunk before, else the judging thread itself (here, before handing the chunk over)."""
+    whichever thread is free: the reading thread while the judging one is still busy with the
+    chunks before, else the judging thread itself (here, before handing the chunk over)."""
 
     def typed(chunk: Chunk) -> TypedChunk:
         return type_frame(chunk.frame, spec)
@@ -57,17 +57,20 @@ def prefetched(items: Iterator[T], prepare: Callable[[T], U]) -> Iterator[tuple[
     """The same items, read ahead in a thread: arrow parses (without the GIL) while rows are judged.
 
     Each comes with `prepare(item)` when the reading thread had time to work it out: it does so
-    only while the consumer is still busy with the item before (the hand-over slot is full), and
-    otherwise hands the item over at once, so neither thread waits for the other for long."""
+    unless the consumer is waiting for an item (then the item is handed over at once, for the
+    consumer to prepare), so neither thread waits for the other for long and the work that can
+    go either way goes to whichever is free."""
     queue: Queue[tuple[str, object]] = Queue(maxsize=1)
     stop = threading.Event()
+    waiting = threading.Event()  # set while the consumer waits for the next item
+    waiting.set()  # it waits for the first one
 
     def produce() -> None:
         try:
             for item in items:
                 if stop.is_set():
                     return
-                queue.put(("item", (item, prepare(item) if queue.full() else None)))
+                queue.put(("item", (item, None if waiting.is_set() else prepare(item))))
             queue.put(("end", None))
         except BaseException as exc:  # handed to the consumer, raised there
             queue.put(("error", exc))
@@ -76,7 +79,9 @@ def prefetched(items: Iterator[T], prepare: Callable[[T], U]) -> Iterator[tuple[
     worker.start()
     try:
         while True:
+            waiting.set()
             kind, value = queue.get()
+            waiting.clear()
             if kind == "end":
                 return
             if kind == "error":

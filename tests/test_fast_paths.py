@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -302,6 +303,60 @@ def test_whitespace_check_equals_the_regex(texts: list[str | None]) -> None:
     ).all()
 
 
+def _id_card_plainly(value: str | None) -> tuple[bool, bool, str | None, bool]:
+    """Shape, check character, birth date and odd 17th digit of one ID number, value by value."""
+    import datetime
+    import re
+
+    from nj_audit.codes import GB11643_WEIGHTS
+
+    if value is None or not re.fullmatch(r"[0-9]{17}[0-9X]", value):
+        return False, False, None, False
+    total = sum(int(d) * w for d, w in zip(value[:17], GB11643_WEIGHTS))
+    check = "0123456789X"[(12 - total % 11) % 11]
+    try:
+        year, month, day = int(value[6:10]), int(value[10:12]), int(value[12:14])
+        born: str | None = datetime.date(year, month, day).isoformat()
+    except ValueError:
+        born = None
+    if born is not None and not 1678 <= int(value[6:10]) <= 2261:
+        born = None
+    return True, value[17] == check, born, int(value[16]) % 2 == 1
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.none(),
+            st.text(alphabet="0123456789X", min_size=17, max_size=19),
+            st.builds(
+                lambda place, day, tail: place + day + tail,
+                st.text(alphabet="0123456789", min_size=6, max_size=6),
+                st.dates().map(lambda d: d.strftime("%Y%m%d")).filter(lambda t: len(t) == 8),
+                st.text(alphabet="0123456789X", min_size=4, max_size=4),
+            ),
+            st.text(alphabet="0123456789Xx 王", min_size=18, max_size=18),
+        ),
+        max_size=12,
+    )
+)
+def test_id_card_parts_equal_reading_each_number_plainly(values: list[str | None]) -> None:
+    """The ID number's shape, check character and birth date read eight bytes at a time equal
+    a regex, the MOD 11-2 sum and the calendar, value by value."""
+    from nj_audit.checks.upload import id_card_parts
+
+    parts = id_card_parts(pd.Series(values, dtype="str"))
+    for n, value in enumerate(values):
+        shape, checksum, born, odd = _id_card_plainly(value)
+        assert bool(parts.shape[n]) == shape, value
+        assert bool(parts.checksum[n]) == (shape and checksum), value
+        found = None if np.isnat(parts.birth[n]) else str(parts.birth[n])[:10]
+        assert found == born, value
+        if shape:
+            assert bool(parts.odd[n]) == odd, value
+
+
 # -- cutting blocks --------------------------------------------------------------------------------
 
 
@@ -377,7 +432,7 @@ def test_a_long_value_made_of_short_lines_is_still_too_long(tmp_path: Path) -> N
 # -- sharing the typing between the two threads ----------------------------------------------------
 
 
-def test_the_reading_thread_types_ahead_only_while_the_consumer_is_busy() -> None:
+def test_the_reading_thread_types_ahead_while_the_consumer_is_busy() -> None:
     prepared = threading.Event()
 
     def prepare(item: int) -> int:
@@ -440,6 +495,38 @@ def test_text_frame_straight_from_arrow_equals_the_astype(
     fast = text_frame(cleaned)
     pd.testing.assert_frame_equal(fast, plain)
     assert list(fast.dtypes) == list(plain.dtypes)
+
+
+@settings(max_examples=120, deadline=None)
+@given(
+    st.lists(
+        st.one_of(st.none(), st.text(alphabet="aZ9 \t\r\x1f\x7f\u3000\u00a0\u2003é王", max_size=5)),
+        max_size=20,
+    ),
+    st.integers(0, 3),
+)
+def test_trimming_only_columns_that_may_need_it_equals_trimming_all(
+    values: list[str | None], cut: int
+) -> None:
+    """Columns whose values neither start nor end with a space or a non-ASCII byte are not
+    trimmed (a copy of every value saved); the answer is arrow's trim of every value."""
+    from nj_audit.reading import frames
+
+    array = pa.array(values, pa.large_string())
+    column = pa.chunked_array([array[:cut], array[cut:]], pa.large_string())
+    trimmed = pc.utf8_trim_whitespace(column)
+    lengths = pc.binary_length(trimmed)
+    plain = pc.if_else(pc.equal(lengths, 0), pa.scalar(None, pa.large_string()), trimmed)
+    fast = frames._clean_values(column, long_values=True)
+    assert fast.to_pylist() == plain.to_pylist()
+
+
+def test_codes_and_times_are_not_copied_to_be_trimmed() -> None:
+    from nj_audit.reading import frames
+
+    assert not frames._may_need_trimming(pa.array(["MZ1", "2022-01-01 08:00:00", ""]))
+    assert frames._may_need_trimming(pa.array(["MZ1", " MZ2"]))
+    assert frames._may_need_trimming(pa.array(["MZ1\u3000"]))
 
 
 def test_small_bodies_parsed_together_equal_each_parsed_apart(tmp_path: Path) -> None:

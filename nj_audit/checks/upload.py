@@ -41,9 +41,9 @@ def check_result(series: pd.Series, passed: np.ndarray | list[bool]) -> pd.Serie
 
 
 def _weighted_sum(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """Row sums of values x weights (an integer matrix product: numpy's own loop, not BLAS, whose
-    threads would compete with the reading thread for the two cores)."""
-    return (values.astype(np.int32) @ weights.astype(np.int32)).astype(np.int64)
+    """Row sums of values x weights (an integer einsum: half the time of an integer matrix
+    product here, and no BLAS, whose threads would compete with the reading thread)."""
+    return np.einsum("ij,j->i", values, weights.astype(np.int32), dtype=np.int32).astype(np.int64)
 
 
 def gb32100_ok(series: pd.Series) -> pd.Series:
@@ -58,10 +58,6 @@ def gb32100_ok(series: pd.Series) -> pd.Series:
     return check_result(series, passed)
 
 
-# reads year, month and day from characters 7-14 of an ID number
-_BIRTH_WEIGHTS = np.array(
-    [[1000, 0, 0], [100, 0, 0], [10, 0, 0], [1, 0, 0], [0, 10, 0], [0, 1, 0], [0, 0, 10], [0, 0, 1]]
-)
 _ID_CACHE = threading.local()  # per thread: the last column asked about, and the answer
 
 
@@ -90,6 +86,23 @@ def _eight_digits(chars: np.ndarray, start: int) -> np.ndarray:
     return ((words & _HIGH_NIBBLES) == _ZEROS) & (((words + _SIXES) & _HIGH_NIBBLES) == _ZEROS)
 
 
+def _year_month_day(chars: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Characters 7-14 of each row read as YYYYMMDD, eight digits at a time: each byte's digit,
+    then each pair of bytes as 10 x first + second (garbage where a byte is not a digit: those
+    rows fail the shape check)."""
+    if len(chars) == 0:
+        return (np.zeros(0, dtype=np.int64),) * 3
+    words = np.ndarray(
+        shape=(len(chars),), dtype="<u8", buffer=chars, offset=6, strides=(chars.strides[0],)
+    )
+    digits = words - _ZEROS
+    pairs = (digits * np.uint64(10) + (digits >> np.uint64(8))) & np.uint64(0x00FF00FF00FF00FF)
+    lane = np.uint64(0xFFFF)
+    year = (pairs & lane) * np.uint64(100) + ((pairs >> np.uint64(16)) & lane)
+    month, day = (pairs >> np.uint64(32)) & lane, pairs >> np.uint64(48)
+    return year.astype(np.int64), month.astype(np.int64), day.astype(np.int64)
+
+
 def id_card_parts(series: pd.Series) -> IdCardParts:
     """Per value: shape, check character, birth date and sex digit of a resident ID number. The
     last answer is kept, because five checks of a form ask about the same column."""
@@ -109,8 +122,7 @@ def id_card_parts(series: pd.Series) -> IdCardParts:
     )
     expected = (12 - _weighted_sum(digits, _GB11643_WEIGHTS) % 11) % 11
     found = np.where(last == 88, 10, last.astype(np.int64) - 48)  # X is 10
-    year_month_day = _weighted_sum(digits[:, 6:14], _BIRTH_WEIGHTS)
-    birth = calendar_dates(year_month_day[:, 0], year_month_day[:, 1], year_month_day[:, 2])
+    birth = calendar_dates(*_year_month_day(chars))
 
     def spread(values: np.ndarray, empty: Any, dtype: Any) -> np.ndarray:
         whole = np.full(n, empty, dtype=dtype)

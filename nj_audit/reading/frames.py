@@ -13,6 +13,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..arrays import text_buffers
 from ..errors import UnreadableFile
 from .blocks import MAX_FIELD_CHARS
 
@@ -172,7 +173,7 @@ def _clean_values(
 ) -> pa.Array | pa.ChunkedArray:
     """One column of `_clean`. Most values are neither empty nor too long: then the trimmed array is
     the answer, without copying it again to mark missing values."""
-    trimmed = pc.utf8_trim_whitespace(text)
+    trimmed = pc.utf8_trim_whitespace(text) if _may_need_trimming(text) else text
     lengths = pc.binary_length(trimmed)
     drop = pc.equal(lengths, 0)
     if long_values:
@@ -180,6 +181,21 @@ def _clean_values(
     if not pc.any(drop).as_py():
         return trimmed
     return pc.if_else(drop, pa.scalar(None, trimmed.type), trimmed)
+
+
+def _may_need_trimming(text: pa.Array | pa.ChunkedArray) -> bool:
+    """Whether a value of `text` may start or end with whitespace, judged from each value's first
+    and last byte (an ASCII control or space, or any non-ASCII byte, where the Unicode spaces
+    are): most columns (codes, times, ids) have none, and trimming copies the column. An empty
+    value's neighbours' bytes are looked at instead, which only makes it more cautious."""
+    for array in text.chunks if isinstance(text, pa.ChunkedArray) else [text]:
+        offsets, data = text_buffers(array)
+        if len(data) == 0:
+            continue
+        for edge in (np.take(data, offsets[:-1], mode="clip"), np.take(data, offsets[1:] - 1)):
+            if ((edge <= 0x20) | (edge >= 0x7F)).any():
+                return True
+    return False
 
 
 def _blank_rows(table: pa.Table) -> np.ndarray:
