@@ -1,16 +1,18 @@
-"""Reading ahead: the next chunk is read (and, time permitting, typed) in a thread while the caller
-judges the one before. Arrow parses without holding the GIL, so the two cores both work."""
+"""Reading ahead: the next chunk is read (and, time permitting, typed and judged) in a thread while
+the caller works on the one before. Arrow parses without holding the GIL, so the two cores both
+work."""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from queue import Empty, Queue
 from typing import TypeVar
 
 from .reading import Chunk, read_chunks
-from .rules import TypedChunk, type_frame
+from .rules import TypedChunk, judge, type_frame
 from .schemas import FormSchema, expected_columns
 
 T = TypeVar("T")
@@ -26,12 +28,18 @@ def typed_chunks(
     max_bytes: int | None = None,
     block_bytes: int | None = None,
 ) -> Iterator[tuple[Chunk, TypedChunk]]:
-    """A file's chunks, read ahead, each with its typed columns. Times and numbers are parsed by
-    whichever thread is free: the reading thread while the judging one is still busy with the
-    chunks before, else the judging thread itself (here, before handing the chunk over)."""
+    """A file's chunks, read ahead, each with its typed columns. Typing (times and numbers
+    parsed) and judging a chunk go to whichever thread is free: the reading thread does both
+    while the judging one is still busy with the chunks before (the verdict travels in the
+    TypedChunk, and `rules.judge` hands it back), else the judging thread types the chunk here,
+    before handing it over, and judges it itself."""
 
     def typed(chunk: Chunk) -> TypedChunk:
         return type_frame(chunk.frame, spec)
+
+    def judged(chunk: Chunk) -> TypedChunk:
+        typed = type_frame(chunk.frame, spec)
+        return replace(typed, verdict=judge(chunk, spec, typed))
 
     chunks = (  # each made into its frame here, in the reading thread
         chunk.converted()
@@ -39,18 +47,8 @@ def typed_chunks(
             path, encoding, chunk_rows, expected_columns(form, path), max_bytes, block_bytes
         )
     )
-    for chunk, ready in prefetched(chunks, typed):
+    for chunk, ready in prefetched(chunks, judged):
         yield chunk, ready if ready is not None else typed(chunk)
-
-
-def prefetched_items(items: Iterator[T]) -> Iterator[T]:
-    """The same items, the next one made in a thread while the caller works on this one."""
-    for item, _ in prefetched(items, _nothing):
-        yield item
-
-
-def _nothing(item: object) -> None:
-    return None
 
 
 def prefetched(items: Iterator[T], prepare: Callable[[T], U]) -> Iterator[tuple[T, U | None]]:

@@ -43,6 +43,8 @@ class TypedChunk:
     # low-cardinality text columns: each row's code (-1 when missing) and the distinct values, so
     # the checks run once per distinct value (an institution code repeats on every row)
     distinct: dict[str, tuple[np.ndarray, pd.Series]] = field(default_factory=dict)
+    # the chunk judged already (by the reading thread, when it had time: readahead.py)
+    verdict: ChunkVerdict | None = None
 
 
 _SAMPLE = 2048  # values looked at to guess whether a column repeats enough to encode it
@@ -117,6 +119,8 @@ def _encode_if_repeating(text: pd.Series) -> tuple[np.ndarray, pd.Series] | None
 def judge(chunk: Chunk, spec: FormSchema, typed: TypedChunk | None = None) -> ChunkVerdict:
     """Every rule of the schema on every row of the chunk. `typed` is `type_frame`'s answer for
     the chunk when the caller has it (the read-ahead thread works it out while this one judges)."""
+    if typed is not None and typed.verdict is not None:
+        return typed.verdict
     frame = chunk.frame
     n = len(frame)
     typed = typed or type_frame(frame, spec)

@@ -357,6 +357,43 @@ def test_id_card_parts_equal_reading_each_number_plainly(values: list[str | None
             assert bool(parts.odd[n]) == odd, value
 
 
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=300))
+def test_control_bytes_counted_with_numpy_equal_a_translate(head: bytes) -> None:
+    """The binary-data sniff counts control bytes (but for tab, LF, CR; and DEL) with numpy."""
+    from nj_audit.reading.sniffing import _control_bytes
+
+    control = bytes(b for b in range(256) if (b < 32 and b not in (9, 10, 13)) or b == 127)
+    assert _control_bytes(head) == len(head) - len(head.translate(None, control))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=40) | st.text(max_size=20).map(lambda t: t.encode("utf-8")))
+def test_encoding_detected_by_arrow_equals_the_codec(sample: bytes) -> None:
+    """UTF-8 is recognised by arrow's check first; the answer is the codec's."""
+    import codecs
+
+    from nj_audit.errors import UnreadableFile
+    from nj_audit.reading.sniffing import detect_encoding
+
+    def by_codec() -> str | None:
+        if sample.startswith(codecs.BOM_UTF8):
+            return "utf-8-sig"
+        for encoding in ("utf-8", "gb18030"):
+            try:
+                codecs.getincrementaldecoder(encoding)().decode(sample, final=False)
+                return encoding
+            except UnicodeDecodeError:
+                continue
+        return None
+
+    try:
+        found: str | None = detect_encoding(sample, Path("x.csv"))
+    except UnreadableFile:
+        found = None
+    assert found == by_codec()
+
+
 # -- cutting blocks --------------------------------------------------------------------------------
 
 
@@ -430,6 +467,34 @@ def test_a_long_value_made_of_short_lines_is_still_too_long(tmp_path: Path) -> N
 
 
 # -- sharing the typing between the two threads ----------------------------------------------------
+
+
+def test_chunks_judged_by_the_reading_thread_equal_chunks_judged_by_the_consumer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While the consumer is busy, the reading thread types and judges the next chunks; their
+    verdicts are the ones the consumer would have reached."""
+    from nj_audit.readahead import typed_chunks
+    from nj_audit.reading import blocks as reading_blocks
+
+    monkeypatch.setattr(reading_blocks, "BLOCK_BYTES", 4096)  # many small chunks
+    rows = [valid_row("outpatient_visit", record_id=f"MZ{n}") for n in range(400)]
+    for n in range(0, 400, 7):
+        rows[n]["id_card"] = "123"  # some rows fail
+    path = tmp_path / "outpatient_visit.csv"
+    write_csv(path, rows)
+    spec = load_schema("outpatient_visit")
+    ahead = 0
+    for chunk, typed in typed_chunks(path, spec, None, 1000, "outpatient_visit"):
+        time.sleep(0.02)  # a busy consumer
+        plain = judge(chunk, spec, type_frame(chunk.frame, spec))
+        verdict = judge(chunk, spec, typed)
+        ahead += typed.verdict is not None
+        assert (verdict.valid == plain.valid).all()
+        assert [(f.column, f.check, f.rows.tolist()) for f in verdict.failures] == [
+            (f.column, f.check, f.rows.tolist()) for f in plain.failures
+        ]
+    assert ahead > 0
 
 
 def test_the_reading_thread_types_ahead_while_the_consumer_is_busy() -> None:

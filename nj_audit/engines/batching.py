@@ -8,7 +8,7 @@ every file apart (tests/test_fast_paths.py, tests/test_chunked.py)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 import numpy as np
@@ -97,19 +97,41 @@ def runs(sizes: Sequence[int]) -> Iterator[list[int]]:
 
 # Bodies of small files waiting to be parsed together, per form: at most this many bytes.
 JOINED_BYTES = 16 * 1024 * 1024
+# Rows of small files judged together: about a large file's block (32 MiB, ~200,000 rows), so
+# that the judging thread starts on a batch while the reading thread reads the next files (with
+# a whole --chunk-size of rows, the two would take turns instead of working side by side).
+BATCH_ROWS = 200_000
 
 
 @dataclass
 class ReadFile:
     """A small file read (`file`, with what stopped it from being read: the caller raises it
     inside `Findings.reading`, and the chunks before it are judged, as for a large file), or
-    (`file` None) the rows of several files of `form` parsed together."""
+    (`file` None) the rows of several files of `form`, to be parsed together by `parse`."""
 
     file: InputFile | None
     form: str
     chunks: list[Chunk]
     error: InputError | None = None
     rank: int = -1  # the file's, in path order
+    bodies: list[tuple[int, WholeBody]] = field(default_factory=list)  # (rank, body), unparsed
+    chunk_rows: int = 0
+
+    def parse(self) -> ReadFile:
+        """The waiting bodies parsed together into `chunks` (by whichever thread is free: the
+        reading one while the judging one is busy, else the judging one)."""
+        if self.bodies:
+            bodies, self.bodies = self.bodies, []
+            keys = [rank << ROW_BITS for rank, _ in bodies]
+            chunks = join_bodies([body for _, body in bodies], self.chunk_rows, keys)
+            if chunks is None:  # some row is not plain: each body on its own names its damage
+                chunks = [
+                    c
+                    for rank, body in bodies
+                    for c in numbered(body_chunks(body, self.chunk_rows), rank)
+                ]
+            self.chunks = chunks
+        return self
 
 
 def read_whole(
@@ -122,7 +144,7 @@ def read_whole(
     with their order keys (`rank << ROW_BITS | row in the file`). A plain CSV body
     (`reading.WholeBody`) waits with the others of its form and header, and they are parsed
     together; the rows of a form keep their path order: its waiting bodies are parsed before any
-    other chunk of the form is handed on."""
+    other chunk of the form is handed on. Those come unparsed: `ReadFile.parse` parses them."""
     waiting: dict[str, list[tuple[int, WholeBody]]] = {}
     sizes: dict[str, int] = {}
 
@@ -130,15 +152,7 @@ def read_whole(
         bodies = waiting.pop(form, [])
         sizes.pop(form, None)
         if bodies:
-            keys = [rank << ROW_BITS for rank, _ in bodies]
-            chunks = join_bodies([body for _, body in bodies], chunk_rows, keys)
-            if chunks is None:  # some row is not plain: each body on its own names its damage
-                chunks = [
-                    c
-                    for rank, body in bodies
-                    for c in numbered(body_chunks(body, chunk_rows), rank)
-                ]
-            yield ReadFile(None, form, chunks)
+            yield ReadFile(None, form, [], bodies=bodies, chunk_rows=chunk_rows)
 
     for rank, file in files:
         chunks: list[Chunk] = []

@@ -16,14 +16,14 @@ from ..forms import FORM_IDS
 from ..metrics import NAT, ROW_BITS, STATE_BYTES, Partial, RecordState, Tally, row_partial
 from ..period import Period
 from ..policy import Policy
-from ..readahead import prefetched_items, typed_chunks
+from ..readahead import prefetched, typed_chunks
 from ..reading import Chunk, Findings, InputFile, discover, stored_size
 from ..requests import AuditRequest, ProgressHook
 from ..residents import resident_hashes
 from ..results import MISSING_ORG
 from ..rules import TypedChunk, judge, type_frame
 from ..schemas import load_schema
-from .batching import SMALL_FILE_BYTES, Batches, read_whole, runs
+from .batching import BATCH_ROWS, SMALL_FILE_BYTES, Batches, ReadFile, read_whole, runs
 from .memory import block_bytes_for, chunk_rows_for, state_budget
 from .spill import StateFolder
 
@@ -240,7 +240,7 @@ class _Reading:
 
     def run(self, chunk_rows: int, block: int) -> None:
         request, collector, findings = self.request, self.collector, self.findings
-        batches = Batches(collector.add_rows, chunk_rows)
+        batches = Batches(collector.add_rows, min(chunk_rows, BATCH_ROWS))
         for run in runs(self.sizes):
             if self.sizes[run[0]] >= SMALL_FILE_BYTES:  # a large file: read ahead chunk by chunk
                 number = run[0]
@@ -260,7 +260,10 @@ class _Reading:
                 self.done[0] = before + size
                 continue
             files = [(number, self.files[number]) for number in run]
-            for read in prefetched_items(read_whole(files, request, chunk_rows, block)):
+            for read, _ in prefetched(
+                read_whole(files, request, chunk_rows, block), ReadFile.parse
+            ):
+                read.parse()  # unless the reading thread had time to
                 if read.file is None:  # rows of several files, parsed together
                     for chunk in read.chunks:
                         self.judged(batches.add(read.form, chunk))

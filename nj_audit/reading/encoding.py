@@ -177,7 +177,9 @@ class Utf8Blocks:
             pieces, self.utf8_carry = [], carry + data
         else:
             pieces, self.utf8_carry = (
-                [carry + data[:first], memoryview(data)[first:last]],
+                [carry + data[:first], memoryview(data)[first:last]]
+                if carry
+                else [memoryview(data)[:last]],  # one look: a small file's whole body
                 data[last:],
             )
         if all(is_utf8(piece) for piece in pieces):
