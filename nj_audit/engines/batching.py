@@ -107,7 +107,9 @@ BATCH_ROWS = 200_000
 class ReadFile:
     """A small file read (`file`, with what stopped it from being read: the caller raises it
     inside `Findings.reading`, and the chunks before it are judged, as for a large file), or
-    (`file` None) the rows of several files of `form`, to be parsed together by `parse`."""
+    (`file` None) the rows of several files of `form`, to be parsed together by `parse`. Either
+    says which files were read to their end since the item before (`finished`, their ranks):
+    files whose rows all wait in bodies are not handed on one by one."""
 
     file: InputFile | None
     form: str
@@ -116,6 +118,7 @@ class ReadFile:
     rank: int = -1  # the file's, in path order
     bodies: list[tuple[int, WholeBody]] = field(default_factory=list)  # (rank, body), unparsed
     chunk_rows: int = 0
+    finished: list[int] = field(default_factory=list)
 
     def parse(self) -> ReadFile:
         """The waiting bodies parsed together into `chunks` (by whichever thread is free: the
@@ -147,12 +150,17 @@ def read_whole(
     other chunk of the form is handed on. Those come unparsed: `ReadFile.parse` parses them."""
     waiting: dict[str, list[tuple[int, WholeBody]]] = {}
     sizes: dict[str, int] = {}
+    finished: list[int] = []  # files read whole since the last item handed on
+
+    def handed(read: ReadFile) -> ReadFile:
+        read.finished, finished[:] = list(finished), []
+        return read
 
     def parsed(form: str) -> Iterator[ReadFile]:
         bodies = waiting.pop(form, [])
         sizes.pop(form, None)
         if bodies:
-            yield ReadFile(None, form, [], bodies=bodies, chunk_rows=chunk_rows)
+            yield handed(ReadFile(None, form, [], bodies=bodies, chunk_rows=chunk_rows))
 
     for rank, file in files:
         chunks: list[Chunk] = []
@@ -175,11 +183,16 @@ def read_whole(
             error = exc
         if chunks:
             yield from parsed(file.form)
-        yield ReadFile(file, file.form, chunks, error, rank)
+        if chunks or error is not None:
+            yield handed(ReadFile(file, file.form, chunks, error, rank))
+        else:  # its rows (if any) wait in a body
+            finished.append(rank)
         if sizes.get(file.form, 0) >= JOINED_BYTES:
             yield from parsed(file.form)
     for form in list(waiting):
         yield from parsed(form)
+    if finished:
+        yield handed(ReadFile(None, "", []))
 
 
 P = TypeVar("P", bound=Chunk | WholeBody)

@@ -264,6 +264,9 @@ class _Reading:
                 read_whole(files, request, chunk_rows, block), ReadFile.parse
             ):
                 read.parse()  # unless the reading thread had time to
+                for rank in read.finished:  # files read to their end, their rows in bodies
+                    with findings.reading(self.files[rank].path, request.strict):
+                        self.done[0] += self.sizes[rank]
                 if read.file is None:  # rows of several files, parsed together
                     for chunk in read.chunks:
                         self.judged(batches.add(read.form, chunk))

@@ -31,6 +31,7 @@ from .encoding import (
     LongRow,
     Utf8Blocks,
     decode_line,
+    is_utf8,
     open_binary,
 )
 from .frames import Chunk, Expected, check_names, long_or_nul, split_chunks, unique_names
@@ -281,7 +282,15 @@ def read_csv(
             raise UnreadableFile(
                 "the header line is longer than 1 MiB", path, 1, reason="header_too_long"
             )
-        chosen = encoding or detect_encoding(sample, path)
+        # a file that fits in its sample and is UTF-8 throughout: its bytes are checked once
+        small = len(sample) < SAMPLE_BYTES and not path.name.lower().endswith(".gz")
+        known_utf8 = (
+            encoding is None
+            and small
+            and not sample.startswith(codecs.BOM_UTF8)
+            and is_utf8(sample)
+        )
+        chosen = "utf-8" if known_utf8 else encoding or detect_encoding(sample, path)
         # detect_encoding has decoded the sample (but for a BOM's UTF-8): the header line is enough
         checked = encoding is None and chosen != "utf-8-sig" and b"\n" in sample
         head = sample[: sample.find(b"\n") + 1] if checked else sample
@@ -305,10 +314,11 @@ def read_csv(
             block_bytes or blocks.BLOCK_BYTES,  # looked up here, so that a test may make it small
             forced=encoding is not None,
             ascii_so_far=sample.isascii(),
+            checked=known_utf8,
         )
         items = iter(utf8_blocks)
         # the sample is the whole file (a compressed one may end in damage: its rows before count)
-        if whole and len(sample) < SAMPLE_BYTES and not path.name.lower().endswith(".gz"):
+        if whole and small:
             items_read = list(items)  # one block at most: the file is smaller than a block
             body = plain_body(items_read)
             if body is not None:

@@ -128,11 +128,12 @@ class Utf8Blocks:
         *,
         forced: bool,
         ascii_so_far: bool,
+        checked: bool = False,  # the whole stream is known to be UTF-8 (a small file's sample)
     ):
         self.pieces = guarded(stream, block_bytes)
         self.path = path
         self.encoding = codecs.lookup(encoding).name
-        self.forced, self.ascii_so_far = forced, ascii_so_far
+        self.forced, self.ascii_so_far, self.checked = forced, ascii_so_far, checked
         self.decoder = None if self.encoding in ("utf-8", "utf-8-sig") else self._new_decoder()
         self.utf8_carry = b""  # bytes after the last newline, checked with the next block
         self.lines_yielded = 0  # newlines in the blocks given out so far
@@ -211,7 +212,8 @@ class Utf8Blocks:
             if self.decoder is not None:
                 return self._transcoded(data)
             try:
-                self._check_utf8(data)
+                if not self.checked:
+                    self._check_utf8(data)
             except UnicodeDecodeError:
                 if self.forced or not self.ascii_so_far:
                     raise
