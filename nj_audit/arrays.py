@@ -42,19 +42,21 @@ def fixed_width_bytes(
     text: pa.Array | pa.ChunkedArray, width: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """Positions of the values that are `width` bytes long, and those values as a (k, width) uint8
-    matrix (a view of arrow's buffer when every value qualifies). Bytes are not checked to be
-    ASCII: every caller checks each byte against what it expects, so a non-ASCII byte fails
+    matrix (a view of arrow's buffer when the other values take no bytes). Bytes are not checked
+    to be ASCII: every caller checks each byte against what it expects, so a non-ASCII byte fails
     there."""
     text = one_array(text)
-    offsets, _ = text_buffers(text)
+    offsets, data = text_buffers(text)
     fits = np.diff(offsets) == width
     if text.null_count:
         fits &= to_numpy(text.is_valid()).astype(bool)
     positions = np.flatnonzero(fits)
     if len(positions) == 0:
         return positions, np.zeros((0, width), dtype=np.uint8)
-    chosen = text if len(positions) == len(text) else pc.filter(text, pa.array(fits))
-    offsets, data = text_buffers(chosen)
-    return positions, data[offsets[0] : offsets[0] + len(chosen) * width].reshape(
-        len(chosen), width
-    )
+    if offsets[-1] - offsets[0] == len(positions) * width:
+        # the other values take no bytes (missing or empty): the chosen ones lie back to back
+        start = offsets[0]
+    else:
+        chosen_offsets, data = text_buffers(pc.filter(text, pa.array(fits)))
+        start = chosen_offsets[0]
+    return positions, data[start : start + len(positions) * width].reshape(len(positions), width)

@@ -19,6 +19,23 @@ def summed_codes(codes: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.
     return np.asarray(distinct, dtype=np.int64), summed.astype(np.int64)
 
 
+def counted_days(org: np.ndarray, day: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct (institution, upload day) codes of some rows and the rows of each (as
+    `summed_codes(day_codes(org, day), 1 a row)`): counted into a table when the rows'
+    institutions and days span a small one (a chunk holds ~190 institutions over a year), which is
+    several times cheaper than hashing them."""
+    if len(day) == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    first = int(day.min())
+    span = int(day.max()) - first + 1
+    cells = (int(org.max()) + 1) * span
+    if cells > max(4 * len(day), 1 << 16):  # a sparse table: hash them
+        return summed_codes(day_codes(org, day), np.ones(len(day), dtype=np.int64))
+    rows = np.bincount(org.astype(np.int64) * span + (day - first), minlength=cells)
+    hit = np.flatnonzero(rows)
+    return day_codes(hit // span, hit % span + first), rows[hit]
+
+
 def upload_days_by_org(
     codes: np.ndarray, rows: np.ndarray
 ) -> dict[int, tuple[np.ndarray, np.ndarray]]:

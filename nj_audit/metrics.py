@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from .arrays import arrow_text
-from .days import day_codes, split_day_codes, summed_codes, upload_days_by_org
+from .days import counted_days, day_codes, split_day_codes, summed_codes, upload_days_by_org
 from .delays import (
     DELAY_BUCKETS,  # noqa: F401 - the delay buckets are part of the metrics
     NAT,
@@ -302,7 +302,7 @@ def row_partial(
         resident=pick(resident) if resident is not None else np.zeros(len(kept_upload), np.uint64),
     )
     day = upload[known] // NS_PER_DAY
-    codes, day_rows = summed_codes(day_codes(org[known], day), np.ones(len(day), dtype=np.int64))
+    codes, day_rows = counted_days(org[known], day)
     partial = Partial(
         counts=counts, days=codes, day_rows=day_rows, states=[state] if len(state) else []
     )

@@ -394,6 +394,48 @@ def test_encoding_detected_by_arrow_equals_the_codec(sample: bytes) -> None:
     assert found == by_codec()
 
 
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.one_of(st.none(), st.sampled_from(["", "abc", "abcd", "wxyz", "王b", "ab"]))),
+    st.integers(0, 3),
+)
+def test_fixed_width_values_equal_filtering_them(values: list[str | None], cut: int) -> None:
+    """The values of one width come as a view of arrow's buffer when the others take no bytes,
+    else from a filtered copy; either way, the bytes of exactly those values."""
+    from nj_audit.arrays import fixed_width_bytes
+
+    array = pa.array(values, pa.large_string())
+    for text in (array, array.slice(min(cut, len(values)))):
+        positions, chars = fixed_width_bytes(text, 4)
+        plain = [
+            n for n, v in enumerate(text.to_pylist()) if v is not None and len(v.encode()) == 4
+        ]
+        assert positions.tolist() == plain
+        assert [bytes(row) for row in chars] == [text[n].as_py().encode() for n in plain]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 5), st.integers(-30, 400)), max_size=60),
+    st.booleans(),
+)
+def test_upload_days_counted_in_a_table_equal_hashing_them(
+    pairs: list[tuple[int, int]], spread: bool
+) -> None:
+    """(institution, day) pairs counted into a table (a chunk's year) or hashed (days too far
+    apart): the same distinct pairs and rows as the plain hash."""
+    from nj_audit.days import counted_days, day_codes, summed_codes
+
+    org = np.array([o for o, _ in pairs], dtype=np.int32)
+    day = np.array([d * (1000 if spread else 1) for _, d in pairs], dtype=np.int64)
+    codes, rows = counted_days(org, day)
+    plain_codes, plain_rows = summed_codes(day_codes(org, day), np.ones(len(day), dtype=np.int64))
+    assert dict(zip(codes.tolist(), rows.tolist())) == dict(
+        zip(plain_codes.tolist(), plain_rows.tolist())
+    )
+    assert len(codes) == len(set(codes.tolist()))
+
+
 # -- cutting blocks --------------------------------------------------------------------------------
 
 
