@@ -34,11 +34,14 @@ from make_outpatient import write_outpatient  # noqa: E402
 FORM = "outpatient_visit"
 
 
-def run(command: list[str], out: Path | None = None) -> tuple[float, float]:
-    """CPU seconds (user + system) and wall seconds of one child process."""
+def run(
+    command: list[str], out: Path | None = None, cwd: Path | None = None
+) -> tuple[float, float]:
+    """CPU seconds (user + system) and wall seconds of one child process (its output to `out`);
+    exit code 1 (an audit's failed gate) counts as a run."""
     start = time.perf_counter()
     with open(out or os.devnull, "wb") as sink:
-        process = subprocess.Popen(command, stdout=sink, stderr=subprocess.PIPE)
+        process = subprocess.Popen(command, stdout=sink, stderr=subprocess.PIPE, cwd=cwd)
         _, status, usage = os.wait4(process.pid, 0)
     wall = time.perf_counter() - start
     if os.waitstatus_to_exitcode(status) not in (0, 1):

@@ -19,14 +19,15 @@ no per-form metrics, no report): a ratio against them is a lower bound of the di
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from collections import defaultdict
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_batch import run  # noqa: E402
 
 PEERS = {  # name -> (script and its arguments after FILE, the module it needs)
     "pandera": (["pandera_audit.py", "{file}", "--reader", "arrow"], "pandera"),
@@ -36,19 +37,6 @@ PEERS = {  # name -> (script and its arguments after FILE, the module it needs)
     "frictionless": (["frictionless_audit.py", "{file}"], "frictionless"),
 }
 SLOW = {"great_expectations", "frictionless"}
-
-
-def run(command: list[str], cwd: Path) -> tuple[float, float]:
-    """CPU seconds (user + system) and wall seconds of one child process."""
-    start = time.perf_counter()
-    process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(process.pid, 0)
-    wall = time.perf_counter() - start
-    code = os.waitstatus_to_exitcode(status)
-    if code not in (0, 1):  # 1: the audit's gate failed (a dirty file), not an error
-        error = process.stderr.read().decode() if process.stderr else ""
-        raise SystemExit(f"{' '.join(command)} exited {code}: {error[-500:]}")
-    return usage.ru_utime + usage.ru_stime, wall
 
 
 def has_module(python: str, module: str) -> bool:
@@ -95,7 +83,7 @@ def main() -> None:
     times: dict[tuple[int, str], list[tuple[float, float]]] = defaultdict(list)
     for _ in range(max(args.repeat, 1)):
         for rows, label, command in cases:
-            times[(rows, label)].append(run(command, peers_dir))
+            times[(rows, label)].append(run(command, cwd=peers_dir))
     cpu = {k: statistics.median(c for c, _ in v) for k, v in times.items()}
     wall = {k: statistics.median(w for _, w in v) for k, v in times.items()}
     print(f"{args.repeat} runs taking turns; medians; CPU = user + system seconds")

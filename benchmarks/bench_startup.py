@@ -12,30 +12,15 @@ seconds, medians, and `--help`'s ratio to the typer and rich import.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from collections import defaultdict
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_batch import run  # noqa: E402
 from make_outpatient import write_outpatient  # noqa: E402
-
-
-def run(command: list[str]) -> tuple[float, float]:
-    """CPU seconds (user + system) and wall seconds of one child process."""
-    start = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(process.pid, 0)
-    wall = time.perf_counter() - start
-    code = os.waitstatus_to_exitcode(status)
-    if code not in (0, 1):
-        error = process.stderr.read().decode() if process.stderr else ""
-        raise SystemExit(f"{' '.join(command)} exited {code}: {error[-500:]}")
-    return usage.ru_utime + usage.ru_stime, wall
 
 
 def main() -> None:
