@@ -14,7 +14,6 @@ import io
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO
 
 import numpy as np
 import pyarrow as pa
@@ -24,7 +23,7 @@ import pyarrow.csv as pa_csv
 from ..codes import is_org_code
 from ..columns import is_report_header
 from ..errors import ReportFile, UnreadableFile
-from . import blocks
+from . import blocks, gb18030
 from .bodies import WholeBody, plain_body
 from .encoding import (
     SAMPLE_BYTES,
@@ -33,9 +32,10 @@ from .encoding import (
     decode_line,
     is_utf8,
     open_binary,
+    position,
+    skip_header,
 )
 from .frames import Chunk, Expected, check_names, long_or_nul, split_chunks, unique_names
-from .limits import Limited
 from .quirks import (
     BARE_CR,
     bare_cr_stand_in,
@@ -306,7 +306,7 @@ def read_csv(
             raise UnreadableFile(what, path, line, reason="undecodable") from None
         names = _header(decoded_sample.lstrip("\ufeff"), path, expected)
         check_names(names, expected, path)
-        rest = _skip_header(stream, sample)
+        rest = skip_header(stream, sample)
         utf8_blocks = Utf8Blocks(
             rest,
             chosen,
@@ -315,6 +315,7 @@ def read_csv(
             forced=encoding is not None,
             ascii_so_far=sample.isascii(),
             checked=known_utf8,
+            raw=not small,  # a small file's body is parsed with others', as UTF-8
         )
         items = iter(utf8_blocks)
         # the sample is the whole file (a compressed one may end in damage: its rows before count)
@@ -330,12 +331,17 @@ def read_csv(
             if isinstance(item, LongRow):
                 table, lines, damage = long_row(item, names)
                 line = item.line + 1
-                yield from split_chunks(table, lines, damage, chunk_rows, True, _position(stream))
+                yield from split_chunks(table, lines, damage, chunk_rows, True, position(stream))
                 continue
             block, newlines, may_be_long = item
-            yield from _block_chunks(
-                block, newlines, may_be_long, names, line, chunk_rows, _position(stream)
-            )
+            if utf8_blocks.raw:
+                yield from _gb18030_chunks(
+                    block, newlines, names, line, chunk_rows, position(stream), utf8_blocks
+                )
+            else:
+                yield from _block_chunks(
+                    block, newlines, may_be_long, names, line, chunk_rows, position(stream)
+                )
             line += newlines + (0 if block.endswith(b"\n") or not block else 1)
     finally:
         stream.close()
@@ -355,32 +361,29 @@ def _block_chunks(
     yield from split_chunks(table, lines, damage, chunk_rows, long_values, consumed)
 
 
-def _skip_header(stream: Limited, sample: bytes) -> BinaryIO:
-    """A stream positioned after the header line (the header is never quoted across lines)."""
-    newline = sample.find(b"\n")
-    if newline < 0:
-        return io.BytesIO(b"")
-    return _Concat(sample[newline + 1 :], stream)  # type: ignore[return-value]
-
-
-class _Concat(io.RawIOBase):
-    def __init__(self, head: bytes, tail: Limited):
-        self.head, self.tail = head, tail
-
-    def read(self, size: int | None = -1) -> bytes:
-        if self.head:
-            out, self.head = (
-                (self.head, b"")
-                if size is None or size < 0 or size >= len(self.head)
-                else (self.head[:size], self.head[size:])
-            )
-            return out
-        return self.tail.read(-1 if size is None else size)
-
-
-def _position(stream: Limited) -> int:
-    """How far into the file on disk reading has got (through a gzip layer, if any)."""
-    try:
-        return stream.raw.tell()
-    except (OSError, ValueError):
-        return 0
+def _gb18030_chunks(
+    block: bytes, newlines: int, names: list[str], line: int, chunk_rows: int, consumed: int,
+    utf8_blocks: Utf8Blocks,
+) -> Iterator[Chunk]:  # fmt: skip
+    """A raw GB18030 block's rows as `_block_chunks` gives them for its UTF-8: parsed as it is,
+    only the columns with a non-ASCII byte transcoded; a block with anything unusual in it (a
+    damaged row, a bare CR, a NUL, a byte order mark, bytes that do not decode) is transcoded
+    whole and read the usual way."""
+    physical_rows = newlines + (0 if block.endswith(b"\n") else 1)
+    table = None
+    if gb18030.plain(block):
+        try:
+            parsed = _arrow_parse(block, names, PARSE_BLOCK_BYTES)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            parsed = None
+        if parsed is not None and parsed.num_rows == physical_rows:  # no newline in a value
+            table = gb18030.utf8_table(parsed)
+    if table is None:
+        utf8 = utf8_blocks.transcode(block, line)
+        long = blocks.may_hold_long_line(utf8)
+        yield from _block_chunks(utf8, newlines, long, names, line, chunk_rows, consumed)
+        return
+    lines = np.arange(line, line + table.num_rows)
+    damage = long_or_nul(table, nul=False, long=True)  # UTF-8 may be longer than the bytes read
+    table = keep_real_org_codes(table, damage)
+    yield from split_chunks(table, lines, damage, chunk_rows, True, consumed)

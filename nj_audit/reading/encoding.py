@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import codecs
 import gzip
+import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import chain
@@ -129,6 +130,7 @@ class Utf8Blocks:
         forced: bool,
         ascii_so_far: bool,
         checked: bool = False,  # the whole stream is known to be UTF-8 (a small file's sample)
+        raw: bool = False,  # GB18030 blocks handed out as read, for `transcode` (see below)
     ):
         self.pieces = guarded(stream, block_bytes)
         self.path = path
@@ -138,6 +140,10 @@ class Utf8Blocks:
         self.utf8_carry = b""  # bytes after the last newline, checked with the next block
         self.lines_yielded = 0  # newlines in the blocks given out so far
         self.pending = b""  # read, not yet given out
+        # GB18030 handed out raw: no comma, quote, CR or LF is ever part of a GB18030 character,
+        # so arrow cuts the rows as they are, and the reader transcodes only the columns that
+        # hold a non-ASCII byte (csv.py); `transcode` is its way back to a whole UTF-8 block.
+        self.raw = raw and self.encoding == "gb18030"
 
     def _new_decoder(self) -> codecs.IncrementalDecoder:
         return codecs.getincrementaldecoder(self.encoding)()
@@ -146,7 +152,17 @@ class Utf8Blocks:
         return 2 + self.lines_yielded + self.pending.count(b"\n") + data[:at].count(b"\n")
 
     def _fail(self, data: bytes, error: UnicodeDecodeError) -> UnreadableFile:
-        line = self._line_of(data, max(error.start, 0))
+        return self._failure(data, error, self._line_of(data, max(error.start, 0)))
+
+    def transcode(self, block: bytes, first_line: int) -> bytes:
+        """A raw GB18030 block (its first row on `first_line`) as UTF-8; undecodable bytes stop
+        the file at their line, with the hint they would have had when read."""
+        try:
+            return block.decode(self.encoding).encode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise self._failure(block, exc, decode_line(block, exc, first_line)) from None
+
+    def _failure(self, data: bytes, error: UnicodeDecodeError, line: int) -> UnreadableFile:
         if self.forced:
             what, reason = f"pass the right --encoding ({error.reason})", "undecodable"
         elif self.decoder is None and not self.ascii_so_far and _line_is(data, error, "gb18030"):
@@ -195,6 +211,10 @@ class Utf8Blocks:
 
     def _transcoded(self, data: bytes) -> bytes:
         assert self.decoder is not None
+        self._refuse_mixed(data)
+        return self.decoder.decode(data, final=not data).encode("utf-8")
+
+    def _refuse_mixed(self, data: bytes) -> None:
         if not self.forced and data:
             found = utf8_lines(data)
             if len(found) >= MIXED_LINES:
@@ -205,10 +225,12 @@ class Utf8Blocks:
                     self._line_of(data, found[0]),
                     reason="mixed_encoding",
                 )
-        return self.decoder.decode(data, final=not data).encode("utf-8")
 
     def _utf8(self, data: bytes) -> bytes:
         try:
+            if self.raw:
+                self._refuse_mixed(data)
+                return data
             if self.decoder is not None:
                 return self._transcoded(data)
             try:
@@ -226,6 +248,8 @@ class Utf8Blocks:
 
     def _long_row(self, piece: LongLine) -> Iterator[tuple[bytes, int, bool] | LongRow]:
         """The rows before a line too long to keep, then the line itself (its first bytes)."""
+        if self.raw:  # from here on, as any encoding: transcoded as read
+            self.raw, self.pending = False, self._transcoded_pending()
         cut = self.pending.rfind(b"\n") + 1
         before, head = self.pending[:cut], self.pending[cut:]
         self.pending, self.utf8_carry = b"", b""
@@ -237,6 +261,26 @@ class Utf8Blocks:
             yield before, newlines, may_hold_long_line(before)
         yield LongRow(head, 2 + self.lines_yielded)
         self.lines_yielded += 1 if piece.ended else 0
+
+    def _transcoded_pending(self) -> bytes:
+        assert self.decoder is not None
+        try:
+            return self.decoder.decode(self.pending, final=False).encode("utf-8")
+        except UnicodeDecodeError as exc:
+            at = max(exc.start, 0)
+            line = 2 + self.lines_yielded + self.pending[:at].count(b"\n")
+            raise self._failure(self.pending, exc, line) from None
+
+    def _check_tail(self, data: bytes, start: int) -> None:
+        """Raise, as transcoding `data` would have, when its bytes from `start` (the start of a
+        line) do not decode (a character cut at the end of `data` is for the next read)."""
+        try:
+            self._new_decoder().decode(data[start:], final=False)
+        except UnicodeDecodeError as exc:
+            shifted = UnicodeDecodeError(
+                exc.encoding, data, start + exc.start, start + exc.end, exc.reason
+            )
+            raise self._fail(data, shifted) from None
 
     def __iter__(self) -> Iterator[tuple[bytes, int, bool] | LongRow]:
         """Blocks, the number of newlines in each, and whether a line in it may be longer than
@@ -258,6 +302,8 @@ class Utf8Blocks:
             if cut is None:  # no row ends in this block yet (a long field): read more
                 self.pending += data
                 continue
+            if self.raw:  # the bytes kept for the next block must decode, as when transcoded
+                self._check_tail(data, cut + 1)
             block, self.pending = (
                 b"".join((self.pending, memoryview(data)[: cut + 1])),
                 data[cut + 1 :],
@@ -265,3 +311,34 @@ class Utf8Blocks:
             newlines = count_newlines(block)
             self.lines_yielded += newlines
             yield block, newlines, may_hold_long_line(block)
+
+
+def skip_header(stream: Limited, sample: bytes) -> BinaryIO:
+    """A stream positioned after the header line (the header is never quoted across lines)."""
+    newline = sample.find(b"\n")
+    if newline < 0:
+        return io.BytesIO(b"")
+    return _Concat(sample[newline + 1 :], stream)  # type: ignore[return-value]
+
+
+class _Concat(io.RawIOBase):
+    def __init__(self, head: bytes, tail: Limited):
+        self.head, self.tail = head, tail
+
+    def read(self, size: int | None = -1) -> bytes:
+        if self.head:
+            out, self.head = (
+                (self.head, b"")
+                if size is None or size < 0 or size >= len(self.head)
+                else (self.head[:size], self.head[size:])
+            )
+            return out
+        return self.tail.read(-1 if size is None else size)
+
+
+def position(stream: Limited) -> int:
+    """How far into the file on disk reading has got (through a gzip layer, if any)."""
+    try:
+        return stream.raw.tell()
+    except (OSError, ValueError):
+        return 0
