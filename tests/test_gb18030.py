@@ -134,3 +134,71 @@ def test_only_columns_with_non_ascii_bytes_are_transcoded() -> None:
     assert gb18030.utf8_values(raw).to_pylist() == names
     undecodable = pa.array([b"\x81 "], pa.large_binary()).view(pa.large_string())
     assert gb18030.utf8_values(undecodable) is None
+
+
+def _audit(folder: Path) -> dict:
+    import json
+
+    from typer.testing import CliRunner
+
+    from nj_audit.cli import app
+
+    result = CliRunner().invoke(app, ["audit", str(folder), "--format", "json", "--quiet"])
+    assert result.exit_code in (0, 1), result.stderr
+    document = json.loads(result.stdout)
+    for item in document["unreadable"]:  # the folders differ; the files' names do not
+        item["file"] = Path(item["file"]).name
+    return document
+
+
+@pytest.mark.parametrize(
+    "files",
+    [
+        {"a": ["张三", "李四", "é"], "b": ["㐀𠀀", "😀", ""], "c": ["（王五）", "赵·六"]},
+        {"a": ["张三"], "b": ["王五", "a\ufeffb"]},  # a byte order mark inside a value
+        {"a": ["张三"], "b": ["王五", "a,b"]},  # a row of the wrong shape: 14 fields
+    ],
+)
+def test_small_gb18030_files_batched_raw_equal_the_same_files_in_utf8(
+    tmp_path: Path, files: dict[str, list[str]]
+) -> None:
+    """Small GB18030 files are read raw and their bodies parsed together (joining.py); when one
+    of them holds a byte order mark or a damaged row, each is read on its own; the rows and the
+    audit are those of the same files in UTF-8."""
+    for codec, folder in (("gb18030", tmp_path / "gb"), ("utf-8", tmp_path / "u8")):
+        for number, (stem, names) in enumerate(files.items()):
+            rows = [
+                valid_row(FORM, record_id=f"MZ{number}{n:03d}", name=name)
+                for n, name in enumerate(["张三", *names])
+            ]
+            path = folder / stem / f"{FORM}.csv"
+            path.parent.mkdir(parents=True)
+            path.write_bytes(csv_text(rows, None, "\n").encode(codec))
+    assert _audit(tmp_path / "gb") == _audit(tmp_path / "u8")
+    gb_frame, gb_lines = _batched(tmp_path / "gb")
+    u8_frame, u8_lines = _batched(tmp_path / "u8")
+    pd.testing.assert_frame_equal(gb_frame, u8_frame)
+    assert gb_lines == u8_lines
+
+
+def _batched(folder: Path) -> tuple[pd.DataFrame, list[int]]:
+    """The rows of a folder's small files as the batching reader gives them."""
+    from nj_audit.engines.batching import read_whole
+    from nj_audit.reading import discover
+    from nj_audit.requests import AuditRequest
+
+    files = discover([folder], None, ()).files
+    frames, lines = [], []
+    for read in read_whole(list(enumerate(files)), AuditRequest(paths=[folder]), 1000):
+        for chunk in read.parse().chunks:
+            frames.append(chunk.frame)
+            lines.extend(chunk.lines.tolist())
+    return pd.concat(frames, ignore_index=True), lines
+
+
+def test_a_small_file_is_read_raw_only_when_detection_decoded_all_of_it() -> None:
+    whole = "org,名字\n1,张三\n".encode("gb18030")
+    assert gb18030.small_file_known(whole, None, "gb18030")
+    assert not gb18030.small_file_known(whole, "gb18030", "gb18030")  # --encoding: not decoded
+    assert not gb18030.small_file_known(whole[:-2], None, "gb18030")  # ends inside a character
+    assert not gb18030.small_file_known(whole, None, "utf-8")

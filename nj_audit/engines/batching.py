@@ -173,7 +173,7 @@ def read_whole(
             for piece in numbered(pieces, rank):
                 if isinstance(piece, WholeBody):
                     same = waiting.get(file.form)
-                    if same and same[0][1].names != piece.names:
+                    if same and (same[0][1].names, same[0][1].raw) != (piece.names, piece.raw):
                         yield from parsed(file.form)
                     waiting.setdefault(file.form, []).append((rank, piece))
                     sizes[file.form] = sizes.get(file.form, 0) + len(piece.body)

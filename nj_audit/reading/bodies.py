@@ -20,6 +20,7 @@ class WholeBody:
     names: tuple[str, ...]
     body: bytes
     rows: int  # physical lines of the body
+    raw: bool = False  # GB18030 bytes, known to decode (reading/gb18030.py), not UTF-8
 
 
 def plain_body(items: list) -> tuple[bytes, int] | None:

@@ -315,7 +315,7 @@ def read_csv(
             forced=encoding is not None,
             ascii_so_far=sample.isascii(),
             checked=known_utf8,
-            raw=not small,  # a small file's body is parsed with others', as UTF-8
+            raw=not small or gb18030.small_file_known(sample, encoding, chosen),
         )
         items = iter(utf8_blocks)
         # the sample is the whole file (a compressed one may end in damage: its rows before count)
@@ -323,7 +323,7 @@ def read_csv(
             items_read = list(items)  # one block at most: the file is smaller than a block
             body = plain_body(items_read)
             if body is not None:
-                yield WholeBody(path, tuple(names), *body)
+                yield WholeBody(path, tuple(names), *body, raw=utf8_blocks.raw)
                 return
             items = iter(items_read)
         line = 2

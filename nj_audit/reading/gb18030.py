@@ -11,6 +11,7 @@ import numpy as np
 import pyarrow as pa
 
 from ..arrays import one_array, text_buffers
+from .blocks import MAX_FIELD_CHARS
 from .quirks import bare_cr_stand_in
 
 
@@ -57,3 +58,18 @@ def utf8_values(text: pa.Array) -> pa.Array | None:
     return pa.Array.from_buffers(
         pa.large_string(), len(text), [None, pa.py_buffer(value_offsets), pa.py_buffer(values)]
     )
+
+
+def small_file_known(sample: bytes, encoding: str | None, chosen: str) -> bool:
+    """Whether a small file (all in `sample`) may be read as raw GB18030 and its body parsed
+    with others' (`joining.py`): when its encoding was detected, detection decoded the whole of
+    it (the last line is decoded here to its end), so no byte of it can fail later; and when it is
+    too short for a value to pass MAX_FIELD_CHARS once transcoded (UTF-8 takes at most 3 bytes
+    for GB18030's 2)."""
+    if encoding is not None or chosen != "gb18030" or 3 * len(sample) >= 2 * MAX_FIELD_CHARS:
+        return False
+    try:
+        sample[sample.rfind(b"\n") + 1 :].decode("gb18030")
+    except UnicodeDecodeError:
+        return False
+    return True

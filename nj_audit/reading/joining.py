@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from . import gb18030
 from .bodies import WholeBody
 from .csv import _block_chunks, _parse_fast, _ShapeError
 from .frames import Chunk, split_chunks
@@ -27,8 +28,14 @@ def join_bodies(
         table = _parse_fast(joined, names, rows)
     except _ShapeError:
         return None
-    # a row starting with a byte order mark: each body on its own says where
-    if table.num_rows != rows or (b"\xef" in joined and misplaced_boms(table, names)):
+    if table.num_rows != rows:
+        return None
+    if bodies[0].raw:  # GB18030 bytes (all of them: they are joined by kind)
+        utf8 = gb18030.utf8_table(table)
+        if utf8 is None:  # a byte order mark: each body on its own says where
+            return None
+        table = utf8
+    elif b"\xef" in joined and misplaced_boms(table, names):  # a row starting with a BOM
         return None
     lines = np.concatenate([np.arange(2, 2 + body.rows, dtype=np.int64) for body in bodies])
     order = None
@@ -40,4 +47,5 @@ def join_bodies(
 
 def body_chunks(body: WholeBody, chunk_rows: int) -> Iterator[Chunk]:
     """One body's chunks, parsed as `read_csv` parses a block."""
-    yield from _block_chunks(body.body, body.rows, False, list(body.names), 2, chunk_rows, 0)
+    text = body.body.decode("gb18030").encode("utf-8") if body.raw else body.body
+    yield from _block_chunks(text, body.rows, False, list(body.names), 2, chunk_rows, 0)
