@@ -36,6 +36,19 @@ def _read_all(path: Path, encoding: str | None) -> tuple[pd.DataFrame, list[int]
     return pd.concat(frames, ignore_index=True), lines, damage
 
 
+def _assert_read_as_in_utf8(folder: Path, rows: list[dict[str, str]], encoding: str | None) -> None:
+    """The rows written in GB18030 read (with `encoding`) as the same rows written in UTF-8."""
+    text = csv_text(rows, None, "\n")
+    gb, utf8 = folder / "gb" / f"{FORM}.csv", folder / "u8" / f"{FORM}.csv"
+    for path, codec in ((gb, "gb18030"), (utf8, "utf-8")):
+        path.parent.mkdir()
+        path.write_bytes(text.encode(codec))
+    frame, lines, damage = _read_all(gb, encoding)
+    plain_frame, plain_lines, plain_damage = _read_all(utf8, None)
+    pd.testing.assert_frame_equal(frame, plain_frame)
+    assert (lines, damage) == (plain_lines, plain_damage)
+
+
 @pytest.fixture
 def large_files(monkeypatch: pytest.MonkeyPatch) -> None:
     """Files count as large past 512 bytes (a small file's body is parsed with others, as UTF-8),
@@ -61,16 +74,7 @@ def test_gb18030_read_as_it_is_equals_the_same_rows_in_utf8(
     names: list[str],
     encoding: str | None,
 ) -> None:
-    folder = tmp_path_factory.mktemp("gb")
-    text = csv_text(_rows(names), None, "\n")
-    gb, utf8 = folder / "gb" / f"{FORM}.csv", folder / "u8" / f"{FORM}.csv"
-    for path, codec in ((gb, "gb18030"), (utf8, "utf-8")):
-        path.parent.mkdir()
-        path.write_bytes(text.encode(codec))
-    frame, lines, damage = _read_all(gb, encoding)
-    plain_frame, plain_lines, plain_damage = _read_all(utf8, None)
-    pd.testing.assert_frame_equal(frame, plain_frame)
-    assert (lines, damage) == (plain_lines, plain_damage)
+    _assert_read_as_in_utf8(tmp_path_factory.mktemp("gb"), _rows(names), encoding)
 
 
 @pytest.mark.parametrize(
@@ -85,16 +89,7 @@ def test_gb18030_read_as_it_is_equals_the_same_rows_in_utf8(
 def test_a_block_with_a_quirk_is_read_the_usual_way(
     tmp_path: Path, large_files: None, trouble: str
 ) -> None:
-    rows = _rows(["李四"] * 20 + [trouble] + ["王五"] * 20)
-    text = csv_text(rows, None, "\n")
-    gb, utf8 = tmp_path / "gb" / f"{FORM}.csv", tmp_path / "u8" / f"{FORM}.csv"
-    for path, codec in ((gb, "gb18030"), (utf8, "utf-8")):
-        path.parent.mkdir()
-        path.write_bytes(text.encode(codec))
-    frame, lines, damage = _read_all(gb, None)
-    plain_frame, plain_lines, plain_damage = _read_all(utf8, None)
-    pd.testing.assert_frame_equal(frame, plain_frame)
-    assert (lines, damage) == (plain_lines, plain_damage)
+    _assert_read_as_in_utf8(tmp_path, _rows(["李四"] * 20 + [trouble] + ["王五"] * 20), None)
 
 
 @pytest.mark.parametrize("encoding", [None, "gb18030"])

@@ -267,8 +267,7 @@ class Utf8Blocks:
         try:
             return self.decoder.decode(self.pending, final=False).encode("utf-8")
         except UnicodeDecodeError as exc:
-            at = max(exc.start, 0)
-            line = 2 + self.lines_yielded + self.pending[:at].count(b"\n")
+            line = decode_line(self.pending, exc, 2 + self.lines_yielded)
             raise self._failure(self.pending, exc, line) from None
 
     def _check_tail(self, data: bytes, start: int) -> None:
