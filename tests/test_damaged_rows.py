@@ -240,3 +240,30 @@ def test_a_shifted_row_never_makes_up_an_institution(tmp_path: Path) -> None:
     result = runner.invoke(app, ["audit", str(path), "--format", "json"])
     codes = sorted(i["org_code"] for i in json.loads(result.stdout)["institutions"])
     assert codes == sorted([ORG, "(missing)"])
+
+
+def test_a_quoted_value_over_lines_that_look_like_rows_is_data(tmp_path: Path) -> None:
+    """A quoted value may hold newlines and commas (contract § 2.4): its later lines are part of
+    it even when they split into as many fields as a row has; csv.reader reads the same rows."""
+    note = "findings:\n" + ",".join(str(n) for n in range(20)) + " nodules"
+    rows = [[*visit(1), note], [*visit(2), "none"], [*visit(3), note]]
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows([[*COLUMNS, "remark"], *rows])
+    path = tmp_path / "outpatient_visit.csv"
+    path.write_text(out.getvalue(), encoding="utf-8")
+    assert len(list(csv.reader(io.StringIO(out.getvalue())))) == 4  # the plain way: 3 rows
+    code, document = validate_json(str(path))
+    assert code == 0 and (document["rows"], document["invalid_rows"]) == (3, 0)
+
+
+@pytest.mark.parametrize("at", [0, 1, 2])
+def test_a_quote_inside_a_value_reads_the_same_in_any_row(at: int, tmp_path: Path) -> None:
+    """`DO"C1` holds a quote that opens nothing: the value as it is, in the last row as in the
+    others (a quote that opens a value and is never closed is damage: the corpus's line 15)."""
+    rows = [visit(n) for n in range(3)]
+    rows[at][COLUMNS.index("doctor_id")] = 'DO"C1'
+    text = "\n".join([",".join(COLUMNS), *(",".join(row) for row in rows)]) + "\n"
+    path = tmp_path / "outpatient_visit.csv"
+    path.write_text(text, encoding="utf-8")
+    code, document = validate_json(str(path))
+    assert code == 0 and (document["rows"], document["invalid_rows"]) == (3, 0)

@@ -156,6 +156,17 @@ def _fields(line: str) -> list[str]:
         return [line]
 
 
+def _left_open(lines: list[str]) -> bool:
+    """Whether the row on `lines` ends inside a quoted value: then csv.reader reads on into
+    another line when there is one."""
+    feed = _Lines([*lines, "\n"], 0)
+    try:
+        next(csv.reader(feed, strict=False))
+    except (StopIteration, csv.Error):
+        return False
+    return feed.position > len(lines)
+
+
 def _parse_slow(
     block: bytes, names: list[str], first_line: int
 ) -> tuple[pa.Table, np.ndarray, dict[int, tuple[str, str]]]:
@@ -207,12 +218,19 @@ def _parse_slow(
                 lines.append(first_line + start)
                 continue
             misshapen = len(fields) != width
-            spanned = range(start + 1, feed.position)
-            swallowed = used > 1 and (
-                misshapen or any(len(_fields(physical[j])) >= width for j in spanned)
-            )
             odd_quotes = sum(physical[j].count('"') for j in range(start, feed.position)) % 2 == 1
-            if swallowed or (odd_quotes and (misshapen or feed.position == len(physical))):
+            # A quote left open takes the next lines into its value, up to the next quote; that
+            # leaves the quotes odd, and the lines taken are often rows of their own. A value
+            # over several lines between two quotes (even) is data, whatever its lines hold.
+            spanned = physical[start + 1 : feed.position]
+            takes_rows = odd_quotes and any(len(_fields(line)) >= width for line in spanned)
+            swallowed = used > 1 and (misshapen or takes_rows)
+            left_open = (
+                odd_quotes
+                and feed.position == len(physical)
+                and _left_open(physical[start : feed.position])
+            )  # the last row: the quote is open when the file ends (a quote inside a value is not)
+            if swallowed or (odd_quotes and misshapen) or left_open:
                 damaged(
                     _fields(physical[start]),
                     start,
