@@ -6,7 +6,7 @@ stored run (`nj-audit history show`) can be rendered again in any format.
 What the document does not say is recovered where it can be: `fail_on` from the document's
 `policy` block if it has one, else the least strict setting that explains its verdict;
 `outpatient_visits` and `discharges` of an audit from its forms' records. A ranked table's visits
-and discharges, and the skipped files, are not in the document and stay unknown."""
+and discharges are not in the document and stay unknown."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from .errors import AuditError
@@ -64,7 +65,15 @@ def result_of(document: Mapping[str, Any], by: str = "institution") -> AuditResu
             _unreadable(item, n) for n, item in enumerate(_list(document, "unreadable"))
         ),
         policy=_policy(document.get("policy")),
+        skipped=_skipped(document),
     )
+
+
+def _skipped(document: Mapping[str, Any]) -> tuple[Path, ...]:
+    items = _list(document, "skipped")
+    if not all(isinstance(item, str) for item in items):
+        raise DocumentError("not an audit document (skipped holds a value that is not a path)")
+    return tuple(Path(item) for item in items)
 
 
 def _unreadable(item: Any, n: int) -> Unreadable:

@@ -117,4 +117,8 @@ def test_the_optional_keys_of_the_contract_are_accepted() -> None:
     ]  # fmt: skip
     document["delays"] = [{"bucket": "under_1h", "from_seconds": 0, "to_seconds": 3600}]
     document["policy"]["regressions"] = None
+    document["skipped"] = ["uploads/notes.csv"]
+    document["institutions"][0]["flags"].append(
+        {"flag": "regression:rate:lab_report", "severity": "warn", "message": "fell"}
+    )  # a per-form rate's regression (contract § 5.5): two colons
     validator("audit").validate(document)

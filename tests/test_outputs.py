@@ -374,3 +374,19 @@ def test_nothing_is_created_before_the_first_write(tmp_path: Path) -> None:
     (tmp_path / "out.csv").chmod(0o640)
     atomic.write_text(tmp_path / "out.csv", "again\n")
     assert (tmp_path / "out.csv").stat().st_mode & 0o777 == 0o640  # the replaced file's mode
+
+
+@pytest.mark.parametrize("output_format", ["json", "csv", "markdown", "junit", "table"])
+def test_a_file_no_form_matches_is_a_warning_in_every_format(
+    output_format: str, uploads: Path
+) -> None:
+    """Contract § 2.2: one warning line on stderr per skipped file, whatever the format; the
+    JSON document lists it too. The exit code stays the gate's."""
+    (uploads / "notes.csv").write_text("a,b\n1,2\n", encoding="utf-8")
+    plain = runner.invoke(app, ["audit", str(uploads), "--format", "json"])
+    result = runner.invoke(app, ["audit", str(uploads), "--format", output_format])
+    assert result.exit_code == plain.exit_code in (0, 1)
+    warnings = [line for line in result.stderr.splitlines() if "notes.csv" in line]
+    assert len(warnings) == 1 and warnings[0].startswith("warning: ")
+    assert "no form matches" in warnings[0]
+    assert json.loads(plain.stdout)["skipped"] == [str(uploads / "notes.csv")]

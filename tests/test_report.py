@@ -50,12 +50,12 @@ def test_json_document_matches_the_spec_field_for_field(batch: list[str]) -> Non
     doc = json.loads(result.stdout)
     assert list(doc) == [
         "tool", "period", "window_seconds", "policy", "passed", "institutions", "unreadable",
-        "delays", "checks",
+        "skipped", "delays", "checks",
     ]  # fmt: skip
     assert doc["tool"] == {"name": "nj-audit", "version": nj_audit.__version__}
     assert doc["policy"]["source"] == "defaults" and doc["policy"]["fail_on"] == "fail"
     assert doc["policy"]["validity"] == {"warn": 0.99, "fail": 0.95}
-    assert doc["unreadable"] == []
+    assert doc["unreadable"] == [] and doc["skipped"] == []
     assert doc["period"] == {"start": "2022-03-01", "end": "2022-03-03", "days": 3}
     assert doc["window_seconds"] == 86400 and doc["passed"] is False
     assert [i["org_code"] for i in doc["institutions"]] == sorted([ORG, ORG2])  # sorted by org_code

@@ -54,8 +54,11 @@ def failures_of(path: Path) -> list[dict[str, str]]:
 def validate_json(runner: CliRunner, *args: str | Path, code: int) -> dict:
     result = run(runner, "validate", *args, "--format", "json")
     assert result.exit_code == code, (result.stdout, result.stderr)
-    assert result.stderr == ""
-    return json.loads(result.stdout)
+    document = json.loads(result.stdout)
+    assert result.stderr == "".join(  # a warning per skipped file (contract § 2.2), nothing else
+        f"warning: {path}: skipped (no form matches its name)\n" for path in document["skipped"]
+    )
+    return document
 
 
 # -- exit codes ------------------------------------------------------------------------------------
@@ -497,7 +500,7 @@ def test_golden_validate_table(runner, tmp_path, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)
     result = run(runner, "validate", "batch")
     assert result.exit_code == 1
-    assert result.stderr == ""
+    assert result.stderr == "warning: batch/notes.csv: skipped (no form matches its name)\n"
     assert "\x1b[" not in result.stdout
     check_golden("validate_table.txt", result.stdout)
 

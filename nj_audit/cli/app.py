@@ -326,13 +326,18 @@ def warn_unreadable(items: Sequence[Unreadable | ReadUnreadable]) -> None:
 
 
 def warn_findings(result: AuditResult | ValidateResult) -> None:
-    """The files that could not be read and the reports left out, one warning line each."""
+    """The files that could not be read, those no form matches and the reports left out, one
+    warning line each, whatever the format (the table lists them too)."""
     from ..messages import said, told
     from ..render.console import current_lang, print_warning
+    from ..texts import text
 
     warn_unreadable(result.unreadable)
+    lang = current_lang()
+    for path in result.skipped:
+        print_warning(f"{path}: {text('note.skipped', lang)} {text('note.no_form', lang)}")
     for path in result.reports:
-        print_warning(f"{path}: {told(said('error.report_skipped'), current_lang())}")
+        print_warning(f"{path}: {told(said('error.report_skipped'), lang)}")
 
 
 def chosen_lang(lang: Lang | None, policy: Path | None = None) -> str:

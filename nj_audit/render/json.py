@@ -192,6 +192,7 @@ def to_document(
         "institutions": institutions,
         **districts,
         "unreadable": unreadable_list(result.unreadable, lang),
+        "skipped": [str(path) for path in result.skipped],
         "delays": delay_edges(),
         "checks": check_list(result.checks, lang),
     }
