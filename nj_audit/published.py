@@ -3,6 +3,7 @@ reading one (CSV in UTF-8 or GB18030, or an xlsx workbook whose header may sit b
 
 from __future__ import annotations
 
+import csv
 import re
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from .columns import DISTRICT_COLUMNS, TABLE_COLUMNS
 from .errors import InputError
 from .messages import said
 from .reading import Chunk, read_chunks
+from .reading.sniffing import detect_encoding
 
 FIELDS = (
     "institution",
@@ -102,12 +104,22 @@ def _names_institution(cells: list[str | None]) -> bool:
 
 def _read_csv(path: Path, encoding: str | None) -> Chunk:
     chunks = list(read_chunks(path, encoding))  # not an upload form: no header check
+    if not chunks:  # a header and no row: no chunk, but the columns are still checked
+        return Chunk(pd.DataFrame({name: [] for name in _header(path, encoding)}).astype("str"))
     offsets = np.cumsum([0] + [len(c.frame) for c in chunks])
     damage = {
         int(o) + p: problem for c, o in zip(chunks, offsets) for p, problem in c.damage.items()
     }
     frame = pd.concat([c.frame for c in chunks], ignore_index=True)
     return Chunk(frame, np.concatenate([c.lines for c in chunks]), damage)
+
+
+def _header(path: Path, encoding: str | None) -> list[str]:
+    """The names of a file read_chunks has found readable (its header is on its first line)."""
+    with path.open("rb") as source:
+        sample = source.read(1 << 20)
+    text = sample.decode(encoding or detect_encoding(sample, path), errors="replace")
+    return next(csv.reader([text.lstrip("\ufeff").split("\n", 1)[0].rstrip("\r")]), [])
 
 
 def read_table(path: Path, encoding: str | None = None) -> Chunk:

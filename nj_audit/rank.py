@@ -85,9 +85,18 @@ def rank_table(request: RankRequest) -> RankResult:
     table = _table_report(path, chunk, spec, verdict.failures, int((~verdict.valid).sum()))
     by_key = sorted(table.forms[0].checks, key=lambda c: (c.column, c.check))
     checks = tuple(CheckCount(SCHEMA, c.column, c.check, c.rows) for c in by_key)
+    empty = not institutions  # a table without a row fails the gate, as an empty audit does
     passed = gate_passes([i.status for i in institutions], policy.fail_on)
+    passed = passed and (not empty or request.allow_empty)
     result = AuditResult(
-        None, policy.window_seconds, passed, policy.fail_on, institutions, checks, policy=policy
+        None,
+        policy.window_seconds,
+        passed,
+        policy.fail_on,
+        institutions,
+        checks,
+        empty=empty,
+        policy=policy,
     )
     return RankResult(result, table)
 

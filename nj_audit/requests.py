@@ -79,3 +79,4 @@ class RankRequest:
     policy: Policy = field(default_factory=Policy)
     period_days: int | None = None  # default: the table's period_days column, else 365
     encoding: str | None = None
+    allow_empty: bool = False  # a table without a row passes the gate (else it fails it)

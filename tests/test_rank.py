@@ -340,3 +340,24 @@ def test_a_period_days_column_sets_the_period(tmp_path: Path) -> None:
     assert (
         run("rank", path, "--period-days", "30", "--format", "json").exit_code == 1
     )  # 31 days do not fit in 30
+
+
+@pytest.mark.parametrize("kind", ["utf-8", "gb18030", "xlsx"])
+def test_a_table_without_a_row_fails_the_gate_unless_allowed(kind: str, tmp_path: Path) -> None:
+    """As an audit that read no data row (contract § 5): exit 1, or 0 with --allow-empty; the
+    document lists no institution."""
+    header = published_rows()[0]
+    if kind == "xlsx":
+        book = openpyxl.Workbook()
+        book.active.append(header)
+        table = tmp_path / "hospitals.xlsx"
+        book.save(table)
+    else:
+        table = write_csv(tmp_path / "hospitals.csv", [header], kind)
+    result = run("rank", table, "--format", "json")
+    assert result.exit_code == 1, result.stderr
+    document = json.loads(result.stdout)
+    assert document["institutions"] == [] and document["passed"] is False
+    assert "no data rows were read" in result.stderr
+    allowed = run("rank", table, "--format", "json", "--allow-empty")
+    assert allowed.exit_code == 0 and json.loads(allowed.stdout)["passed"] is True

@@ -11,6 +11,7 @@ import typer
 from ..errors import ExitCode
 from .app import (
     AUDIT_EXTENSIONS,
+    AllowEmptyOption,
     AscendingOption,
     DebugOption,
     EncodingOption,
@@ -59,6 +60,7 @@ def rank_command(
     ascending: AscendingOption = False,
     lang: LangOption = None,
     encoding: EncodingOption = None,
+    allow_empty: AllowEmptyOption = False,
     history: HistoryOption = None,
     label: LabelOption = None,
     debug: DebugOption = False,
@@ -73,7 +75,8 @@ def rank_command(
     `validate` lists them; a failing row is still ranked, without its failing values and with the
     flag invalid_row (fail) (docs/contract.md § 8).
 
-    Exit 0 when the gate passes, 1 when it fails, 2 when the table cannot be read.
+    Exit 0 when the gate passes, 1 when it fails (a table without a row fails it too, unless
+    --allow-empty), 2 when the table cannot be read.
 
     Examples:
 
@@ -102,7 +105,13 @@ def rank_command(
         chosen = chosen_policy(policy, fail_on, sort)
         language = chosen_lang(lang, policy)
         recorder = start_recording(history, chosen, "rank", "institution", label)
-        request = RankRequest(path=path, policy=chosen, period_days=period_days, encoding=encoding)
+        request = RankRequest(
+            path=path,
+            policy=chosen,
+            period_days=period_days,
+            encoding=encoding,
+            allow_empty=allow_empty,
+        )
         ranking = rank_table(request)
         if not ranking.table.valid:
             render_validate_table(ranking.table, stderr_console())
