@@ -493,3 +493,29 @@ def test_id_cards_read_as_text(tmp_path) -> None:
     )
     assert judged.frames[0]["id_card"].tolist() == [ID_CARD, FEMALE_ID_CARD]
     assert judged.failures == set()
+
+
+def test_a_repeated_extra_column_is_ignored_like_any_extra_column(tmp_path) -> None:
+    """Contract § 2.5: columns beyond the form's are ignored, repeated or not; a repeated column
+    of the form is ambiguous, and the file unreadable (tests/test_hostile.py)."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from nj_audit.cli import app
+
+    columns = [*SPEC_COLUMNS["lab_report"], "remark", "remark", "备注", "备注"]
+    rows = [dict(valid_row("lab_report"), remark="a") for _ in range(2)]
+    path = tmp_path / "lab_report.csv"
+    body = [",".join(columns)] + [
+        ",".join([*(r[c] for c in columns[:-4]), "a", "b", "c", "d"]) for r in rows
+    ]
+    path.write_text("\n".join(body) + "\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["validate", str(path), "--format", "json"])
+    assert result.exit_code == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert (document["rows"], document["invalid_rows"], document["unreadable"]) == (2, 0, [])
+    repeated = path.read_text(encoding="utf-8").replace("remark,remark", "record_id,remark", 1)
+    path.write_text(repeated, encoding="utf-8")
+    refused = CliRunner().invoke(app, ["validate", str(path), "--format", "json"])
+    assert refused.exit_code == 2 and "repeats record_id" in refused.stderr  # its only file

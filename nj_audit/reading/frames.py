@@ -73,12 +73,14 @@ class Chunk:
 
 def unique_names(raw: list[str], path: Path, expected: Expected | None = None) -> list[str]:
     """The header's names, trimmed; refused when none is a column of `expected` (first: a file
-    without a header repeats values, not names) or when one is repeated."""
+    without a header repeats values, not names) or when one of its columns is repeated."""
     cells = [name.strip().lstrip("\ufeff").strip() for name in raw]
     names = [_column_of(cell, expected) for cell in cells]
     check_names(names, expected, path)
     named = [name for name in names if name]
-    duplicates = sorted({name for name in named if named.count(name) > 1})
+    repeated = {name for name in named if named.count(name) > 1}
+    # Only a column of the form is ambiguous when repeated; an extra column is ignored anyway.
+    duplicates = sorted(repeated if expected is None else repeated & expected.columns)
     if duplicates:
         spelled = {cells[n] for n, name in enumerate(names) if name in duplicates}
         how = f" ({', '.join(sorted(spelled))})" if len(spelled) > len(duplicates) else ""
@@ -88,8 +90,14 @@ def unique_names(raw: list[str], path: Path, expected: Expected | None = None) -
             1,
             reason="duplicate_column",
         )
-    # Unnamed columns (trailing commas of a spreadsheet export) are extra columns, ignored.
-    return [name or f"(unnamed column {n})" for n, name in enumerate(names, start=1)]
+    # Unnamed columns (trailing commas of a spreadsheet export) and the repeats of an extra
+    # column are extra columns, ignored: each gets a name of its own.
+    unique: list[str] = []
+    for n, name in enumerate(names, start=1):
+        unique.append(
+            f"(unnamed column {n})" if not name else name if name not in unique else f"{name} ({n})"
+        )
+    return unique
 
 
 @dataclass(frozen=True)
