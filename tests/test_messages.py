@@ -163,3 +163,38 @@ def test_state_commands_speak_the_run_language(tmp_path: Path) -> None:
 def test_a_state_error_is_told_in_chinese(tmp_path: Path) -> None:
     line = error_line(run(ZH_LOCALE, "state", "add", tmp_path / "s", tmp_path / "none"))
     assert line.startswith("错误：") and "文件或文件夹不存在 [no_such_path]" in line
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["audit", "x", "--fail-on", "bogus"], ["--fail-on", "'bogus' is not one of"]),
+        (["audit", "x", "--format", "yaml"], ["--format", "'yaml' is not one of"]),
+        (["audit", "--no-such-option", "x"], ["No such option: --no-such-option"]),
+        (["rank", "t.csv", "--period-days", "0"], ["--period-days"]),
+        (["validate"], ["Missing argument"]),
+        (["history", "compare", "--bogus"], ["nj-audit history compare", "--bogus"]),
+    ],
+)
+def test_a_usage_error_is_one_line_like_every_error(args: list[str], words: list[str]) -> None:
+    """Contract § 7.1: one line on stderr, exit 2, nothing on stdout; typer's usage block and
+    boxed panel would be six lines."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "nj_audit", *args], capture_output=True, text=True, timeout=60
+    )
+    assert (done.returncode, done.stdout) == (2, "")
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: nj-audit "), done.stderr
+    assert all(word in lines[0] for word in words) and "--help)" in lines[0]
+
+
+def test_no_command_shows_the_help_as_before() -> None:
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "nj_audit"], capture_output=True, text=True)
+    assert done.returncode == 2 and "Usage: " in done.stdout and "audit" in done.stdout
+    assert done.stderr == ""
