@@ -344,3 +344,30 @@ def test_the_store_holds_no_cell_value(tmp_path: Path, days: list[Path]) -> None
             break
     for column in ("record_id", "id_card", "name", "patient_id"):
         assert values[column] not in text, column
+
+
+def test_unreadable_files_are_findings_of_the_store_as_of_the_audit(
+    tmp_path: Path, days: list[Path]
+) -> None:
+    """SPEC § 2 and § 8: an unreadable file is a finding, not the end of an add, and
+    `audit --state` lists it (and flags its institution) as the audit of the files does; the rows
+    of a truncated file before the damage count in both. Adding it again changes nothing."""
+    import shutil
+
+    hostile = Path(__file__).parent / "fixtures" / "hostile"
+    batch = tmp_path / "batch"
+    shutil.copytree(days[1], batch)
+    org = next(p.name for p in batch.iterdir() if p.is_dir())
+    shutil.copy(hostile / "outpatient_visit_binary_junk.csv", batch / org / "lab_report_x.csv")
+    shutil.copy(hostile / "outpatient_visit_truncated.csv.gz", batch / "outpatient_visit_t.csv.gz")
+    shutil.copy(hostile / "outpatient_visit_empty.csv", batch / "exam_report.csv")
+    (batch / "notes.csv").write_text("a,b\n1,2\n", encoding="utf-8")
+    direct = audit(str(batch))
+    assert {u["reason"] for u in direct["unreadable"]} == {"binary", "truncated", "no_header"}
+    store = tmp_path / "store"
+    added = RUNNER.invoke(app, ["state", "add", str(store), str(batch), "--quiet"])
+    assert added.exit_code == 0, added.output
+    assert sum("warning: " in line for line in added.stderr.splitlines()) == 3
+    assert audit("--state", str(store)) == direct
+    again = RUNNER.invoke(app, ["state", "add", str(store), str(batch), "--quiet"])
+    assert again.exit_code == 0 and audit("--state", str(store)) == direct

@@ -22,6 +22,7 @@ from .app import (
     errors_handled,
     known_form,
     show_progress,
+    warn_unreadable,
 )
 
 state_app = typer.Typer(
@@ -70,8 +71,9 @@ def state_add(
     failures to a state store (made when missing), partitioned by upload date.
 
     A file already in the store with the same content is left alone; a file added before with
-    other content is refused (exit 2). The window and per-form windows are the store's: a store
-    made with others is refused. Two adds on one store run one after the other.
+    other content is refused (exit 2). A file that cannot be read is a warning here and a finding
+    of `audit --state`, as of an audit of the files. The window and per-form windows are the
+    store's: a store made with others is refused. Two adds on one store run one after the other.
 
     Examples:
 
@@ -100,6 +102,7 @@ def state_add(
         )
         with progress_bar(show_progress(quiet, False)) as hook:
             result = add_files(request, progress=hook, on_wait=lambda: _waiting(store, language))
+    warn_unreadable(result.unreadable)  # kept in the store: `audit --state` lists them too
     counts = {"files": len(result.added), "rows": result.rows, "states": result.states}
     counts["parts"] = result.parts
     shown = {key: f"{value:,}" for key, value in counts.items()}

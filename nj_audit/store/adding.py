@@ -8,6 +8,10 @@ and form. A file already in the store with the same content is left alone; a fil
 in the store with other content is refused: a correction must come as a new file. States are held
 under `--memory-limit` and written out as partition files whenever they pass it (a day may then
 have several files; `state compact` folds them into one).
+
+A file that cannot be read is a finding, as in an audit: the rows read before the failure are
+added, the file is listed in the store's `unreadable` table (and in its `files`, so that adding
+it again changes nothing), and `audit --state` lists it as the audit of the files would.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ import numpy as np
 from ..engines.memory import block_bytes_for, chunk_rows_for, state_budget
 from ..engines.pandas_engine import Collector, JudgedRows
 from ..engines.spill import split_by_bucket
-from ..errors import InputError, UsageError
+from ..errors import UnreadableFile, UsageError
 from ..forms import FORM_IDS
 from ..metrics import (
     DELAY_BUCKETS,
@@ -39,7 +43,8 @@ from ..metrics import (
     realtime_rows,
 )
 from ..readahead import typed_chunks
-from ..reading import InputFile, discover
+from ..reading import Findings, InputFile, Unreadable, discover
+from ..reading.encoding import open_binary
 from ..requests import ProgressHook, StateAddRequest
 from ..schemas import load_schema
 from .manifest import UNDATED, Store
@@ -53,6 +58,7 @@ class AddResult:
     added: tuple[Path, ...]  # files judged and added
     known: tuple[Path, ...]  # files already in the store with the same content: left alone
     skipped: tuple[Path, ...]  # files whose name names no form
+    unreadable: tuple[Unreadable, ...]  # files found unreadable by this add
     rows: int
     states: int  # per-record states written
     parts: int  # partition files written
@@ -142,11 +148,13 @@ class DayCollector(Collector):
 
 
 def digest(path: Path) -> str:
+    """The file's SHA-256; UnreadableFile (as the reader says it) when it cannot be read."""
     try:
         with open(path, "rb") as source:
             return hashlib.file_digest(source, "sha256").hexdigest()
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror or exc}", path) from None
+    except OSError:
+        open_binary(path).close()  # the reader's words for it (permission denied, ...)
+        raise UnreadableFile("cannot read", path, reason="read_error") from None
 
 
 def add_files(
@@ -157,6 +165,8 @@ def add_files(
     """Judge the request's files that the store does not hold yet and add them, atomically."""
     store = Store(request.store)
     found = discover([Path(p) for p in request.paths], request.form)
+    findings = Findings(found)
+    shown = {file.path.absolute(): file.path for file in found.files}  # the paths as given
     files = [InputFile(file.path.absolute(), file.form) for file in found.files]
     settings = StoreSettings.of(request.policy, request.buckets or 0)
     with store.writing(settings, on_wait) as db:
@@ -166,7 +176,11 @@ def add_files(
         new: list[tuple[InputFile, str]] = []
         same: list[Path] = []
         for file in files:
-            content = digest(file.path)
+            content = None
+            with findings.reading(shown[file.path]):
+                content = digest(file.path)
+            if content is None:  # not even its bytes: only the finding is kept
+                continue
             if str(file.path) not in known:
                 new.append((file, content))
             elif known[str(file.path)] == content:
@@ -177,22 +191,24 @@ def add_files(
                     " file (with later upload times)",
                     file.path,
                 )
-        skipped = tuple(p.absolute() for p in found.skipped)
+        skipped = tuple(found.skipped)  # as given, as the audit of the files shows them
         if not new:
-            _commit_skipped(db, skipped)
-            return AddResult(store.folder, (), tuple(same), skipped, 0, 0, 0)
+            _commit_findings(db, skipped, findings.unreadable)
+            unreadable = tuple(findings.unreadable)
+            return AddResult(store.folder, (), tuple(same), skipped, unreadable, 0, 0, 0)
         first_id = (db.execute("SELECT MAX(id) FROM files").fetchone()[0] or 0) + 1
         add_id = (db.execute("SELECT MAX(id) FROM adds").fetchone()[0] or 0) + 1
         orgs = dict(db.execute("SELECT code, id FROM orgs").fetchall())
         limit = request.memory_limit
         collector = DayCollector(request, store, orgs, add_id, buckets, state_budget(limit) // 2)
         try:
-            rows = _judge(collector, new, first_id, request, progress)
+            rows = _judge(collector, new, first_id, request, progress, findings, shown)
             collector.flush()
             at = datetime.now(UTC).isoformat(timespec="seconds")
             db.execute("BEGIN IMMEDIATE")
             try:
-                _commit(db, collector, new, rows, first_id, add_id, at, skipped)
+                _commit(db, collector, new, rows, first_id, add_id, at)
+                _commit_findings(db, skipped, findings.unreadable, add_id)
                 db.execute("COMMIT")
             except BaseException:
                 db.execute("ROLLBACK")
@@ -204,7 +220,14 @@ def add_files(
     states = sum(w.states for w in collector.written)
     added = tuple(file.path for file, _ in new)
     return AddResult(
-        store.folder, added, tuple(same), skipped, sum(rows), states, len(collector.written)
+        store.folder,
+        added,
+        tuple(same),
+        skipped,
+        tuple(findings.unreadable),
+        sum(rows),
+        states,
+        len(collector.written),
     )
 
 
@@ -214,8 +237,11 @@ def _judge(
     first_id: int,
     request: StateAddRequest,
     progress: ProgressHook | None,
+    findings: Findings,
+    shown: dict[Path, Path],
 ) -> list[int]:
-    """Every new file judged into the collector; the rows of each."""
+    """Every new file judged into the collector; the rows of each (of an unreadable file, those
+    read before it failed, as an audit counts them)."""
     limit = request.memory_limit
     block, chunk_rows = block_bytes_for(limit), chunk_rows_for(limit, request.chunk_rows)
     sizes = [file.path.stat().st_size for file, _ in new]
@@ -224,14 +250,15 @@ def _judge(
         collector.start_file(first_id + number)
         spec = load_schema(file.form)
         count = 0
-        for chunk, typed in typed_chunks(
-            file.path, spec, request.encoding, chunk_rows, file.form, block_bytes=block
-        ):
-            judged = collector.add(file, chunk, typed)
-            count += judged
-            if progress:
-                done = sum(sizes[:number]) + min(chunk.consumed, sizes[number])
-                progress(judged, done, sum(sizes))
+        with findings.reading(shown[file.path]):
+            for chunk, typed in typed_chunks(
+                file.path, spec, request.encoding, chunk_rows, file.form, block_bytes=block
+            ):
+                judged = collector.add(file, chunk, typed)
+                count += judged
+                if progress:
+                    done = sum(sizes[:number]) + min(chunk.consumed, sizes[number])
+                    progress(judged, done, sum(sizes))
         rows.append(count)
     return rows
 
@@ -244,7 +271,6 @@ def _commit(
     first_id: int,
     add_id: int,
     at: str,
-    skipped: tuple[Path, ...],
 ) -> None:
     states = sum(w.states for w in collector.written)
     db.execute(
@@ -305,11 +331,18 @@ def _commit(
             for (org, form, column, check), count in partial.check_failures.items()
         ],
     )
-    _commit_skipped(db, skipped, add_id)
 
 
-def _commit_skipped(db: sqlite3.Connection, skipped: tuple[Path, ...], add_id: int = 0) -> None:
-    if skipped:
-        db.executemany(
-            "INSERT OR IGNORE INTO skipped VALUES (?, ?)", [(str(p), add_id) for p in skipped]
-        )
+def _commit_findings(
+    db: sqlite3.Connection,
+    skipped: tuple[Path, ...],
+    unreadable: list[Unreadable],
+    add_id: int = 0,
+) -> None:
+    db.executemany(
+        "INSERT OR IGNORE INTO skipped VALUES (?, ?)", [(str(p), add_id) for p in skipped]
+    )
+    db.executemany(
+        "INSERT OR IGNORE INTO unreadable VALUES (?, ?, ?, ?, ?)",
+        [(str(u.path), u.reason, u.message, u.line, add_id) for u in unreadable],
+    )

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +22,7 @@ from ..engines.spill import StateFolder
 from ..folds import Folded
 from ..metrics import DELAY_BUCKETS, STATE_BYTES, FormCounts, Partial, Tally, day_codes
 from ..period import Period
+from ..reading import ReadFindings, Unreadable
 from ..requests import AuditRequest, ProgressHook
 from .manifest import EPOCH, UNDATED, Store
 from .parts import file_ranks, ranked, read_buckets
@@ -76,6 +77,7 @@ class StoreContents:
     buckets: int
     rank_of_file: np.ndarray
     skipped: list[Path]
+    unreadable: list[Unreadable]
 
 
 def read_contents(store: Store, db: sqlite3.Connection, request: AuditRequest) -> StoreContents:
@@ -117,7 +119,15 @@ def read_contents(store: Store, db: sqlite3.Connection, request: AuditRequest) -
     ]
     rank_of_file, _ = file_ranks(dict(db.execute("SELECT id, path FROM files").fetchall()))
     skipped = sorted(Path(path) for (path,) in db.execute("SELECT path FROM skipped"))
-    return StoreContents(org_codes, partial, parts, stored.buckets, rank_of_file, skipped)
+    unreadable = [
+        Unreadable(Path(path), reason, message, line)
+        for path, reason, message, line in db.execute(
+            "SELECT path, reason, message, line FROM unreadable ORDER BY path"
+        )
+    ]
+    return StoreContents(
+        org_codes, partial, parts, stored.buckets, rank_of_file, skipped, unreadable
+    )
 
 
 class StoreFold:
@@ -145,10 +155,11 @@ class StoreFold:
                         request.temp_dir,
                     ),
                 )
-        return Tally.of(
+        tally = Tally.of(
             contents.org_codes,
             contents.partial,
             records.counts,
             contents.skipped,
             records.residents,
         )
+        return replace(tally, findings=ReadFindings(tuple(contents.unreadable)))
