@@ -390,3 +390,23 @@ def test_a_file_no_form_matches_is_a_warning_in_every_format(
     assert len(warnings) == 1 and warnings[0].startswith("warning: ")
     assert "no form matches" in warnings[0]
     assert json.loads(plain.stdout)["skipped"] == [str(uploads / "notes.csv")]
+
+
+def test_output_without_format_writes_there_instead_of_stdout(
+    uploads: Path, tmp_path: Path
+) -> None:
+    """SPEC § 6: `--output FILE` writes there instead of stdout. With --format given too, stdout
+    gets that format's report unless a file takes it; --failures is a file beside the report."""
+    report = tmp_path / "audit.json"
+    alone = runner.invoke(app, ["audit", str(uploads), "-o", str(report)])
+    assert alone.exit_code in (0, 1) and alone.stdout == ""
+    assert json.loads(report.read_text(encoding="utf-8"))["institutions"]
+    both = runner.invoke(app, ["audit", str(uploads), "-o", str(report), "--format", "csv"])
+    assert both.stdout.startswith("institution,")  # the csv report on stdout, the JSON in a file
+    taken = runner.invoke(app, ["audit", str(uploads), "-o", str(report), "--format", "json"])
+    assert taken.stdout == ""
+    failures = tmp_path / "failures.csv"
+    checked = runner.invoke(app, ["validate", str(uploads), "--failures", str(failures)])
+    assert "outpatient_visit" in checked.stdout and failures.exists()
+    table = runner.invoke(app, ["validate", str(uploads), "-o", str(tmp_path / "v.json")])
+    assert table.stdout == "" and json.loads((tmp_path / "v.json").read_text(encoding="utf-8"))

@@ -159,11 +159,12 @@ FailOnOption = Annotated[
     FailOn | None, typer.Option(help="What fails the gate: fail, warn or never.")
 ]
 FormatOption = Annotated[
-    Format,
+    Format | None,
     typer.Option(
         "--format",
-        help="What goes to stdout: table, json, csv, markdown, junit, github (annotations) or"
-        " codequality (GitLab); xlsx (Excel) and html (one offline page) only with --output.",
+        help="What goes to stdout: table (the default, unless --output is given), json, csv,"
+        " markdown, junit, github (annotations) or codequality (GitLab); xlsx (Excel) and html"
+        " (one offline page) only with --output.",
     ),
 ]
 OutputOption = Annotated[
@@ -172,10 +173,10 @@ OutputOption = Annotated[
         "--output",
         "-o",
         metavar="[FORMAT:]FILE",
-        help="Also write a report to FILE, in the format its name says (.json, .csv, .md,"
+        help="Write a report to FILE, in the format its name says (.json, .csv, .md,"
         " .xml = JUnit, .txt = table, .xlsx = Excel, .html) or FORMAT: says (junit:audit.xml,"
-        " codequality:cq.json)."
-        " Repeat for several; the audit runs once.",
+        " codequality:cq.json), instead of stdout (with --format too: that report on stdout,"
+        " unless a file takes it). Repeat for several; the audit runs once.",
     ),
 ]
 SortOption = Annotated[

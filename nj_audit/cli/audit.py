@@ -65,7 +65,7 @@ def audit_command(
     by: Annotated[By, typer.Option(help="Rows per institution or per district.")] = By.institution,
     policy: PolicyOption = None,
     fail_on: FailOnOption = None,
-    output_format: FormatOption = Format.table,
+    output_format: FormatOption = None,
     output: OutputOption = None,
     sort: SortOption = "rows_uploaded",
     ascending: AscendingOption = False,
@@ -145,7 +145,13 @@ def audit_command(
 
     with errors_handled(debug, show_pii):
         memory = parse_memory_size(memory_limit)
-        targets = output_targets(output_format.value, output, AUDIT_EXTENSIONS, Format)
+        targets = output_targets(
+            (output_format or Format.table).value,
+            output,
+            AUDIT_EXTENSIONS,
+            Format,
+            stdout=output_format is not None,
+        )
         inputs = [*paths, *([state] if state else [])]
         outputs = refuse_overwriting(targets, inputs, registry, policy)
         sort = sort_with(sort, ascending)

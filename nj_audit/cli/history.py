@@ -154,7 +154,7 @@ def history_show(
         ),
     ] = "latest",
     history: HistoryOption = None,
-    output_format: FormatOption = Format.table,
+    output_format: FormatOption = None,
     output: OutputOption = None,
     sort: SortOption = "rows_uploaded",
     ascending: AscendingOption = False,
@@ -187,7 +187,13 @@ def history_show(
         with HistoryStore.open(path) as store:
             info = store.resolve(run)
             text = store.document(info)
-        targets = output_targets(output_format.value, output, AUDIT_EXTENSIONS, Format)
+        targets = output_targets(
+            (output_format or Format.table).value,
+            output,
+            AUDIT_EXTENSIONS,
+            Format,
+            stdout=output_format is not None,
+        )
         refuse_overwriting(targets, [path])
         for target in targets:  # JSON: the stored text itself, byte for byte
             if target.format == Format.json.value:

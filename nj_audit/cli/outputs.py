@@ -79,14 +79,19 @@ class Target:
 
 
 def output_targets(
-    stdout_format: str, outputs: list[str] | None, extensions: dict[str, str], formats: type[Enum]
+    stdout_format: str,
+    outputs: list[str] | None,
+    extensions: dict[str, str],
+    formats: type[Enum],
+    stdout: bool = True,
 ) -> list[Target]:
     """The files of the `--output` options, then stdout in `--format`.
 
     A file's format is its `FORMAT:` prefix, else its extension's, else (a name no extension
     tells, as `audit.out`) `--format`'s, as 0.1.0 wrote every `--output`. Stdout is left out
-    when a file already gets `--format`'s format: `--format json --output audit.json` writes
-    the file only, as it always did."""
+    when a file already gets `--format`'s format (`--format json --output audit.json` writes
+    the file only, as it always did), and when `stdout` is false: `--output` without `--format`
+    writes there instead of stdout."""
     names = [f.value for f in formats]
     files: list[Target] = []
     for spec in outputs or []:
@@ -100,7 +105,7 @@ def output_targets(
         if any(t.path is not None and t.path.resolve() == target.path.resolve() for t in files):
             raise UsageError(_said("error.same_output"), target.path)
         files.append(target)
-    if any(t.format == stdout_format for t in files):
+    if any(t.format == stdout_format for t in files) or (files and not stdout):
         return files
     if stdout_format in FILE_ONLY_FORMATS:
         raise UsageError(_said("error.needs_output", format=stdout_format))

@@ -54,7 +54,7 @@ def rank_command(
     ] = None,
     policy: PolicyOption = None,
     fail_on: FailOnOption = None,
-    output_format: FormatOption = Format.table,
+    output_format: FormatOption = None,
     output: OutputOption = None,
     sort: SortOption = "rows_uploaded",
     ascending: AscendingOption = False,
@@ -99,7 +99,13 @@ def rank_command(
     from ..requests import RankRequest
 
     with errors_handled(debug):
-        targets = output_targets(output_format.value, output, AUDIT_EXTENSIONS, Format)
+        targets = output_targets(
+            (output_format or Format.table).value,
+            output,
+            AUDIT_EXTENSIONS,
+            Format,
+            stdout=output_format is not None,
+        )
         refuse_overwriting(targets, [path], policy=policy)
         sort = sort_with(sort, ascending)
         chosen = chosen_policy(policy, fail_on, sort)

@@ -68,13 +68,13 @@ def validate_command(
         typer.Option(metavar="FILE", help="Write every failure to this CSV file (as -o csv:FILE)."),
     ] = None,
     output_format: Annotated[
-        ValidateFormat,
+        ValidateFormat | None,
         typer.Option(
             "--format",
-            help="What goes to stdout: table, json, csv (every failure), github (annotations) or"
-            " codequality (GitLab).",
+            help="What goes to stdout: table (the default, unless --output is given), json, csv"
+            " (every failure), github (annotations) or codequality (GitLab).",
         ),
-    ] = ValidateFormat.table,
+    ] = None,
     output: OutputOption = None,
     encoding: EncodingOption = None,
     show_pii: Annotated[
@@ -127,7 +127,13 @@ def validate_command(
         known_form(form)
         schema = named_schema(schema) if schema is not None else None
         specs = [*(output or []), *([f"csv:{failures}"] if failures is not None else [])]
-        targets = output_targets(output_format.value, specs, VALIDATE_EXTENSIONS, ValidateFormat)
+        targets = output_targets(
+            (output_format or ValidateFormat.table).value,
+            specs,
+            VALIDATE_EXTENSIONS,
+            ValidateFormat,
+            stdout=output_format is not None or not output,  # --failures alone: a side file
+        )
         outputs = refuse_overwriting(targets, paths, schema=schema)
         request = ValidateRequest(
             paths=paths,
