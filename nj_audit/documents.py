@@ -4,9 +4,9 @@ stored run (`nj-audit history show`) can be rendered again in any format.
     result = result_of(json.loads(text))   # to_document(result) == the document again
 
 What the document does not say is recovered where it can be: `fail_on` from the document's
-`policy` block if it has one, else the least strict setting that explains its verdict;
-`outpatient_visits` and `discharges` of an audit from its forms' records. A ranked table's visits
-and discharges are not in the document and stay unknown."""
+`policy` block if it has one, else the least strict setting that explains its verdict; in a
+document without `outpatient_visits` and `discharges` (before 0.2), an audit's from its forms'
+records (a ranked table's stay unknown)."""
 
 from __future__ import annotations
 
@@ -232,7 +232,9 @@ def _institution(item: Any, n: int) -> InstitutionResult:
     records = count("records")
     audited = records is not None  # an audit's row; a ranked table has no records
 
-    def visits(form: str) -> int | None:
+    def visits(form: str, key: str) -> int | None:
+        if key in item:  # documents of versions before 0.2 leave them out
+            return count(key)
         return (forms[form].records if form in forms else 0) if audited else None
 
     return InstitutionResult(
@@ -253,8 +255,8 @@ def _institution(item: Any, n: int) -> InstitutionResult:
         status=str(item["status"]),
         flags=tuple(_flag(f, f"{where}.flags[{i}]") for i, f in enumerate(flags)),
         forms=forms,
-        outpatient_visits=visits(OUTPATIENT_FORM),
-        discharges=visits(DISCHARGE_FORM),
+        outpatient_visits=visits(OUTPATIENT_FORM, "outpatient_visits"),
+        discharges=visits(DISCHARGE_FORM, "discharges"),
         day_rows=_days(item.get("days"), f"{where}.days"),
         checks=tuple(
             _check(c, i, f"{where}.checks[{i}]") for i, c in enumerate(item.get("checks") or [])

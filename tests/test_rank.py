@@ -361,3 +361,11 @@ def test_a_table_without_a_row_fails_the_gate_unless_allowed(kind: str, tmp_path
     assert "no data rows were read" in result.stderr
     allowed = run("rank", table, "--format", "json", "--allow-empty")
     assert allowed.exit_code == 0 and json.loads(allowed.stdout)["passed"] is True
+
+
+def test_the_document_holds_the_tables_visits_and_discharges() -> None:
+    """SPEC § 7: the document has the fields the table provides: 门急诊人次 and 出院人次 too."""
+    document = json.loads(run("rank", HOSPITALS, "--format", "json").stdout)
+    first = next(i for i in document["institutions"] if i["name"] == "江苏省中医院")
+    assert (first["outpatient_visits"], first["discharges"]) == (6430599, 89923)
+    assert first["forms"] == {}

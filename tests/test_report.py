@@ -62,7 +62,8 @@ def test_json_document_matches_the_spec_field_for_field(batch: list[str]) -> Non
     expected_keys = [
         "org_code", "name", "district", "rows_uploaded", "records", "valid_records", "valid_ratio",
         "upload_days", "period_days", "upload_day_ratio", "forms_covered", "forms_required",
-        "outpatient_rate", "discharge_rate", "rank", "status", "status_label", "flags", "forms",
+        "outpatient_visits", "outpatient_rate", "discharges", "discharge_rate", "rank", "status",
+        "status_label", "flags", "forms",
         "residents", "days",
         "checks",
     ]  # fmt: skip

@@ -127,7 +127,9 @@ def to_document(
             "upload_day_ratio": inst.upload_day_ratio,
             "forms_covered": inst.forms_covered,
             "forms_required": inst.forms_required,
+            "outpatient_visits": inst.outpatient_visits,  # 门急诊人次: a table's, or the records
             "outpatient_rate": inst.outpatient_rate,
+            "discharges": inst.discharges,
             "discharge_rate": inst.discharge_rate,
             "rank": rank_of[id(inst)],
             "status": inst.status,
