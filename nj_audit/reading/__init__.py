@@ -34,7 +34,7 @@ from pathlib import Path
 from ..errors import UnreadableFile
 from .blocks import MAX_FIELD_CHARS
 from .bodies import WholeBody
-from .csv import FIELD_COUNT, UNPARSEABLE_ROW, UNTERMINATED_QUOTE, read_csv
+from .csv import read_csv
 from .discovery import (
     Discovery,
     Findings,
@@ -52,6 +52,7 @@ from .frames import DEFAULT_CHUNK_ROWS, NUL_BYTE, VALUE_TOO_LONG, Chunk, Expecte
 from .joining import body_chunks, join_bodies
 from .parquet import read_parquet
 from .quirks import BYTE_ORDER_MARK, LINE_TOO_LONG
+from .rows import FIELD_COUNT, UNPARSEABLE_ROW, UNTERMINATED_QUOTE
 from .sniffing import check_encoding
 
 DAMAGE_CHECKS = (
