@@ -53,6 +53,14 @@ def stem_of(name: str) -> str | None:
 _BY_LABEL = sorted(((f.label, f.id) for f in FORMS), key=lambda pair: len(pair[0]), reverse=True)
 
 
+def form_named(name: str) -> str | None:
+    """The form `--form` names: its id in any case, or its Chinese name (`检验报告`)."""
+    text = name.strip()
+    if text.lower() in FORM_IDS:
+        return text.lower()
+    return next((form_id for label, form_id in _BY_LABEL if label == text), None)
+
+
 def form_from_filename(path: str | PurePath) -> str | None:
     """The form a file holds, from its name: the form id in any case (`LAB_REPORT.CSV`) or the
     form's Chinese name (`检验报告.csv`), then the end of the stem, `_`, `-` or `.`."""

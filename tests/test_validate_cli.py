@@ -527,3 +527,18 @@ def test_golden_validate_json(runner, tmp_path, monkeypatch) -> None:
     result = run(runner, "validate", "batch", "--format", "json")
     assert result.exit_code == 1
     check_golden_json("validate.json", result.stdout)
+
+
+@pytest.mark.parametrize("named", ["lab_report", "LAB_REPORT", " Lab_Report ", "检验报告"])
+def test_form_option_names_a_form_as_a_file_name_does(runner, tmp_path, named) -> None:
+    """--form takes the form id in any case or its Chinese name, as file names do (SPEC § 2)."""
+    path = write_csv(tmp_path / "export.csv", rows_of("lab_report", {}, {"result": ""}))
+    document = validate_json(runner, path, "--form", named, code=1)
+    assert [f["form"] for f in document["forms"]] == ["lab_report"]
+    assert document["invalid_rows"] == 1
+
+
+def test_an_unknown_form_option_is_refused(runner, tmp_path) -> None:
+    path = write_csv(tmp_path / "export.csv", rows_of("lab_report", {}))
+    result = run(runner, "validate", path, "--form", "检验")
+    assert result.exit_code == 2 and "unknown form" in result.stderr.lower()

@@ -365,13 +365,18 @@ def chosen_lang(lang: Lang | None, policy: Path | None = None) -> str:
     return chosen
 
 
-def known_form(form: str | None) -> None:
-    from ..forms import FORM_IDS
+def known_form(form: str | None) -> str | None:
+    """`--form`'s form id (given as the id in any case, or the Chinese name), else UsageError."""
+    from ..forms import FORM_IDS, form_named
 
-    if form is not None and form not in FORM_IDS:
+    if form is None:
+        return None
+    form_id = form_named(form)
+    if form_id is None:
         from ..messages import said
 
         raise UsageError(said("error.unknown_form", form=form, forms=", ".join(FORM_IDS)))
+    return form_id
 
 
 def chosen_policy(

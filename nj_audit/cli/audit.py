@@ -157,7 +157,7 @@ def audit_command(
         sort = sort_with(sort, ascending)
         chosen = chosen_policy(policy, fail_on, sort, window)
         language = chosen_lang(lang, policy)
-        known_form(form)
+        form = known_form(form)
         recorder = start_recording(history, chosen, "audit", by.value, label)
         chosen_period = parse_period(period) if period else None
         limit = parse_size(max_bytes)

@@ -72,7 +72,7 @@ def schemas_show(
         language = chosen_lang(lang)
         is_table = form in TABLE_SCHEMAS
         if not is_table:
-            known_form(form)
+            form = known_form(form) or form
         spec = load_schema_file(schema_path(form)) if is_table else load_schema(form)
     rows = [
         (

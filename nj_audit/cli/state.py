@@ -89,7 +89,7 @@ def state_add(
 
     with errors_handled(debug):
         language = chosen_lang(lang, policy)
-        known_form(form)
+        form = known_form(form)
         request = StateAddRequest(
             store=store,
             paths=paths,

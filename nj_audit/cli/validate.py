@@ -124,7 +124,7 @@ def validate_command(
 
     with errors_handled(debug, show_pii):
         language = chosen_lang(lang)
-        known_form(form)
+        form = known_form(form)
         schema = named_schema(schema) if schema is not None else None
         specs = [*(output or []), *([f"csv:{failures}"] if failures is not None else [])]
         targets = output_targets(
