@@ -131,3 +131,12 @@ def test_bundled_schemas_by_name_from_an_installed_wheel(installed: Path, tmp_pa
     assert broken.returncode == 1
     assert "samples/hotline_2022.csv:5" in broken.stdout
     assert "expected 5725820, found 5725819" in broken.stdout
+
+
+def test_the_html_report_from_an_installed_wheel(installed: Path, tmp_path: Path) -> None:
+    """The page's template, styles and script are package data of the wheel."""
+    shutil.copytree(ROOT / "samples" / "batch", tmp_path / "batch")
+    result = run_outside(installed, tmp_path, "audit", "batch", "-o", "report.html")
+    assert result.returncode == 1, result.stderr  # the samples fail the gate
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>") and "<script>" in page and "<style>" in page
