@@ -95,7 +95,7 @@ def run_validate(
         check_encoding(request.encoding)
     custom = load_schema_file(request.schema_file) if request.schema_file else None
     form_id = request.form or (custom.name if custom else None)
-    found = discover(list(request.paths), form_id, request.outputs)
+    found = discover(list(request.paths), form_id, request.outputs, request.allow_empty)
     findings = Findings(found, request.strict)
     tallies: dict[str, FormTally] = {}
     sizes = [stored_size(file.path) for file in found.files]

@@ -457,3 +457,21 @@ def test_a_reader_that_stops_reading_ends_the_run_quietly(tmp_path: Path) -> Non
     stderr = process.stderr.read().decode()
     assert process.wait(timeout=120) == 1
     assert stderr == ""
+
+
+@pytest.mark.parametrize("command", ["validate", "audit"])
+def test_a_folder_without_uploads_passes_with_allow_empty(command: str, tmp_path: Path) -> None:
+    """A day without uploads: with --allow-empty, a folder holding no form's file (empty, or
+    only other files) is an empty run that passes (exit 0); without it, nothing could be audited
+    (exit 2, the corpus above). A file named on the command line that names no form is an error
+    either way."""
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "others").mkdir()
+    (tmp_path / "others" / "notes.csv").write_text("a,b\n1,2\n", encoding="utf-8")
+    for folder in ("empty", "others"):
+        result = runner.invoke(app, [command, str(tmp_path / folder), "--allow-empty"])
+        assert result.exit_code == 0, result.output
+        assert "no data rows were read" in result.output
+        assert runner.invoke(app, [command, str(tmp_path / folder)]).exit_code == 2
+    named = runner.invoke(app, [command, str(tmp_path / "others" / "notes.csv"), "--allow-empty"])
+    assert_one_error_line(named, "notes.csv", "matches a form")

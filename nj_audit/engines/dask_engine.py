@@ -84,7 +84,9 @@ class DaskEngine:
             with _client(request.scheduler):
                 return _store_tally(request)
         inputs = [_as_url(p) for p in request.paths]
-        files, skipped, found = discover_sources(inputs, request.form, request.outputs)
+        files, skipped, found = discover_sources(
+            inputs, request.form, request.outputs, request.allow_empty
+        )
         findings = Findings(found, request.strict)
         pieces = plan_pieces(files, request.partitions or 1)
         if not pieces:
@@ -207,12 +209,12 @@ def _as_url(path: str | Path) -> str:
 
 
 def discover_sources(
-    inputs: list[str], form: str | None, outputs: Sequence[Path] = ()
+    inputs: list[str], form: str | None, outputs: Sequence[Path] = (), allow_empty: bool = False
 ) -> tuple[list[InputFile], list[Path], Discovery | None]:
     """`reading.discover` for local paths; the same for URLs (files sorted by path, the others
     skipped)."""
     if not any(is_url(i) for i in inputs):
-        found = discover([Path(i) for i in inputs], form, outputs)
+        found = discover([Path(i) for i in inputs], form, outputs, allow_empty)
         return found.files, found.skipped, found
     urls: list[str] = []
     for text in inputs:

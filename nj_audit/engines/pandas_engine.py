@@ -193,7 +193,9 @@ class PandasEngine:
             from ..store.folding import StoreFold
 
             return StoreFold().tally(request, progress)
-        found = discover([Path(p) for p in request.paths], request.form, request.outputs)
+        found = discover(
+            [Path(p) for p in request.paths], request.form, request.outputs, request.allow_empty
+        )
         findings = Findings(found, request.strict)
         sizes = [stored_size(file.path) for file in found.files]
         limit = request.memory_limit

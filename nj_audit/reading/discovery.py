@@ -121,10 +121,15 @@ class Discovery:
 
 
 def discover(
-    paths: Sequence[Path], form: str | None = None, outputs: Sequence[Path] = ()
+    paths: Sequence[Path],
+    form: str | None = None,
+    outputs: Sequence[Path] = (),
+    allow_empty: bool = False,
 ) -> Discovery:
     """Input files (sorted by path), the files skipped because their name names no form, the
-    inputs that cannot be read, and the outputs of this run found among the inputs."""
+    inputs that cannot be read, and the outputs of this run found among the inputs. Folders
+    without a file of any form are an error (InputError), unless `allow_empty` (`--allow-empty`:
+    a day without uploads passes); a file named that names no form always is."""
     explicit: list[Path] = []
     found: list[Path] = []
     unreadable: list[Unreadable] = []
@@ -140,7 +145,7 @@ def discover(
     own = _own_outputs(found, explicit, outputs)
     files, skipped = by_form([p for p in [*explicit, *found] if p not in own], form)
     unreadable.sort(key=lambda u: u.path)
-    if not files and not unreadable:
+    if not files and not unreadable and not (allow_empty and not explicit):
         where = paths[0] if len(paths) == 1 else None
         total = len(explicit) + len(found)
         message = (
