@@ -3,7 +3,6 @@ reading one (CSV in UTF-8 or GB18030, or an xlsx workbook whose header may sit b
 
 from __future__ import annotations
 
-import csv
 import re
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from .columns import DISTRICT_COLUMNS, TABLE_COLUMNS
 from .errors import InputError
 from .messages import said
 from .reading import Chunk, read_chunks
+from .reading.csv import header_names
 from .reading.sniffing import detect_encoding
 
 FIELDS = (
@@ -119,7 +119,7 @@ def _header(path: Path, encoding: str | None) -> list[str]:
     with path.open("rb") as source:
         sample = source.read(1 << 20)
     text = sample.decode(encoding or detect_encoding(sample, path), errors="replace")
-    return next(csv.reader([text.lstrip("\ufeff").split("\n", 1)[0].rstrip("\r")]), [])
+    return header_names(text.lstrip("\ufeff"), path)
 
 
 def read_table(path: Path, encoding: str | None = None) -> Chunk:

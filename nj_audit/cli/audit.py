@@ -145,13 +145,7 @@ def audit_command(
 
     with errors_handled(debug, show_pii):
         memory = parse_memory_size(memory_limit)
-        targets = output_targets(
-            (output_format or Format.table).value,
-            output,
-            AUDIT_EXTENSIONS,
-            Format,
-            stdout=output_format is not None,
-        )
+        targets = output_targets(output_format, output, AUDIT_EXTENSIONS, Format)
         inputs = [*paths, *([state] if state else [])]
         outputs = refuse_overwriting(targets, inputs, registry, policy)
         sort = sort_with(sort, ascending)

@@ -187,13 +187,7 @@ def history_show(
         with HistoryStore.open(path) as store:
             info = store.resolve(run)
             text = store.document(info)
-        targets = output_targets(
-            (output_format or Format.table).value,
-            output,
-            AUDIT_EXTENSIONS,
-            Format,
-            stdout=output_format is not None,
-        )
+        targets = output_targets(output_format, output, AUDIT_EXTENSIONS, Format)
         refuse_overwriting(targets, [path])
         for target in targets:  # JSON: the stored text itself, byte for byte
             if target.format == Format.json.value:

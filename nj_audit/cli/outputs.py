@@ -79,22 +79,24 @@ class Target:
 
 
 def output_targets(
-    stdout_format: str,
+    chosen: Enum | None,
     outputs: list[str] | None,
     extensions: dict[str, str],
     formats: type[Enum],
-    stdout: bool = True,
+    beside: list[str] | None = None,
 ) -> list[Target]:
-    """The files of the `--output` options, then stdout in `--format`.
+    """The files of the `--output` options (and `beside`, files next to the report, such as
+    validate's `--failures`), then stdout in `--format` (`chosen`; None: not given, the table).
 
     A file's format is its `FORMAT:` prefix, else its extension's, else (a name no extension
     tells, as `audit.out`) `--format`'s, as 0.1.0 wrote every `--output`. Stdout is left out
     when a file already gets `--format`'s format (`--format json --output audit.json` writes
-    the file only, as it always did), and when `stdout` is false: `--output` without `--format`
-    writes there instead of stdout."""
+    the file only, as it always did), and when `--output` is given without `--format`: the
+    reports go there instead of stdout."""
+    stdout_format = "table" if chosen is None else str(chosen.value)
     names = [f.value for f in formats]
     files: list[Target] = []
-    for spec in outputs or []:
+    for spec in [*(outputs or []), *(beside or [])]:
         prefix, colon, rest = spec.partition(":")
         if colon and rest and prefix.lower() in names:
             target = Target(prefix.lower(), Path(rest))
@@ -105,7 +107,7 @@ def output_targets(
         if any(t.path is not None and t.path.resolve() == target.path.resolve() for t in files):
             raise UsageError(_said("error.same_output"), target.path)
         files.append(target)
-    if any(t.format == stdout_format for t in files) or (files and not stdout):
+    if any(t.format == stdout_format for t in files) or (outputs and chosen is None):
         return files
     if stdout_format in FILE_ONLY_FORMATS:
         raise UsageError(_said("error.needs_output", format=stdout_format))

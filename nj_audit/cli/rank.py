@@ -99,13 +99,7 @@ def rank_command(
     from ..requests import RankRequest
 
     with errors_handled(debug):
-        targets = output_targets(
-            (output_format or Format.table).value,
-            output,
-            AUDIT_EXTENSIONS,
-            Format,
-            stdout=output_format is not None,
-        )
+        targets = output_targets(output_format, output, AUDIT_EXTENSIONS, Format)
         refuse_overwriting(targets, [path], policy=policy)
         sort = sort_with(sort, ascending)
         chosen = chosen_policy(policy, fail_on, sort)

@@ -126,14 +126,8 @@ def validate_command(
         language = chosen_lang(lang)
         form = known_form(form)
         schema = named_schema(schema) if schema is not None else None
-        specs = [*(output or []), *([f"csv:{failures}"] if failures is not None else [])]
-        targets = output_targets(
-            (output_format or ValidateFormat.table).value,
-            specs,
-            VALIDATE_EXTENSIONS,
-            ValidateFormat,
-            stdout=output_format is not None or not output,  # --failures alone: a side file
-        )
+        beside = [f"csv:{failures}"] if failures is not None else []
+        targets = output_targets(output_format, output, VALIDATE_EXTENSIONS, ValidateFormat, beside)
         outputs = refuse_overwriting(targets, paths, schema=schema)
         request = ValidateRequest(
             paths=paths,

@@ -49,7 +49,8 @@ from .sniffing import detect_encoding, sniff
 _CONTROL = re.compile("[\x00-\x08\x0a-\x1f]")  # below a space, but for a tab
 
 
-def _header(text: str, path: Path, expected: Expected | None) -> list[str]:
+def header_names(text: str, path: Path, expected: Expected | None = None) -> list[str]:
+    """The names on the first line of `text` (a file's start, decoded), checked."""
     first_line = text.split("\n", 1)[0].rstrip("\r")
     if not first_line.strip() or not first_line.replace(",", "").strip():
         raise UnreadableFile("no header row (the first line is empty)", path, 1, reason="no_header")
@@ -193,7 +194,7 @@ def read_csv(
             )
             line = decode_line(sample, exc, 1)
             raise UnreadableFile(what, path, line, reason="undecodable") from None
-        names = _header(decoded_sample.lstrip("\ufeff"), path, expected)
+        names = header_names(decoded_sample.lstrip("\ufeff"), path, expected)
         check_names(names, expected, path)
         rest = skip_header(stream, sample)
         utf8_blocks = Utf8Blocks(

@@ -108,8 +108,8 @@ def parse_rows(
             # A quote left open takes the next lines into its value, up to the next quote; that
             # leaves the quotes odd, and the lines taken are often rows of their own. A value
             # over several lines between two quotes (even) is data, whatever its lines hold.
-            spanned = physical[start + 1 : feed.position]
-            takes_rows = odd_quotes and any(len(_fields(line)) >= width for line in spanned)
+            spanned = range(start + 1, feed.position)  # looked at only when the quotes are odd
+            takes_rows = odd_quotes and any(len(_fields(physical[j])) >= width for j in spanned)
             swallowed = used > 1 and (misshapen or takes_rows)
             left_open = (
                 odd_quotes
