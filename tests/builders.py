@@ -15,6 +15,7 @@ import gzip
 import io
 import json
 import os
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -34,6 +35,11 @@ GOLDEN = TESTS / "golden"
 CLI_ENV = {"COLUMNS": "120", "LINES": "50", "NO_COLOR": "1", "TERM": "dumb", "CI": "1"}
 
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+
+
+def display_width(text: str) -> int:
+    """The terminal columns `text` takes: a Chinese character takes two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
 def make_org_code(first17: str = "91320100MA1234567") -> str:

@@ -18,7 +18,15 @@ from typer.testing import CliRunner
 from nj_audit.cli import app
 from nj_audit.hashing import text_hashes
 
-from builders import CLI_ENV, make_org_code, numbered_id_card, valid_row, visit, write_csv
+from builders import (
+    CLI_ENV,
+    display_width,
+    make_org_code,
+    numbered_id_card,
+    valid_row,
+    visit,
+    write_csv,
+)
 
 RUNNER = CliRunner(env=CLI_ENV)
 ROOT = Path(__file__).resolve().parent.parent
@@ -309,16 +317,11 @@ def test_junit_and_xlsx_list_the_districts(small: tuple[Path, Path], tmp_path: P
 def test_the_district_table_at_80_columns_names_the_failing_members_under_it(lang: str) -> None:
     """Every district's name, status and flags in full within 80 columns, no row taller than 3
     lines, and each district's failing members on a line of their own under the table."""
-    import unicodedata
-
-    def cell_len(line: str) -> int:  # Chinese characters take two cells
-        return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in line)
-
     runner = CliRunner(env={**CLI_ENV, "COLUMNS": "80"})
     args = ["audit", str(SAMPLES / "batch"), "--registry", str(SAMPLES / "registry.csv")]
     result = runner.invoke(app, [*args, "--by", "district", "--lang", lang])
     lines = result.stdout.splitlines()
-    assert all(cell_len(line.rstrip()) <= 80 for line in lines)
+    assert all(display_width(line.rstrip()) <= 80 for line in lines)
     body = [line for line in lines if line.startswith("│")]
     starts = [n for n, line in enumerate(body) if line.split("│")[1].strip().isdigit()]
     assert len(starts) == 5  # five districts, each row numbered

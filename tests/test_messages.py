@@ -5,7 +5,6 @@ command line comes from the catalogue (messages.py), in Chinese under a Chinese 
 from __future__ import annotations
 
 import re
-import unicodedata
 from pathlib import Path
 
 import pytest
@@ -14,6 +13,8 @@ from typer.testing import CliRunner
 from nj_audit.cli import app
 from nj_audit.errors import PolicyError, UnreadableFile
 from nj_audit.messages import EN, ZH, said, told
+
+from builders import display_width
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "nj_audit"
@@ -152,10 +153,7 @@ def test_state_commands_speak_the_run_language(tmp_path: Path) -> None:
     assert not any(HAN.search(line) for line in lines_en)
 
     # the values line up: every label takes the same terminal columns in Chinese too
-    def columns(text: str) -> int:
-        return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
-
-    assert {columns(line[: line.index(line.split()[1])]) for line in info_zh[1:]} == {18}
+    assert {display_width(line[: line.index(line.split()[1])]) for line in info_zh[1:]} == {18}
     compact = run(ZH_LOCALE, "state", "compact", store, "--lang", "zh")
     assert compact.exit_code == 0 and "：无需压缩" in compact.stdout
 

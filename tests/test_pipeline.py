@@ -5,6 +5,7 @@ policy comes from (the nearest pyproject.toml), `--version`, completion and read
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -18,7 +19,7 @@ from typer.testing import CliRunner
 import nj_audit
 from nj_audit.cli import app
 
-from builders import CLI_ENV, assert_one_line_error, timed_visit, write_rows
+from builders import CLI_ENV, assert_one_line_error, display_width, timed_visit, write_rows
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -286,6 +287,17 @@ def test_help_reads_like_a_manual(words: list[str]) -> None:
     assert "Example" in text  # the top level and the groups too
     for python_type in ("<list[", "<bool>", "<path>", "<str>", "<int", "{paths}", "{path}"):
         assert python_type not in text, (words, python_type)
+
+
+@pytest.mark.parametrize("words", every_help(), ids=lambda w: " ".join(w) or "nj-audit")
+def test_help_fits_80_columns_and_keeps_its_examples_whole(words: list[str]) -> None:
+    text = CliRunner(env={**CLI_ENV, "COLUMNS": "80"}).invoke(app, [*words, "--help"]).stdout
+    wide = [line for line in text.splitlines() if display_width(line) > 80]
+    assert not wide, wide
+    examples = re.split("Examples?:", text, maxsplit=1)[1].split("\n\n")[1]  # the paragraph
+    lines = examples.splitlines()
+    # one command a line, none wrapped onto the next
+    assert lines and all(line.startswith("    nj-audit ") or "=" in line for line in lines), lines
 
 
 def test_usage_lines_name_their_arguments() -> None:

@@ -10,20 +10,25 @@ import pytest
 
 PROBE = """
 import json, sys
+packages = sys.argv[2].split(",")
 sys.argv = ["nj-audit", *json.loads(sys.argv[1])]
 from nj_audit.__main__ import main
 try:
     main()
 except SystemExit:
     pass
-print(json.dumps([m for m in ("pandas", "pyarrow", "pandera", "numpy") if m in sys.modules]),
+print(json.dumps([m for m in sys.modules if m.split(".")[0] in packages]),
       file=sys.stderr)
 """
 
 
-def _imported(*args: str) -> list[str]:
+DATA_STACK = "pandas,pyarrow,pandera,numpy"
+
+
+def _imported(*args: str, of: str = DATA_STACK) -> list[str]:
+    """The modules of the packages `of` that the command line given `args` imported."""
     done = subprocess.run(
-        [sys.executable, "-c", PROBE, json.dumps(list(args))],
+        [sys.executable, "-c", PROBE, json.dumps(list(args)), of],
         capture_output=True,
         text=True,
         timeout=60,
@@ -48,3 +53,10 @@ def test_no_data_stack_for_help_listing_and_argument_errors(args: list[str]) -> 
 
 def test_a_command_that_reads_loads_it(tmp_path) -> None:  # type: ignore[no-untyped-def]
     assert "pandas" in _imported("audit", str(tmp_path / "missing.csv"))
+
+
+@pytest.mark.parametrize("args", [["--help"], ["audit", "--help"], ["history", "--help"]])
+def test_help_is_plain_and_needs_no_rich(args: list[str]) -> None:
+    # typer's rich panels imported rich's console, markdown and traceback modules: 2.8x the
+    # start-up of `import typer, rich` for `--help`; click's plain help costs nothing more
+    assert _imported(*args, of="rich") == []

@@ -115,19 +115,14 @@ def audit_command(
 
     Examples:
 
-        nj-audit audit samples/batch --registry samples/registry.csv
-
-        nj-audit audit uploads/ --period 2022 --format json --output audit.json
-
-        nj-audit audit uploads/ -o audit.json -o audit.xml -o summary.md --format github
-
-        nj-audit audit uploads/ --by district --format markdown --fail-on warn
-
-        nj-audit audit uploads/ --history audits.sqlite --label nightly
-
-        nj-audit audit year/ --memory-limit 2GiB --temp-dir /scratch
-
-        nj-audit audit --state store/ --period 2022 --registry registry.csv
+    \b
+      nj-audit audit samples/batch --registry samples/registry.csv
+      nj-audit audit uploads/ --period 2022 --format json --output audit.json
+      nj-audit audit uploads/ -o audit.json -o summary.md --format github
+      nj-audit audit uploads/ --by district --format markdown --fail-on warn
+      nj-audit audit uploads/ --history audits.sqlite --label nightly
+      nj-audit audit year/ --memory-limit 2GiB --temp-dir /scratch
+      nj-audit audit --state store/ --period 2022 --registry registry.csv
     """
     with errors_handled(debug, show_pii):  # an argument's error, before the data stack loads
         paths = paths or []

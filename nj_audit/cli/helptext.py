@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-# Rich's help keeps an example's indentation only when a paragraph of plain text comes before the
-# "Examples:" line (it dedents the text after the first paragraph as a docstring).
+# Click rewraps every paragraph of the help but one that starts with a `\b` line: the examples.
 TOP_HELP = """Audit uploads to a municipal health information platform: validate every row, measure
 real-time compliance per institution, rank, flag and gate. The contract it checks is
 docs/contract.md.
@@ -14,13 +13,11 @@ Exit codes: 0 passed, 1 failed (invalid rows, or the gate), 2 could not run.
 
 Examples:
 
-    nj-audit validate uploads/ --format github --output failures.csv
-
-    nj-audit audit uploads/ --registry registry.csv -o audit.json -o audit.xml -o summary.md
-
-    nj-audit rank samples/hospitals_2022.csv --sort outpatient_rate
-
-    nj-audit schemas show outpatient_visit
+\b
+  nj-audit validate uploads/ --format github --output failures.csv
+  nj-audit audit uploads/ -o audit.json -o audit.xml -o summary.md
+  nj-audit rank samples/hospitals_2022.csv --sort outpatient_rate
+  nj-audit schemas show outpatient_visit
 """
 
 SCHEMAS_HELP = """Read the upload contract (docs/contract.md § 3): forms, columns, labels and rules.
@@ -29,9 +26,9 @@ The rules are the schema files' own (schemas/*.yaml), as the audit applies them.
 
 Examples:
 
-    nj-audit schemas list
-
-    nj-audit schemas show inpatient_discharge
+\b
+  nj-audit schemas list
+  nj-audit schemas show inpatient_discharge
 """
 
 SAMPLES_HELP = """Make realistic sample batches.
@@ -41,9 +38,9 @@ the same batch.
 
 Examples:
 
-    nj-audit samples generate /tmp/batch
-
-    nj-audit samples generate /tmp/year --period 2022 --rows 200000 --seed 7
+\b
+  nj-audit samples generate /tmp/batch
+  nj-audit samples generate /tmp/year --period 2022 --rows 200000 --seed 7
 """
 
 HISTORY_HELP = """The audit history: every audit and rank run kept in one SQLite file (--history).
@@ -52,11 +49,10 @@ Runs are compared only with runs made on the same schemas and policy (docs/histo
 
 Examples:
 
-    nj-audit audit uploads/ --history audits.sqlite --label nightly
-
-    nj-audit history trend --history audits.sqlite --metric pass_rate
-
-    nj-audit history compare latest~1 latest --history audits.sqlite
+\b
+  nj-audit audit uploads/ --history audits.sqlite --label nightly
+  nj-audit history trend --history audits.sqlite --metric pass_rate
+  nj-audit history compare latest~1 latest --history audits.sqlite
 """
 
 

@@ -24,6 +24,7 @@ from .app import (
     PolicyOption,
     SortOption,
     chosen_lang,
+    command_group,
     errors_handled,
 )
 from .helptext import HISTORY_HELP
@@ -38,10 +39,7 @@ if TYPE_CHECKING:
     from ..history.recording import Recorder
     from ..policy import Policy
 
-history_app = typer.Typer(
-    help=HISTORY_HELP,
-    no_args_is_help=True,
-)
+history_app = command_group(HISTORY_HELP)
 
 LastOption = Annotated[int | None, typer.Option(metavar="N", help="Only the N newest runs.", min=1)]
 HistoryOption = Annotated[
@@ -125,9 +123,9 @@ def history_list(
 
     Examples:
 
-        nj-audit history list --history audits.sqlite --last 10
-
-        NJ_AUDIT_HISTORY=audits.sqlite nj-audit history list --label nightly --format json
+    \b
+      nj-audit history list --history audits.sqlite --last 10
+      NJ_AUDIT_HISTORY=audits.sqlite nj-audit history list --format json
     """
     from ..history import HistoryStore
     from ..render.console import stdout_console
@@ -166,11 +164,10 @@ def history_show(
 
     Examples:
 
-        nj-audit history show latest --history audits.sqlite
-
-        nj-audit history show 12 --history audits.sqlite --format json > audit-12.json
-
-        nj-audit history show latest~1 --history audits.sqlite --format csv --lang zh
+    \b
+      nj-audit history show latest --history audits.sqlite
+      nj-audit history show 12 --history audits.sqlite --format json > 12.json
+      nj-audit history show latest~1 --history audits.sqlite --format csv
     """
     import json
 
@@ -211,7 +208,8 @@ def history_accept(
 
     Examples:
 
-        nj-audit history accept latest --history audits.sqlite
+    \b
+      nj-audit history accept latest --history audits.sqlite
     """
     from ..history import HistoryStore
     from ..render.history_text import run_text, to_json_text
@@ -257,9 +255,9 @@ def history_prune(
 
     Examples:
 
-        nj-audit history prune --keep 400d --history audits.sqlite
-
-        nj-audit history prune --keep 30 --keep 90d --vacuum
+    \b
+      nj-audit history prune --keep 400d --history audits.sqlite
+      nj-audit history prune --keep 30 --keep 90d --vacuum
     """
     from ..history import HistoryStore
     from ..render.history_text import to_json_text
@@ -302,9 +300,9 @@ def history_import(
 
     Examples:
 
-        nj-audit history import reports/audit-2023-*.json --history audits.sqlite
-
-        nj-audit history import old/*.json --as audit --policy policy.toml
+    \b
+      nj-audit history import reports/audit-2023-*.json --history audits.sqlite
+      nj-audit history import old/*.json --as audit --policy policy.toml
     """
     from ..history import HistoryStore
     from ..history.recording import policy_digest, schema_digest

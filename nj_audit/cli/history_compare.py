@@ -46,9 +46,9 @@ def history_trend(
 
     Examples:
 
-        nj-audit history trend 江苏省中医院 --history audits.sqlite
-
-        nj-audit history trend 1232010486274892E3 --metric outpatient_rate,rate:* --last 30
+    \b
+      nj-audit history trend 江苏省中医院 --history audits.sqlite
+      nj-audit history trend 1232010486274892E3 --metric rate:* --last 30
     """
     from ..history import HistoryStore
     from ..render.console import stdout_console
@@ -102,11 +102,10 @@ def history_compare(
 
     Examples:
 
-        nj-audit history compare --history audits.sqlite
-
-        nj-audit history compare 41 latest --format json
-
-        nj-audit history compare accepted --format junit > history.xml
+    \b
+      nj-audit history compare --history audits.sqlite
+      nj-audit history compare 41 latest --format json
+      nj-audit history compare accepted --format junit > history.xml
     """
     from ..history import HistoryStore, RegressionRules
     from ..policy import load_policy

@@ -67,9 +67,10 @@ def rank_command(
 ) -> None:
     """Rank and flag the institutions of a published summary table with the audit's policy.
 
-    Columns: 接入单位, 数据上传量, 数据上传天数, 实时数据表单上传情况, 门急诊人次,
-    门急诊实时数据符合率, 出院人次, 出院实时数据符合率 (or the English names of `--format csv`);
-    other columns are ignored.
+    \b
+    Columns: 接入单位, 数据上传量, 数据上传天数, 实时数据表单上传情况,
+    门急诊人次, 门急诊实时数据符合率, 出院人次, 出院实时数据符合率
+    (or the English names of `--format csv`); other columns are ignored.
 
     The table is checked against schemas/summary.yaml first. Failures are listed on stderr as
     `validate` lists them; a failing row is still ranked, without its failing values and with the
@@ -80,15 +81,12 @@ def rank_command(
 
     Examples:
 
-        nj-audit rank samples/hospitals_2022.csv
-
-        nj-audit rank report.xlsx --sort outpatient_rate --fail-on warn
-
-        nj-audit audit uploads/ --period 2022 --format csv --output audit.csv
-
-        nj-audit rank audit.csv
-
-        nj-audit rank hospitals_2023.csv --history rank-history.sqlite
+    \b
+      nj-audit rank samples/hospitals_2022.csv
+      nj-audit rank report.xlsx --sort outpatient_rate --fail-on warn
+      nj-audit audit uploads/ --period 2022 --format csv --output audit.csv
+      nj-audit rank audit.csv
+      nj-audit rank hospitals_2023.csv --history rank-history.sqlite
     """
     load_data_stack()
     from ..rank import rank_table

@@ -34,8 +34,11 @@ class RootCommand(TyperGroup):
         except typer.Abort:
             sys.exit(int(ExitCode.FAILED))
         except typer.TyperException as error:  # click's exceptions (typer vendors click)
-            # no command given: the help is printed already (typer tells it by name too)
-            if type(error).__name__ != "NoArgsIsHelpError":
+            # no command given: its help, on stdout as `--help` prints it (typer tells the
+            # error by name too)
+            if type(error).__name__ == "NoArgsIsHelpError":
+                typer.echo(error.format_message())
+            else:
                 _usage_error(error)
             sys.exit(getattr(error, "exit_code", int(ExitCode.ERROR)))
         sys.exit(code if isinstance(code, int) else 0)

@@ -48,7 +48,8 @@ def samples_generate(
 
     Example:
 
-        nj-audit samples generate /tmp/batch --institutions 20 --rows 100000 --realtime-share 0.8
+    \b
+      nj-audit samples generate /tmp/batch --rows 100000 --realtime-share 0.8
     """
     from ..generate import generate_batch
     from ..period import parse_period

@@ -19,7 +19,8 @@ def schemas_list(lang: LangOption = None) -> None:
 
     Example:
 
-        nj-audit schemas list
+    \b
+      nj-audit schemas list
     """
     from ..forms import FORMS
     from ..render.console import stdout_console
@@ -57,9 +58,9 @@ def schemas_show(
 
     Examples:
 
-        nj-audit schemas show outpatient_visit
-
-        nj-audit schemas show hotline
+    \b
+      nj-audit schemas show outpatient_visit
+      nj-audit schemas show hotline
     """
     from ..forms import FORM_BY_ID
     from ..render.console import stdout_console

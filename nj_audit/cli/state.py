@@ -19,19 +19,19 @@ from .app import (
     WindowOption,
     chosen_lang,
     chosen_policy,
+    command_group,
     errors_handled,
     known_form,
     show_progress,
     warn_unreadable,
 )
 
-state_app = typer.Typer(
-    help="Keep judged uploads in a state store, to audit any period up to a year without reading"
-    " its files again (nj-audit audit --state STORE; docs/scale.md).\n\nExamples:\n\n"
-    "    nj-audit state add store/ uploads/2022-03-01/\n\n"
-    "    nj-audit audit --state store/ --period 2022-03\n\n"
-    "    nj-audit state compact store/ && nj-audit state info store/",
-    no_args_is_help=True,
+state_app = command_group(
+    "Keep judged uploads in a state store, to audit any period up to a year without reading"
+    " its files again (nj-audit audit --state STORE; docs/scale.md).\n\nExamples:\n\n\b\n"
+    "  nj-audit state add store/ uploads/2022-03-01/\n"
+    "  nj-audit audit --state store/ --period 2022-03\n"
+    "  nj-audit state compact store/ && nj-audit state info store/"
 )
 StoreArgument = Annotated[Path, typer.Argument(metavar="STORE", help="The state store (a folder).")]
 
@@ -77,9 +77,9 @@ def state_add(
 
     Examples:
 
-        nj-audit state add store/ uploads/2022-03-01/
-
-        nj-audit state add store/ uploads/2022-03-0*/ --window 2h --memory-limit 2GiB
+    \b
+      nj-audit state add store/ uploads/2022-03-01/
+      nj-audit state add store/ uploads/2022-03-0*/ --memory-limit 2GiB
     """
     from ..engines.memory import parse_size
     from ..render.console import print_note, progress_bar
@@ -125,7 +125,8 @@ def state_compact(
 
     Example:
 
-        nj-audit state compact store/
+    \b
+      nj-audit state compact store/
     """
     from ..store.compacting import compact_store
     from ..texts import text
@@ -156,9 +157,9 @@ def state_info(
 
     Examples:
 
-        nj-audit state info store/
-
-        nj-audit state info store/ --records --json
+    \b
+      nj-audit state info store/
+      nj-audit state info store/ --records --json
     """
     from ..store.info import store_info
 

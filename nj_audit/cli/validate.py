@@ -105,15 +105,12 @@ def validate_command(
 
     Examples:
 
-        nj-audit validate samples/batch
-
-        nj-audit validate export.csv --form outpatient_visit --failures failures.csv
-
-        nj-audit validate uploads/ --format github -o failures.csv -o codequality:cq.json
-
-        nj-audit validate samples/bookings_2022.csv --schema bookings
-
-        nj-audit validate samples/hotline_2022.csv --schema hotline
+    \b
+      nj-audit validate samples/batch
+      nj-audit validate export.csv --form outpatient_visit --failures failures.csv
+      nj-audit validate uploads/ --format github -o codequality:cq.json
+      nj-audit validate samples/bookings_2022.csv --schema bookings
+      nj-audit validate samples/hotline_2022.csv --schema hotline
     """
     load_data_stack()
     from ..render.console import print_note, progress_bar
