@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from .arrays import arrow_text
 from .days import counted_days, day_codes, split_day_codes, summed_codes, upload_days_by_org
@@ -277,21 +278,27 @@ def row_partial(
     bucket = delay_buckets(event, upload)
     counts: Counts = {}
     if len(org):
-        per_org = [np.bincount(org, weights=w, minlength=int(org.max()) + 1) for w in
-                   (None, lone, lone & valid, lone & valid & rt)]  # fmt: skip
-        per_delay = lone_delays(org, bucket, lone, int(org.max()) + 1)
+        size = int(org.max()) + 1
+        rows_per_org = np.bincount(org, minlength=size)
+        if lone.any():  # rows without record_id: records of their own
+            weights = (lone, lone & valid, lone & valid & rt)
+            per_org = [rows_per_org, *(np.bincount(org, w, minlength=size) for w in weights)]
+        else:
+            per_org = [rows_per_org, *[np.zeros(size, dtype=np.int64)] * 3]
+        per_delay = lone_delays(org, bucket, lone, size)
         for o in np.flatnonzero(per_org[0]).tolist():
             delays = tuple(int(n) for n in per_delay[o]) if per_delay is not None else ()
             rows, records, valid_records, realtime_records = (int(c[o]) for c in per_org)
             counts[(o, form)] = FormCounts(rows, records, valid_records, realtime_records, delays)
     ids = None if has_id.all() else np.flatnonzero(has_id)
     pick = (lambda a: a) if ids is None else (lambda a: a[ids])
-    text = record_id if ids is None else record_id.iloc[ids]
+    keys = arrow_text(record_id)
+    keys = keys if ids is None else keys.take(pa.array(ids))  # arrow's take: pandas' iloc is slow
     kept_upload = pick(upload)
     state = RecordState(
         org=pick(org).astype(np.int32),
         form=np.full(len(kept_upload), form, dtype=np.int16),
-        key=text_hashes(arrow_text(text)),
+        key=text_hashes(keys),
         first_upload=np.where(kept_upload != NAT, kept_upload, EARLIEST_NEVER),
         first_order=pick(order),
         first_realtime=pick(rt),

@@ -659,3 +659,46 @@ def test_small_bodies_parsed_together_equal_each_parsed_apart(tmp_path: Path) ->
         bodies[0].path, bodies[0].names, bodies[0].body + b"a,b\n", bodies[0].rows + 1
     )
     assert join_bodies([bodies[1], damaged], 1_000_000) is None  # a row of the wrong shape
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 3),  # institution
+            st.one_of(st.none(), st.sampled_from(["R1", "R2", "长号-3", ""])),  # record_id
+            st.booleans(),  # valid
+            st.integers(-2, 30),  # delay, hours
+        ),
+        min_size=1,
+        max_size=40,
+    )
+)
+def test_row_partial_counts_equal_counting_row_by_row(
+    rows: list[tuple[int, str | None, bool, int]],
+) -> None:
+    """The per-institution counts skip the weighted bincounts when every row has a record_id;
+    both ways equal counting the rows one by one (a row without record_id is a record of its
+    own), and the stored keys are the hashes of the record_ids present."""
+    from nj_audit.metrics import row_partial
+
+    hour = 3600 * 10**9
+    org = np.array([r[0] for r in rows], dtype=np.int32)
+    ids = pd.Series([r[1] or None for r in rows], dtype="str")
+    valid = np.array([r[2] for r in rows])
+    upload = np.full(len(rows), 1_000 * hour, dtype=np.int64)
+    event = upload - np.array([r[3] for r in rows], dtype=np.int64) * hour
+    partial = row_partial(org, 3, ids, event, upload, valid, np.arange(len(rows)), 24 * 3600)
+    for o in set(org.tolist()):
+        mine = [r for r in rows if r[0] == o]
+        lone = [r for r in mine if not r[1]]
+        got = partial.counts[(o, 3)]
+        assert (got.rows, got.records, got.valid_records, got.realtime_records) == (
+            len(mine),
+            len(lone),
+            sum(r[2] for r in lone),
+            sum(r[2] and 0 <= r[3] <= 24 for r in lone),
+        )
+    present = [r[1] for r in rows if r[1]]
+    keys = np.concatenate([s.key for s in partial.states]) if partial.states else np.zeros(0)
+    assert keys.tolist() == text_hashes(pa.array(present, pa.large_string())).tolist()

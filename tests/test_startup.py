@@ -60,3 +60,14 @@ def test_help_is_plain_and_needs_no_rich(args: list[str]) -> None:
     # typer's rich panels imported rich's console, markdown and traceback modules: 2.8x the
     # start-up of `import typer, rich` for `--help`; click's plain help costs nothing more
     assert _imported(*args, of="rich") == []
+
+
+def test_an_audit_loads_only_the_renderers_it_writes(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from builders import valid_row, write_csv
+
+    upload = tmp_path / "outpatient_visit.csv"
+    write_csv(upload, [valid_row("outpatient_visit")])
+    loaded = _imported("audit", str(upload), "--format", "json", of="jinja2,nj_audit")
+    assert "nj_audit.render.json" in loaded and "jinja2" not in loaded
+    # no --history: none of the history's modules
+    assert not [m for m in loaded if m.startswith(("nj_audit.history", "nj_audit.render.html"))]

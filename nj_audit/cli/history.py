@@ -98,13 +98,13 @@ def start_recording(
     given: Path | None, policy: Policy, command: str, scope: str, label: str | None
 ) -> Recorder | None:
     """audit's and rank's recorder when a history file is set; the file is checked now."""
-    from ..history.recording import Recorder
-
     path = given or policy.history
     if path is None:
         if label is not None:
             raise UsageError("--label needs a history file (--history)")
         return None
+    from ..history.recording import Recorder  # only then: the history's modules cost 0.1 s
+
     return Recorder.begin(path, command, policy, scope, label)
 
 

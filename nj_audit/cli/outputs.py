@@ -189,28 +189,61 @@ def emit_report(
 ) -> None:
     """The audit's (or rank's) reports: each target in its format, from the one result.
     `location` is what was audited (the first path), where Code Quality anchors its issues."""
-    from ..render import codequality, github, junit, markdown
-    from ..render import csv as csv_report
-    from ..render import html as html_report
-    from ..render import json as json_report
     from ..render.console import print_note, stdout_console, table_text
     from ..render.terminal import render_table
     from ..render.text import verdict_line
 
     report = full_report(targets)
 
+    # Each renderer's module is imported only when its format is asked for (the HTML report's
+    # Jinja2 alone cost 0.05 s of every audit's start).
     def table() -> str:
         return table_text(lambda console: render_table(result, console, sort, lang=lang))
 
+    def json() -> str:
+        from ..render.json import render_json
+
+        return render_json(result, lang, sort)
+
+    def csv() -> str:
+        from ..render.csv import render_csv
+
+        return render_csv(result, lang, sort)
+
+    def markdown() -> str:
+        from ..render.markdown import render_markdown
+
+        return render_markdown(result, sort, lang)
+
+    def junit() -> str:
+        from ..render.junit import render_junit
+
+        return render_junit(result, lang)
+
+    def github() -> str:
+        from ..render.github import render_audit_github
+
+        return render_audit_github(result, report, sort, ci_root())
+
+    def codequality() -> str:
+        from ..render.codequality import render_audit_codequality
+
+        return render_audit_codequality(result, location, ci_root())
+
+    def html() -> str:
+        from ..render.html import render_html
+
+        return render_html(result, lang, sort, trends)
+
     renderers = {
         "table": table,
-        "json": lambda: json_report.render_json(result, lang, sort),
-        "csv": lambda: csv_report.render_csv(result, lang, sort),
-        "markdown": lambda: markdown.render_markdown(result, sort, lang),
-        "junit": lambda: junit.render_junit(result, lang),
-        "github": lambda: github.render_audit_github(result, report, sort, ci_root()),
-        "codequality": lambda: codequality.render_audit_codequality(result, location, ci_root()),
-        "html": lambda: html_report.render_html(result, lang, sort, trends),
+        "json": json,
+        "csv": csv,
+        "markdown": markdown,
+        "junit": junit,
+        "github": github,
+        "codequality": codequality,
+        "html": html,
     }
     for target in targets:
         if target.format == "xlsx":
@@ -225,7 +258,7 @@ def emit_report(
         else:
             write_output(renderers[target.format](), target.path)
     if any(t.format == "github" for t in targets):
-        append_step_summary(markdown.render_markdown(result, sort, lang), report)
+        append_step_summary(markdown(), report)
     # every report on a file, or an empty audit: the verdict on stderr says why, whatever the format
     if all(t.path is not None for t in targets) or result.empty:
         print_note(verdict_line(result, lang), passed=result.passed)
