@@ -43,13 +43,14 @@ def shown(value: object, column: str, pii_columns: Collection[str], show_pii: bo
 
 # -- values shaped like a patient identifier, whatever their column -------------------------------
 
-# 17 digits and a check character, not inside a longer run of letters or digits, with a birth
-# date (characters 7-14) in 1900-2099: the shape of a resident ID number. The date keeps the rule
-# off the institutions' own all-digit unified social credit codes, whose characters 7-14 are a
-# district and the start of an organisation code.
+# 17 digits and a check character, not inside a longer run of digits, with a birth date
+# (characters 7-14) in 1900-2099: the shape of a resident ID number. The date keeps the rule off
+# the institutions' own all-digit unified social credit codes, whose characters 7-14 are a
+# district and the start of an organisation code. Letters around it do not hide it: a record id
+# or a file name built from an ID number (`MZ320102196501280013`) is masked too.
 _ID_SHAPED = re.compile(
-    r"(?<![0-9A-Za-z])[0-9]{6}(?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])"
-    r"[0-9]{3}[0-9Xx](?![0-9A-Za-z])",
+    r"(?<![0-9])[0-9]{6}(?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])"
+    r"[0-9]{3}[0-9Xx](?![0-9])",
     re.ASCII,
 )
 

@@ -9,6 +9,7 @@ failures are also reported like `validate` reports them.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal, InvalidOperation
 from functools import cache
 from pathlib import Path
@@ -19,6 +20,7 @@ import pandera.pandas as pa
 from .catalogue import flag_message
 from .checks.tables import NOT_APPLICABLE, parse_fraction, parse_rate
 from .errors import InputError
+from .pii import mask_id_numbers, shown_org_code
 from .policy import FAIL, Policy, evaluate_flags, gate_passes, members_flag, status_of
 from .published import read_table
 from .reading import Chunk
@@ -79,7 +81,7 @@ def rank_table(request: RankRequest) -> RankResult:
         for row in failure.rows.tolist():
             bad.setdefault(row, []).append(failure)
     institutions = tuple(
-        _institution(chunk, verdict.typed, row, bad.get(row, []), days, policy)
+        _shown(_institution(chunk, verdict.typed, row, bad.get(row, []), days, policy), request)
         for row in range(len(chunk.frame))
     )
     table = _table_report(path, chunk, spec, verdict.failures, int((~verdict.valid).sum()))
@@ -99,6 +101,23 @@ def rank_table(request: RankRequest) -> RankResult:
         policy=policy,
     )
     return RankResult(result, table)
+
+
+def _shown(institution: InstitutionResult, request: RankRequest) -> InstitutionResult:
+    """The row as the outputs show it: an org_code that is a person's ID number or name masked,
+    and any ID number typed into a name or district (unless --show-pii), as `audit` does."""
+    show = request.show_pii
+
+    def text(value: str | None) -> str | None:
+        return value if value is None else mask_id_numbers(value, show)
+
+    code = institution.org_code
+    return replace(
+        institution,
+        org_code=code if code is None else shown_org_code(code, show),
+        name=text(institution.name),
+        district=text(institution.district),
+    )
 
 
 def _institution(

@@ -80,3 +80,4 @@ class RankRequest:
     period_days: int | None = None  # default: the table's period_days column, else 365
     encoding: str | None = None
     allow_empty: bool = False  # a table without a row passes the gate (else it fails it)
+    show_pii: bool = False  # ID numbers in names, and org_codes that are a person's, unmasked

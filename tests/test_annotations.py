@@ -23,6 +23,7 @@ from nj_audit.render.github import (
     render_audit_github,
     render_validate_github,
 )
+from nj_audit.render.text import CONTROL_CODES, printable
 from nj_audit.results import (
     AuditResult,
     CheckSummary,
@@ -78,14 +79,28 @@ def test_a_command_carries_any_message_and_properties(
     message: str, file: str, title: str, line: int
 ) -> None:
     text = command("error", message, [("file", file), ("line", line), ("title", title)])
-    assert parse(text) == ("error", {"file": file, "line": str(line), "title": title}, message)
+    shown = {"file": shown_as(file), "line": str(line), "title": shown_as(title)}
+    assert parse(text) == ("error", shown, shown_as(message))
+    # nothing in the line acts on the log: no control character but those the runner reads
+    assert not any(ord(c) in CONTROL_CODES for c in text)
+
+
+def shown_as(text: str) -> str:
+    """What the annotation shows of `text`: control characters other than CR and LF (which the
+    runner turns back into line breaks) as escapes."""
+    return printable(text, line_breaks=True)
+
+
+def test_control_characters_are_shown_not_sent() -> None:
+    line = command("error", "x\x1b[2Jy\x07\u202e", [("title", "a\x1b[31mb")])
+    assert line == "::error title=a\\x1b[31mb::x\\x1b[2Jy\\x07\\u202e"
 
 
 @given(message=HOSTILE)
 def test_an_escaped_message_is_one_line_that_starts_no_command(message: str) -> None:
     escaped = escape_data(message)
     assert "\n" not in escaped and "\r" not in escaped
-    assert parse(command("notice", message)) == ("notice", {}, message)
+    assert parse(command("notice", message)) == ("notice", {}, shown_as(message))
 
 
 def test_the_escapes_are_the_toolkits() -> None:

@@ -137,3 +137,39 @@ def test_the_shapes() -> None:
         and shown_org_code("Müller-Klinik", False) != "Müller-Klinik"
     )
     assert shown_org_code(ORG, False) == ORG and shown_org_code(TYPO, False) == TYPO
+
+
+def test_an_id_number_glued_to_letters_is_masked_one_inside_more_digits_is_not() -> None:
+    for text in (f"MZ{IN_RECORD}", f"dept{IN_RECORD}", f"x_{IN_RECORD}x.csv", f"id{IN_RECORD}/a"):
+        assert IN_RECORD not in mask_id_numbers(text), text
+        assert mask_id_numbers(text, show_pii=True) == text
+    assert mask_id_numbers(f"9{IN_RECORD}") == f"9{IN_RECORD}"  # 19 digits: not an ID number
+
+
+def test_id_numbers_in_a_registry_or_a_summary_table_are_masked(tmp_path: Path) -> None:
+    """An institution's name is no patient's, but an ID number typed into it (or into the
+    district, or a summary table's org_code that is an ID number) is masked in every format."""
+    (tmp_path / "outpatient_visit.csv").write_text(VISIT_HEADER + visit_lines(range(3), ORG))
+    registry = tmp_path / "registry.csv"
+    registry.write_text(f"org_code,name,district\n{ORG},医院 {IN_RECORD},区{IN_SEX}\n")
+    table = tmp_path / f"summary_{IN_FILE_NAME}.csv"
+    table.write_text(
+        "institution,org_code,rows_uploaded,upload_days,forms,outpatient_rate,discharge_rate\n"
+        f"院{IN_RECORD},{IN_ORG},10,365,11/11,95.00%,95.00%\n"
+    )
+    seen = []
+    for output_format in ("table", "json", "csv", "markdown", "junit", "github", "codequality"):
+        for args in (
+            ["audit", str(tmp_path / "outpatient_visit.csv"), "--registry", str(registry)],
+            ["audit", str(tmp_path / "outpatient_visit.csv"), "--registry", str(registry)]
+            + ["--by", "district"],
+            ["rank", str(table)],
+        ):
+            result = runner.invoke(app, [*args, "--format", output_format])
+            assert result.exit_code in (0, 1), result.stderr
+            seen += [result.stdout, result.stderr]
+    text = "\n".join(seen)
+    assert [s for s in (IN_RECORD, IN_SEX, IN_ORG, IN_FILE_NAME) if s in text] == []
+    assert mask_id_numbers(IN_RECORD) in text and shown_org_code(IN_ORG, False) in text
+    shown = runner.invoke(app, ["rank", str(table), "--format", "json", "--show-pii"]).stdout
+    assert IN_RECORD in shown and IN_ORG in shown

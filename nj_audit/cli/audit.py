@@ -132,6 +132,7 @@ def audit_command(
     from ..audit import run_audit
     from ..engines.memory import parse_size as parse_memory_size
     from ..period import parse_period
+    from ..pii import mask_id_numbers
     from ..registry import load_registry
     from ..render.console import progress_bar
     from ..render.json import render_json, to_document
@@ -181,7 +182,8 @@ def audit_command(
             result = recorder.judge(result, to_document)
         warn_findings(result)
         trends = html_trends(recorder, result, targets)
-        emit_report(result, targets, sort, language, inputs[0], trends)
+        location = Path(mask_id_numbers(str(inputs[0]), show_pii))  # Code Quality's, GitHub's
+        emit_report(result, targets, sort, language, location, trends)
         if recorder is not None:
             recorder.record(result, render_json(result), inputs=inputs)
     raise typer.Exit(int(ExitCode.PASSED if result.passed else ExitCode.FAILED))

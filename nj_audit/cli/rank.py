@@ -61,6 +61,14 @@ def rank_command(
     lang: LangOption = None,
     encoding: EncodingOption = None,
     allow_empty: AllowEmptyOption = False,
+    show_pii: Annotated[
+        bool,
+        typer.Option(
+            "--show-pii",
+            help="Show ID numbers in names, and org_codes that are an ID number or a name,"
+            " unmasked.",
+        ),
+    ] = False,
     history: HistoryOption = None,
     label: LabelOption = None,
     debug: DebugOption = False,
@@ -89,6 +97,7 @@ def rank_command(
       nj-audit rank hospitals_2023.csv --history rank-history.sqlite
     """
     load_data_stack()
+    from ..pii import mask_id_numbers
     from ..rank import rank_table
     from ..render.console import stderr_console
     from ..render.json import render_json, to_document
@@ -96,7 +105,7 @@ def rank_command(
     from ..render.text import sort_with
     from ..requests import RankRequest
 
-    with errors_handled(debug):
+    with errors_handled(debug, show_pii):
         targets = output_targets(output_format, output, AUDIT_EXTENSIONS, Format)
         refuse_overwriting(targets, [path], policy=policy)
         sort = sort_with(sort, ascending)
@@ -109,6 +118,7 @@ def rank_command(
             period_days=period_days,
             encoding=encoding,
             allow_empty=allow_empty,
+            show_pii=show_pii,
         )
         ranking = rank_table(request)
         if not ranking.table.valid:
@@ -116,7 +126,8 @@ def rank_command(
         if recorder is not None:
             ranking = replace(ranking, result=recorder.judge(ranking.result, to_document))
         trends = html_trends(recorder, ranking.result, targets)
-        emit_report(ranking.result, targets, sort, language, path, trends)
+        location = Path(mask_id_numbers(str(path), show_pii))  # Code Quality's and GitHub's file
+        emit_report(ranking.result, targets, sort, language, location, trends)
         if recorder is not None:
             recorder.record(ranking.result, render_json(ranking.result), inputs=[path])
     raise typer.Exit(int(ExitCode.PASSED if ranking.result.passed else ExitCode.FAILED))

@@ -6,7 +6,8 @@ GitHub shows at most 10 error and 10 warning annotations per step (and 50 per jo
 of each level are written, the most important first, then one closing `::notice` with the
 verdict, how many were left out and where the full report is. Every value is escaped as the
 Actions toolkit escapes it (`%`, CR and LF in the message; also `:` and `,` in properties), so that
-no data can end a command or start another one."""
+no data can end a command or start another one; other control characters are written as escapes
+(`\\x1b`), as in every format."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from pathlib import Path
 from ..policy import FAIL
 from ..results import AuditResult, ValidateResult
 from .findings import Finding, institution_findings, validate_findings
-from .text import validate_verdict, verdict_line
+from .text import printable, validate_verdict, verdict_line
 
 PER_LEVEL = 10  # annotations GitHub shows per step, for each of error and warning
 LEVEL = {FAIL: "error", "warn": "warning"}
@@ -24,7 +25,9 @@ TITLE = "nj-audit"
 
 
 def escape_data(text: str) -> str:
-    """A command's message: `%`, CR and LF as %25, %0D and %0A."""
+    """A command's message: `%`, CR and LF as %25, %0D and %0A; the other control characters
+    (ESC, which the Actions log renders as colours, BEL, DEL, bidi overrides) as `\x1b` text."""
+    text = printable(text, line_breaks=True)
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 

@@ -28,12 +28,16 @@ CONTROL_CODES = (
     0xFFFF,
 )
 _ESCAPES = {code: f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" for code in CONTROL_CODES}
+_LINE_BREAKS = (0x0A, 0x0D)
+_ESCAPES_BUT_LINE_BREAKS = {k: v for k, v in _ESCAPES.items() if k not in _LINE_BREAKS}
 
 
-def printable(value: object) -> str:
+def printable(value: object, line_breaks: bool = False) -> str:
     """`value` as text with every control character escaped: safe in a terminal, a CI log, a
-    spreadsheet cell or a document."""
-    return ("" if value is None else str(value)).translate(_ESCAPES)
+    spreadsheet cell or a document. With `line_breaks`, CR and LF are left for the caller to
+    escape its own way (GitHub's workflow commands: %0D, %0A)."""
+    table = _ESCAPES_BUT_LINE_BREAKS if line_breaks else _ESCAPES
+    return ("" if value is None else str(value)).translate(table)
 
 
 SORT_KEYS = (
