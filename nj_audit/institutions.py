@@ -210,7 +210,7 @@ def _institution(
         at, weights=np.concatenate([tally.day_rows.get(i, none) for i in [*indexes, -1]])
     )
     total = sum(per_form.values(), FormCounts())
-    period_days = period.days if period else 0
+    period_days = period.days if period else None  # no readable upload_time: no period
     upload_days = len(all_days)
     valid_ratio = total.valid_records / total.records if total.records else None
     day_ratio = upload_days / period_days if period_days else None

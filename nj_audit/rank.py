@@ -58,10 +58,13 @@ def summary_schema(period_days: int = DEFAULT_PERIOD_DAYS) -> FormSchema:
 
 
 def table_period_days(chunk: Chunk, path: Path) -> int | None:
-    """The table's own period (a period_days column with one value), if it has one."""
+    """The table's own period (a period_days column with one value), if it has one; a column
+    left empty (or `/`: an audit that read no upload time has no period) states none."""
     if "period_days" not in chunk.frame.columns:
         return None
-    values = set(chunk.frame["period_days"].dropna())
+    values = set(chunk.frame["period_days"].dropna()) - {NOT_APPLICABLE}
+    if not values:
+        return None
     if len(values) != 1 or not next(iter(values)).isdigit() or int(next(iter(values))) < 1:
         raise InputError(
             "the period_days column must hold one whole number >= 1 (or pass --period-days)", path
@@ -73,7 +76,10 @@ def rank_table(request: RankRequest) -> RankResult:
     """Read, validate, rank and flag a summary table; the gate as `audit` decides it."""
     path, policy = request.path, request.policy
     chunk = read_table(path, request.encoding)
-    days = request.period_days or table_period_days(chunk, path) or DEFAULT_PERIOD_DAYS
+    stated = request.period_days or table_period_days(chunk, path)
+    days = stated or DEFAULT_PERIOD_DAYS
+    # a period_days column left empty: the audit it came from read no upload time, no period
+    period_days = None if stated is None and "period_days" in chunk.frame.columns else days
     spec = summary_schema(days)
     verdict = judge(chunk, spec)
     bad: dict[int, list[Failure]] = {}
@@ -81,7 +87,10 @@ def rank_table(request: RankRequest) -> RankResult:
         for row in failure.rows.tolist():
             bad.setdefault(row, []).append(failure)
     institutions = tuple(
-        _shown(_institution(chunk, verdict.typed, row, bad.get(row, []), days, policy), request)
+        _shown(
+            _institution(chunk, verdict.typed, row, bad.get(row, []), period_days, policy),
+            request,
+        )
         for row in range(len(chunk.frame))
     )
     table = _table_report(path, chunk, spec, verdict.failures, int((~verdict.valid).sum()))
@@ -125,7 +134,7 @@ def _institution(
     typed: pd.DataFrame,
     row: int,
     failures: list[Failure],
-    period_days: int,
+    period_days: int | None,
     policy: Policy,
 ) -> InstitutionResult:
     failed = {f.column for f in failures}
@@ -147,7 +156,7 @@ def _institution(
     forms = parse_fraction(text("forms"))
     forms_covered, forms_required = forms if forms else (None, None)
     upload_days = count("upload_days")
-    day_ratio = None if upload_days is None else upload_days / period_days
+    day_ratio = None if upload_days is None or period_days is None else upload_days / period_days
     outpatient, discharge = parse_rate(text("outpatient_rate")), parse_rate(text("discharge_rate"))
     valid_ratio = parse_rate(text("valid_ratio"))
     flags = evaluate_flags(

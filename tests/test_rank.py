@@ -298,15 +298,19 @@ def _batch(folder: Path) -> None:
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
-def test_audit_csv_output_ranks_with_the_same_statuses(tmp_path: Path, lang: str) -> None:
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_audit_csv_output_ranks_with_the_same_statuses(
+    tmp_path: Path, lang: str, suffix: str
+) -> None:
+    """The csv (and the xlsx, the same table in a workbook) ranks back to the audit's flags."""
     _batch(tmp_path / "batch")
     policy = ("--policy", tmp_path / "policy.toml")
     audited = run(
         "audit", tmp_path / "batch", *policy, "--period", "2022-03", "--format", "json", "-q"
     )
     assert audited.exit_code in (0, 1), audited.stderr
-    table = tmp_path / "audit.csv"
-    options = ("--period", "2022-03", "--format", "csv", "--lang", lang, "--output", table)
+    table = tmp_path / f"audit{suffix}"
+    options = ("--period", "2022-03", "--lang", lang, "--output", table)
     written = run("audit", tmp_path / "batch", *policy, *options)
     assert written.exit_code == audited.exit_code
     ranked = run("rank", table, *policy, "--period-days", "31", "--format", "json")
@@ -369,3 +373,26 @@ def test_the_document_holds_the_tables_visits_and_discharges() -> None:
     first = next(i for i in document["institutions"] if i["name"] == "江苏省中医院")
     assert (first["outpatient_visits"], first["discharges"]) == (6430599, 89923)
     assert first["forms"] == {}
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_an_audit_without_a_period_ranks_back_without_one(tmp_path: Path, suffix: str) -> None:
+    """No upload_time readable: no period, so period_days and upload_day_ratio are null (no
+    upload_days flag); the table writes `/` for the period and rank reads it back as none."""
+    from builders import valid_row, write_csv
+
+    batch = tmp_path / "batch"
+    rows = [valid_row("outpatient_visit", record_id=f"R{n}", upload_time="") for n in range(2)]
+    write_csv(batch / "outpatient_visit.csv", rows)
+    audited = run("audit", batch, "--format", "json")
+    document = json.loads(audited.stdout)
+    [inst] = document["institutions"]
+    assert document["period"] is None and inst["period_days"] is None
+    flags = [f["flag"] for f in inst["flags"]]
+    assert inst["upload_day_ratio"] is None and "upload_days" not in flags
+    table = tmp_path / f"audit{suffix}"
+    assert run("audit", batch, "-o", table).exit_code == audited.exit_code
+    ranked = json.loads(run("rank", table, "--format", "json").stdout)
+    [back] = ranked["institutions"]
+    assert back["period_days"] is None and back["upload_day_ratio"] is None
+    assert [f["flag"] for f in back["flags"]] == flags  # the table has valid_ratio too

@@ -280,12 +280,16 @@ def test_xlsx_holds_typed_cells(tmp_path, lang: str) -> None:  # type: ignore[no
     by_code = {i["org_code"]: i for i in document["institutions"]}
     book = openpyxl.load_workbook(out)
     sheet = book.worksheets[0]
-    header = [c.value for c in sheet[1]]
+    # the verdict and the policy above the table (rank reads the sheet back: no row under it)
+    assert sheet["A1"].value.startswith("gate FAILED" if lang == "en" else "门禁未通过")
+    assert sheet["A2"].value == ("策略：默认" if lang == "zh" else "policy: defaults")
+    header = [c.value for c in sheet[4]]
     assert header[0] == ("接入单位" if lang == "zh" else "institution")
-    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == f"A1:N{len(by_code) + 1}"
+    assert sheet.freeze_panes == "A5" and sheet.auto_filter.ref == f"A4:N{len(by_code) + 4}"
+    assert sheet.max_row == len(by_code) + 4
     column = {name: n for n, name in enumerate(header)}
     code_at = column["机构代码" if lang == "zh" else "org_code"]
-    rows = [r for r in sheet.iter_rows(min_row=2, max_row=len(by_code) + 1)]
+    rows = [r for r in sheet.iter_rows(min_row=5, max_row=len(by_code) + 4)]
     for row in rows:
         inst = by_code[row[code_at].value]
         rows_cell = row[column["数据上传量" if lang == "zh" else "rows_uploaded"]]
@@ -304,8 +308,6 @@ def test_xlsx_holds_typed_cells(tmp_path, lang: str) -> None:  # type: ignore[no
         assert status.fill.fgColor.rgb.endswith(
             {"ok": "C6EFCE", "warn": "FFEB9C", "fail": "FFC7CE"}[inst["status"]]
         )
-    notes = [r[0].value for r in sheet.iter_rows(min_row=len(by_code) + 2) if r[0].value]
-    assert notes[0] == ("策略：默认" if lang == "zh" else "policy: defaults")
     forms, checks = book.worksheets[1], book.worksheets[2]
     assert forms.max_row > len(by_code) and isinstance(forms.cell(2, 3).value, int)
     failures = {

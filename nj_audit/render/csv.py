@@ -63,7 +63,9 @@ def _csv_value(inst: InstitutionResult, column: str, lang: str = "en") -> object
     if column == "status":
         return status_word(inst.status, lang)
     value = getattr(inst, column)
-    return "" if value is None else value
+    if value is None:  # `/`: no period (no upload time was readable); an empty cell otherwise
+        return "/" if column == "period_days" else ""
+    return value
 
 
 def render_csv(result: AuditResult, lang: str = "en", sort: str = "rows_uploaded") -> str:

@@ -107,7 +107,8 @@ def _row(
         "inst": inst,
         "coverage": "/" if inst.forms_covered is None
         else f"{inst.forms_covered}/{inst.forms_required}",
-        "days": "/" if inst.upload_days is None else f"{inst.upload_days}/{inst.period_days}",
+        "days": "/" if inst.upload_days is None or inst.period_days is None
+        else f"{inst.upload_days}/{inst.period_days}",
         "out_bar": svg.rate_bar(inst.outpatient_rate, out.warn, out.fail,
                                 f"{t['outpatient_rate']}: {_pct(inst.outpatient_rate)}"),
         "dis_bar": svg.rate_bar(inst.discharge_rate, dis.warn, dis.fail,

@@ -29,6 +29,9 @@ RATES = ("outpatient_rate", "discharge_rate", "valid_ratio")
 COUNTS = ("rows_uploaded", "upload_days", "outpatient_visits", "discharges", "period_days")
 
 
+NOTE_ROWS = 3  # the verdict, the policy and a blank row above the table's header
+
+
 def _value(inst: InstitutionResult, column: str, lang: str) -> object:
     if column == "institution":
         return safe_cell(inst.label)
@@ -39,8 +42,8 @@ def _value(inst: InstitutionResult, column: str, lang: str) -> object:
     if column == "flags":
         return " ".join(flag_name(f.flag, lang) for f in inst.flags)
     value = getattr(inst, column)
-    if value is None:
-        return "/"
+    if value is None:  # `/` for a rate, as published, and for no period; else an empty cell
+        return "/" if column in RATES or column == "period_days" else None
     return value if column in RATES or column in COUNTS else safe_cell(value)
 
 
@@ -95,11 +98,17 @@ def render_xlsx(result: AuditResult, lang: str = "en", sort: str = "rows_uploade
                 cell.number_format = PERCENT
             if column == "status":
                 cell.fill = PatternFill("solid", fgColor=SEVERITY_FILL[inst.status])
-    table.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{len(institutions) + 1}"
     _fit_widths(table)
-    table.append([])
-    table.append([policy_note(result, lang)])
-    table.append([verdict_line(result, lang)])
+    # The verdict and the policy above the table, not under it: `rank` reads this sheet back as
+    # a summary table, and a line under the table would be a row (a title above the header is
+    # skipped). They are put in after the widths are fitted, so they do not widen column A.
+    table.insert_rows(1, NOTE_ROWS)
+    table["A1"] = safe_cell(verdict_line(result, lang))
+    table["A2"] = safe_cell(policy_note(result, lang))
+    header_row = NOTE_ROWS + 1
+    table.freeze_panes = f"A{header_row + 1}"
+    last = get_column_letter(len(columns))
+    table.auto_filter.ref = f"A{header_row}:{last}{header_row + len(institutions)}"
 
     forms = book.create_sheet(text("sheet.forms", lang))
     keys = ("institution", "form", "rows", "records", "valid_records", "realtime_records", "rate")
