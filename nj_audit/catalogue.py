@@ -64,6 +64,7 @@ CHECKS = _codes(
     ("whole_number", "a whole number"),
     ("within_period_days", "upload days within the period"),
     ("no_duplicates", "one row per institution"),
+    ("one_row_per_institution", "one row per institution (by org_code where the table has one)"),
     ("not_blank", "a value in every row"),
     ("row_sum", "a subtotal equals the sum of its row's parts"),
     ("column_total", "the total row equals the column's sum"),

@@ -48,6 +48,7 @@ _CHECKS_ZH = {
     "whole_number": "整数",
     "within_period_days": "上传天数不超过统计期天数",
     "no_duplicates": "每个单位只占一行",
+    "one_row_per_institution": "每个单位只占一行（有机构代码时按机构代码）",
     "not_blank": "每行都有值",
     "row_sum": "小计等于本行各项之和",
     "column_total": "合计行等于该列之和",
@@ -130,7 +131,7 @@ ERRORS_EN = {
     "error.registry_twice": "the registry's header names {column} twice ({shown})",
     "error.registry_lacks": "registry lacks column(s): {columns}",
     "error.registry_xlsx": "not a readable xlsx workbook ({kind})",
-    "error.registry_empty": "the registry is empty",
+    "error.registry_no_institution": "the registry lists no institution (no row with an org_code)",
     "error.registry_repeats": "line {line} repeats the org_code of line {first}: one row per"
     " institution",
     # schemas
@@ -196,7 +197,7 @@ ERRORS_ZH = {
     "error.registry_twice": "登记表表头两次出现 {column}（{shown}）",
     "error.registry_lacks": "登记表缺少字段：{columns}",
     "error.registry_xlsx": "不是可读取的 xlsx 工作簿（{kind}）",
-    "error.registry_empty": "登记表为空",
+    "error.registry_no_institution": "登记表中没有任何机构（没有一行填有机构代码）",
     "error.registry_repeats": "第 {line} 行与第 {first} 行的机构代码重复：每个机构只能占一行",
     "error.schema_not_file": "无法读取模式文件：不是普通文件",
     "error.schema_unreadable": "无法读取模式文件：{reason}",

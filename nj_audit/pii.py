@@ -11,9 +11,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection
-from datetime import date
-
-from .codes import gb11643_check_char
 
 NAME_COLUMNS = frozenset({"name"})
 MAX_STARS = 24
@@ -66,26 +63,14 @@ def mask_id_numbers(text: str, show_pii: bool = False) -> str:
 _DIGITS = re.compile(r"[0-9]{17}", re.ASCII)
 
 
-def is_valid_id_number(value: str) -> bool:
-    """A GB 11643 resident ID number: 17 digits, the right check character, a real birth date."""
-    if len(value) != 18 or not value[:17].isascii() or not value[:17].isdigit():
-        return False
-    if gb11643_check_char(value[:17]) != value[17]:
-        return False
-    try:
-        date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
-    except ValueError:
-        return False
-    return True
-
-
 def looks_like_a_person(org_code: str) -> bool:
-    """An org_code value that is a patient identifier, not an institution's code: a valid ID
-    number (or anything ID-number-shaped), or a text holding letters beyond ASCII (a name, as a
+    """An org_code value that is a patient identifier, not an institution's code: anything
+    ID-number-shaped (a birth date from 1900 to 2099), or a text holding letters beyond ASCII (a
+    name, as a
     column-swapping export puts there). A mistyped code that is neither stays visible: the centre
     needs it to chase the typo."""
-    if is_valid_id_number(org_code) or _ID_SHAPED.fullmatch(org_code):
-        return True
+    if _ID_SHAPED.fullmatch(org_code):  # a valid code whose check also fits GB 11643 is not
+        return True  # masked unless characters 7-14 read as a birth date from 1900 to 2099
     return not org_code.isascii() and any(
         char.isalpha() and not char.isascii() for char in org_code
     )

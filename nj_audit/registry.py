@@ -72,8 +72,8 @@ def _xlsx_rows(path: Path) -> list[tuple[int, list[str]]]:
 
 
 def _entries(rows: list[tuple[int, list[str]]], path: Path) -> Registry:
-    if not rows:
-        raise InputError(said("error.registry_empty"), path, 1)
+    if not rows:  # a CSV header alone comes as no row at all
+        raise InputError(said("error.registry_no_institution"), path, 1)
     places = _columns(rows[0][1], path)
     entries: dict[str, Entry] = {}
     lines: dict[str, int] = {}
@@ -91,6 +91,8 @@ def _entries(rows: list[tuple[int, list[str]]], path: Path) -> Registry:
             )
         lines[code] = line
         entries[code] = Entry(code, name, district)
+    if not entries:  # a header alone, or rows without an org_code: surely not the registry meant
+        raise InputError(said("error.registry_no_institution"), path, 1)
     return Registry(entries)
 
 

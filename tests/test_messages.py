@@ -113,6 +113,18 @@ def test_a_bad_registry_and_a_bad_policy(tmp_path: Path) -> None:
     assert "lang 只能是 en 或 zh，不能是 'fr'" in zh and zh.endswith("[policy_lang]")
 
 
+@pytest.mark.parametrize(
+    "body", ["", "\n", ",,\n", "\n,x,d\n"], ids=["header", "blank", "commas", "no-code"]
+)
+def test_a_registry_listing_no_institution_cannot_run(tmp_path: Path, body: str) -> None:
+    """A header alone and a header over rows without an org_code are told alike (exit 2)."""
+    registry = tmp_path / "registry.csv"
+    registry.write_text("org_code,name,district\n" + body, encoding="utf-8")
+    done = run(EN_LOCALE, "audit", SAMPLES / "batch", "--registry", registry, "-q")
+    assert done.exit_code == 2
+    assert "registry.csv:1: the registry lists no institution" in error_line(done)
+
+
 def test_an_untranslated_message_is_told_after_its_kind() -> None:
     error = PolicyError("[coverage] takes only warn and fail", "p.toml")
     assert error.told("zh") == "p.toml: 策略有误：[coverage] takes only warn and fail [policy]"

@@ -173,3 +173,13 @@ def test_id_numbers_in_a_registry_or_a_summary_table_are_masked(tmp_path: Path) 
     assert mask_id_numbers(IN_RECORD) in text and shown_org_code(IN_ORG, False) in text
     shown = runner.invoke(app, ["rank", str(table), "--format", "json", "--show-pii"]).stdout
     assert IN_RECORD in shown and IN_ORG in shown
+
+
+def test_a_valid_org_code_whose_check_fits_gb11643_stays_visible() -> None:
+    """123201026905039747 is a valid unified social credit code whose check character also fits
+    GB 11643; its characters 7-14 (0269-05-03) are no birth date, so it is no person's."""
+    from nj_audit.codes import gb11643_check_char, gb32100_check_char
+
+    code = "123201026905039747"
+    assert gb32100_check_char(code[:17]) == code[17] == gb11643_check_char(code[:17])
+    assert shown_org_code(code, False) == code

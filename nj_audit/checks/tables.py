@@ -110,6 +110,16 @@ def not_blank(pandas_obj: pd.DataFrame, *, column: str) -> pd.Series:
     return pandas_obj[column].notna()
 
 
+@register_check(statistics=["column"], frame=True)
+def one_row_per_institution(pandas_obj: pd.DataFrame, *, column: str) -> pd.Series:
+    """Each institution on one row: told by its org_code where the table has one (two
+    institutions may share a name), else by `column`, its name."""
+    names = pandas_obj[column]
+    if "org_code" in pandas_obj.columns:
+        names = pandas_obj["org_code"].where(pandas_obj["org_code"].notna(), "name:" + names)
+    return ~names.duplicated(keep=False) | names.isna()
+
+
 def _numbers(frame: pd.DataFrame, column: str) -> pd.Series:
     """`column` as floats (NaN where missing); raw text is parsed, typed numbers kept."""
     if column not in frame.columns:
