@@ -396,3 +396,19 @@ def test_an_audit_without_a_period_ranks_back_without_one(tmp_path: Path, suffix
     [back] = ranked["institutions"]
     assert back["period_days"] is None and back["upload_day_ratio"] is None
     assert [f["flag"] for f in back["flags"]] == flags  # the table has valid_ratio too
+
+
+def test_one_row_per_institution_by_org_code_where_the_table_has_it(tmp_path: Path) -> None:
+    def invalid(*rows: list[str], header: tuple[str, ...] = ("institution", "org_code")) -> set:
+        path = write_csv(tmp_path / "t.csv", [list(header), *rows])
+        document = json.loads(run("rank", path, "--format", "json").stdout)
+        return {
+            (i["name"], i["org_code"])
+            for i in document["institutions"]
+            if "invalid_row" in [f["flag"] for f in i["flags"]]
+        }
+
+    assert invalid(["人民医院", "A1"], ["人民医院", "B2"]) == set()  # two institutions, one name
+    assert invalid(["甲", "A1"], ["乙", "A1"]) == {("甲", "A1"), ("乙", "A1")}  # one code twice
+    assert invalid(["甲", ""], ["甲", ""]) == {("甲", None)}
+    assert invalid(["甲"], ["甲"], ["乙"], header=("institution",)) == {("甲", None)}
