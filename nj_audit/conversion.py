@@ -13,10 +13,12 @@ from .arrays import arrow_text, fixed_width_bytes, to_numpy
 # in 2000, and birth dates carry no offset, so a fixed offset is exact here.
 LOCAL_OFFSET = pd.Timedelta(hours=8)
 
+# A date, or a date and a clock time with an optional fraction and UTC offset: an offset belongs
+# to a clock time (`2022-03-01Z` is no time), and is a real one (-14:00 to +14:00, minutes < 60).
 _TIME_PATTERN = (
     r"^(?P<date>\d{4}-\d{2}-\d{2})"
-    r"(?:[T ](?P<clock>(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d)(?P<fraction>\.\d{1,9})?)?"
-    r"(?P<zone>Z|[+-]\d{2}:?\d{2})?$"
+    r"(?:[T ](?P<clock>(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d)(?P<fraction>\.\d{1,9})?"
+    r"(?P<zone>Z|[+-](?:0\d|1[0-4]):?[0-5]\d)?)?$"
 )
 
 _NUMBER_PATTERN = r"^[+-]?(\d+(\.\d*)?|\.\d+)$"

@@ -287,15 +287,18 @@ def test_a_column_of_ids_is_not_encoded() -> None:
     st.lists(
         st.one_of(
             st.none(),
-            st.text(alphabet="aZ9_-王\t\n\x0b\x0c\r \u3000\u00a0\u2003\u200b\u2028é", max_size=6),
+            st.text(
+                alphabet="aZ9_-王\t\n\x0b\x0c\r \x85\u3000\u00a0\u2003\u200b\u2028é", max_size=6
+            ),
         )
     )
 )
 def test_whitespace_check_equals_the_regex(texts: list[str | None]) -> None:
     series = pd.Series(texts, dtype="str")
     present = series.notna().to_numpy()
+    # Unicode's White_Space, VT and NEL (U+0085) included
     regex = ~series.str.contains(
-        r"[\t\n\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]", regex=True
+        r"[\t\n\x0b\f\r \x85\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]", regex=True
     )
     assert (
         no_whitespace(series).to_numpy()[present]

@@ -200,12 +200,13 @@ def no_whitespace(pandas_obj: pd.Series) -> pd.Series:
     passed = np.ones(len(text), dtype=bool)
     if len(text) == 0:
         return check_result(pandas_obj, passed)
-    # One look at every byte finds the rows that may hold a space: an ASCII one (RE2's \s: tab,
-    # LF, FF, CR, space) fails its row at once; a non-ASCII byte sends its row to the regex, whose
-    # \p{Z} knows the Unicode spaces (U+3000 ideographic, U+00A0, ...).
+    # One look at every byte finds the rows that may hold a space: an ASCII one (tab, LF, VT, FF,
+    # CR, space: Unicode's White_Space) fails its row at once; a non-ASCII byte sends its row to
+    # the regex, whose \p{Z} knows the Unicode spaces (U+3000 ideographic, U+00A0, ...) and \x85
+    # the one White_Space control beyond ASCII (NEL, a line break).
     offsets, data = text_buffers(text)
     data = data[offsets[0] : offsets[-1]]
-    ascii_space = (data == 32) | ((data >= 9) & (data <= 13) & (data != 11))
+    ascii_space = (data == 32) | ((data >= 9) & (data <= 13))
     suspect = ascii_space | (data >= 0x80)
     if not suspect.any():
         return check_result(pandas_obj, passed)
@@ -215,7 +216,7 @@ def no_whitespace(pandas_obj: pd.Series) -> pd.Series:
     unicode_rows = np.unique(rows[~ascii_space[hits]])
     unicode_rows = unicode_rows[passed[unicode_rows]]
     if len(unicode_rows):
-        has_space = pc.match_substring_regex(text.take(pa.array(unicode_rows)), r"[\s\p{Z}]")
+        has_space = pc.match_substring_regex(text.take(pa.array(unicode_rows)), r"[\s\p{Z}\x{85}]")
         passed[unicode_rows] = ~pc.fill_null(has_space, False).to_numpy(
             zero_copy_only=False
         ).astype(bool)
