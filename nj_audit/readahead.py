@@ -44,7 +44,7 @@ def typed_chunks(
     chunks = (  # each made into its frame here, in the reading thread
         chunk.converted()
         for chunk in read_chunks(
-            path, encoding, chunk_rows, expected_columns(form, path), max_bytes, block_bytes
+            path, encoding, chunk_rows, expected_columns(form, path, spec), max_bytes, block_bytes
         )
     )
     for chunk, ready in prefetched(chunks, judged):

@@ -133,7 +133,10 @@ EVENT_TIME_LABEL = "业务发生时间"  # the envelope's name of event_time, in
 def header_aliases(form: str) -> frozenset[tuple[str, str]]:
     """The other names a header may give `form`'s columns: each column's Chinese label (its
     `title`), 业务发生时间 for event_time, and each id in any case (contract § 2.6)."""
-    columns = load_schema(form).columns
+    return _aliases(load_schema(form).columns)
+
+
+def _aliases(columns: tuple[ColumnSpec, ...]) -> frozenset[tuple[str, str]]:
     pairs = {(c.label, c.name) for c in columns if c.label and c.label != c.name}
     pairs |= {(c.name.lower(), c.name) for c in columns}
     if any(c.name == "event_time" for c in columns):
@@ -141,10 +144,16 @@ def header_aliases(form: str) -> frozenset[tuple[str, str]]:
     return frozenset(pairs)
 
 
-def expected_columns(form: str | None, path: Path) -> Expected | None:
+def expected_columns(
+    form: str | None, path: Path, schema: FormSchema | None = None
+) -> Expected | None:
     """What a file's header should name at least one of: a column of `form`, or of any form when
     the form comes from the file's name (it may be overridden), with the other names of that
-    form's columns; None for other schemas."""
+    form's columns; for another schema (`validate --schema`), a column of it, by its id or its
+    label (a published table's Chinese headers)."""
+    if form is None and schema is not None and schema.name not in FORM_IDS:
+        columns = frozenset(c.name for c in schema.columns)
+        return Expected(columns, schema.name, columns, _aliases(schema.columns), uploads=False)
     if form in FORM_IDS:
         columns = frozenset(c.name for c in load_schema(form).columns)
         return Expected(columns, form, _all_columns(), header_aliases(form))

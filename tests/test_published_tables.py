@@ -138,3 +138,18 @@ def test_an_unknown_schema_name_is_one_line(tmp_path: Path) -> None:
     assert result.stdout == ""
     (line,) = result.stderr.splitlines()
     assert "unknown schema 'hotlines'" in line and "online_bookings" in line
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_summary_schema_takes_the_table_rank_reads(tmp_path: Path, lang: str) -> None:
+    """`--schema summary` reads a summary table's Chinese headers (its columns' titles) as rank
+    does, and the audit's own csv, which is no upload to skip here."""
+    published = run("validate", SAMPLES / "hospitals_2022.csv", "--schema", "summary")
+    assert published.exit_code == 0 and "valid: all 32 rows" in published.stdout
+    table = tmp_path / "audit.csv"
+    args = ["audit", SAMPLES / "batch", "-q", "-o", table, "--lang", lang]
+    assert run(*args).exit_code == 1
+    mine = run("validate", table, "--schema", "summary", "--format", "json")
+    assert mine.exit_code == 0, mine.stderr
+    [form] = json.loads(mine.stdout)["forms"]
+    assert form["rows"] == 12 and form["invalid_rows"] == 0

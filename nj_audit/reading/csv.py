@@ -54,7 +54,8 @@ def header_names(text: str, path: Path, expected: Expected | None = None) -> lis
     first_line = text.split("\n", 1)[0].rstrip("\r")
     if not first_line.strip() or not first_line.replace(",", "").strip():
         raise UnreadableFile("no header row (the first line is empty)", path, 1, reason="no_header")
-    if expected is not None and is_report_header(first_line):  # an upload's place, not rank's
+    # a report is skipped where uploads are read, not where a table is (rank, --schema summary)
+    if expected is not None and expected.uploads and is_report_header(first_line):
         raise ReportFile("a report written by nj-audit (by its first line), not an upload", path)
     if _CONTROL.search(first_line):
         raise UnreadableFile(

@@ -111,6 +111,7 @@ class Expected:
     known: frozenset[str] = frozenset()
     # other names of the columns (a Chinese label, an id in another case) -> the column
     aliases: frozenset[tuple[str, str]] = frozenset()
+    uploads: bool = True  # the files are uploads (a report the tool wrote is skipped), not tables
 
     @cached_property
     def alias_map(self) -> dict[str, str]:
