@@ -12,7 +12,7 @@ import pandas as pd
 from .columns import DISTRICT_COLUMNS, TABLE_COLUMNS
 from .errors import InputError
 from .messages import said
-from .reading import Chunk, read_chunks
+from .reading import Chunk, Expected, read_chunks
 from .reading.csv import header_names
 from .reading.sniffing import detect_encoding
 
@@ -44,6 +44,10 @@ ALIASES = {
     if en in (*FIELDS, "period_days", "members", "members_failing")
 }
 ALIASES[_key("接入单位")] = "institution"  # the district table's first column names the district
+# A CSV table's header as its reader takes it: a column of the table repeated is refused (which
+# one would count?), another column repeated is an extra column, ignored like any other.
+_SPELLINGS = frozenset(name for pair in (*TABLE_COLUMNS, *DISTRICT_COLUMNS) for name in pair)
+TABLE_HEADER = Expected(_SPELLINGS, "a summary table", _SPELLINGS, uploads=False, required=False)
 
 
 def _cell_text(value: object) -> str | None:
@@ -79,13 +83,11 @@ def _read_xlsx(path: Path) -> Chunk:
         (i for i, (_, cells) in enumerate(rows[:HEADER_SEARCH_ROWS]) if _names_institution(cells)),
         0,
     )
-    header = [c or f"(column {i})" for i, c in enumerate(rows[start][1], 1)]
-    duplicates = sorted({h for h in header if header.count(h) > 1})
-    if duplicates:
-        known = [h for h in duplicates if ALIASES.get(_key(h))]
-        others = len(duplicates) - len(known)
-        what = ", ".join(known) + (f" and {others} other names" if others and known else "")
-        raise InputError(f"the header repeats {what or f'{others} names'}", path, rows[start][0])
+    cells = [c or f"(column {i})" for i, c in enumerate(rows[start][1], 1)]
+    duplicates = sorted({h for h in cells if cells.count(h) > 1 and ALIASES.get(_key(h))})
+    if duplicates:  # a column of the table repeated; another column repeated is an extra one
+        raise InputError(f"the header repeats {', '.join(duplicates)}", path, rows[start][0])
+    header = [c if cells.index(c) == i else f"{c} ({i + 1})" for i, c in enumerate(cells)]
     body = rows[start + 1 :]
     columns = {
         h: [cells[i] if i < len(cells) else None for _, cells in body] for i, h in enumerate(header)
@@ -103,7 +105,7 @@ def _names_institution(cells: list[str | None]) -> bool:
 
 
 def _read_csv(path: Path, encoding: str | None) -> Chunk:
-    chunks = list(read_chunks(path, encoding))  # not an upload form: no header check
+    chunks = list(read_chunks(path, encoding, expected=TABLE_HEADER))
     if not chunks:  # a header and no row: no chunk, but the columns are still checked
         return Chunk(pd.DataFrame({name: [] for name in _header(path, encoding)}).astype("str"))
     offsets = np.cumsum([0] + [len(c.frame) for c in chunks])
@@ -119,7 +121,7 @@ def _header(path: Path, encoding: str | None) -> list[str]:
     with path.open("rb") as source:
         sample = source.read(1 << 20)
     text = sample.decode(encoding or detect_encoding(sample, path), errors="replace")
-    return header_names(text.lstrip("\ufeff"), path)
+    return header_names(text.lstrip("\ufeff"), path, TABLE_HEADER)
 
 
 def read_table(path: Path, encoding: str | None = None) -> Chunk:

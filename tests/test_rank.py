@@ -223,6 +223,8 @@ def test_schema_failures_are_reported_and_the_valid_rows_still_ranked(tmp_path: 
     [
         ("name,rows\nA,1\n", "no institution column"),
         ("接入单位,institution\nA,B\n", "are both institution"),
+        ("institution,rows_uploaded,note,rows_uploaded\nA,1,x,2\n", "repeats rows_uploaded"),
+        ("接入单位,接入单位\nA,B\n", "repeats 接入单位"),
     ],
 )
 def test_unreadable_tables_exit_2(tmp_path: Path, content: str, message: str) -> None:
@@ -232,6 +234,31 @@ def test_unreadable_tables_exit_2(tmp_path: Path, content: str, message: str) ->
     assert result.exit_code == 2
     assert message in result.stderr and str(path) in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and result.stdout == ""
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_a_repeated_extra_column_is_ignored(tmp_path: Path, suffix: str) -> None:
+    """Columns other than the table's are ignored, repeated or not; one of the table's repeated
+    is refused, named (which one would count?)."""
+    rows = [["institution", "note", "note", "upload_days"], ["A", "x", "y", "365"]]
+    path = tmp_path / f"t{suffix}"
+    if suffix == ".xlsx":
+        book = openpyxl.Workbook()
+        for row in rows:
+            book.active.append(row)
+        book.save(path)
+    else:
+        path.write_text("".join(",".join(row) + "\n" for row in rows), encoding="utf-8")
+    result = run("rank", path, "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    [institution] = json.loads(result.stdout)["institutions"]
+    assert institution["upload_days"] == 365 and institution["status"] == "ok"
+    if suffix == ".xlsx":
+        book.active.append(["B", "", "", "365"])
+        book.active.cell(1, 2).value = "upload_days"
+        book.save(path)
+        refused = run("rank", path)
+        assert refused.exit_code == 2 and "the header repeats upload_days" in refused.stderr
 
 
 def test_bad_arguments_exit_2(tmp_path: Path) -> None:

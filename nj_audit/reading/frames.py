@@ -112,6 +112,8 @@ class Expected:
     # other names of the columns (a Chinese label, an id in another case) -> the column
     aliases: frozenset[tuple[str, str]] = frozenset()
     uploads: bool = True  # the files are uploads (a report the tool wrote is skipped), not tables
+    # a header naming none of `columns` is refused (a wrong file); a table's reader says why itself
+    required: bool = True
 
     @cached_property
     def alias_map(self) -> dict[str, str]:
@@ -138,7 +140,7 @@ def _names(names: list[str], expected: Expected | None) -> str:
 
 
 def check_names(names: list[str], expected: Expected | None, path: Path) -> None:
-    if expected is not None and names and not expected.columns & set(names):
+    if expected is not None and expected.required and names and not expected.columns & set(names):
         known = sorted(set(names) & expected.known)
         other = f"; it names {', '.join(known)} of another form" if known else ""
         raise UnreadableFile(
