@@ -34,7 +34,8 @@ HEADER_SEARCH_ROWS = 20  # an xlsx sheet may have a title above its header row
 
 
 def _key(header: str) -> str:
-    return re.sub(r"\s+", "", header).lower()
+    """A header as matched: case, spaces, `_` and `-` aside (`Outpatient Rate`: outpatient_rate)."""
+    return re.sub(r"[\s_-]+", "", header).lower()
 
 
 ALIASES = {

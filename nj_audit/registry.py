@@ -21,8 +21,8 @@ ALIASES = {
 @dataclass(frozen=True)
 class Entry:
     org_code: str
-    name: str
-    district: str
+    name: str | None  # None: the cell was blank
+    district: str | None
 
 
 @dataclass(frozen=True)
@@ -90,7 +90,7 @@ def _entries(rows: list[tuple[int, list[str]]], path: Path) -> Registry:
                 line,
             )
         lines[code] = line
-        entries[code] = Entry(code, name, district)
+        entries[code] = Entry(code, name or None, district or None)  # a blank cell: none
     if not entries:  # a header alone, or rows without an org_code: surely not the registry meant
         raise InputError(said("error.registry_no_institution"), path, 1)
     return Registry(entries)

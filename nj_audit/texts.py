@@ -64,10 +64,12 @@ EN: dict[str, str] = {
     "md.heading.passed": "## nj-audit: passed",
     "md.heading.failed": "## nj-audit: failed",
     "md.period": "Period {period}; real-time window {window} s.",
+    "md.no_period": "Period not stated; real-time window {window} s.",
     "md.unreadable": "### Unreadable files",
     "junit.no_data": "no data rows",
     # validate
     "validate.all_valid": "{rows} rows, all valid",
+    "validate.no_rows": "no row read",
     "validate.title": "{form}: {invalid} of {rows} rows invalid",
     "col.check": "check",
     "col.column": "column",
@@ -193,9 +195,11 @@ ZH: dict[str, str] = {
     "md.heading.passed": "## nj-audit：通过",
     "md.heading.failed": "## nj-audit：未通过",
     "md.period": "统计期 {period}；实时窗口 {window} 秒。",
+    "md.no_period": "未指定统计期；实时窗口 {window} 秒。",
     "md.unreadable": "### 无法读取的文件",
     "junit.no_data": "无数据行",
     "validate.all_valid": "{rows} 行，全部有效",
+    "validate.no_rows": "未读到任何行",
     "validate.title": "{form}：{rows} 行中 {invalid} 行无效",
     "col.check": "规则",
     "col.column": "字段",
@@ -381,10 +385,6 @@ def policy_text(source: str, lang: str = "en") -> str:
     return text("policy.file", lang, source=source)
 
 
-def _chinese_locale(value: str | None) -> bool:
-    return bool(value) and value.lower().startswith("zh")  # type: ignore[union-attr]
-
-
 def default_lang(configured: str | None = None) -> str:
     """The language when no --lang is given: NJ_AUDIT_LANG, the policy's `lang`, the locale."""
     chosen = os.environ.get("NJ_AUDIT_LANG", "").strip().lower()
@@ -395,5 +395,5 @@ def default_lang(configured: str | None = None) -> str:
     for variable in ("LC_ALL", "LC_MESSAGES", "LANG"):
         value = os.environ.get(variable)
         if value:  # the first one set decides, as for gettext
-            return "zh" if _chinese_locale(value) else "en"
+            return "zh" if value.lower().startswith("zh") else "en"
     return "en"

@@ -255,3 +255,15 @@ def test_unregistered_and_missing_org_with_registry(tmp_path: Path) -> None:
     flags = {inst["org_code"]: [f["flag"] for f in inst["flags"]] for inst in doc["institutions"]}
     assert "unregistered" in flags[ORG] and "unregistered" in flags["(missing)"]
     assert "no_uploads" in flags["123"] and "unregistered" not in flags["123"]  # listed, failing
+
+
+def test_a_blank_registry_name_or_district_is_none(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "outpatient_visit.csv",
+        [visit("a", "2022-03-01 10:00:00", "2022-03-01 11:00:00")],
+    )
+    registry = tmp_path / "registry.csv"
+    registry.write_text(f"org_code,name,district\n{ORG},,\n", encoding="utf-8")
+    args = ["audit", str(path), "--registry", str(registry), "--format", "json"]
+    [inst] = json.loads(CliRunner().invoke(app, args).stdout)["institutions"]
+    assert inst["org_code"] == ORG and inst["name"] is None and inst["district"] is None

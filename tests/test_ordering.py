@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 
 from nj_audit.cli import app
 from nj_audit.render.text import ordered, sort_with
+from nj_audit.render.xlsx import NOTE_ROWS
 from nj_audit.results import InstitutionResult
 
 from builders import CLI_ENV
@@ -103,10 +104,10 @@ def test_every_ordered_format_follows_the_sort_and_json_ranks_it(tmp_path: Path)
     xlsx = tmp_path / "report.xlsx"
     _audit("--sort", "-outpatient_rate", "-o", f"xlsx:{xlsx}")
     sheet = load_workbook(xlsx).worksheets[0]
-    header = [cell.value for cell in sheet[1]]
+    header = [cell.value for cell in sheet[NOTE_ROWS + 1]]  # under the verdict and the policy
     column = header.index("institution")
-    cells = [r[column] for r in sheet.iter_rows(min_row=2, values_only=True)]
-    assert cells[: len(up)] == up  # then the sheet's notes (period, verdict)
+    cells = [r[column] for r in sheet.iter_rows(min_row=NOTE_ROWS + 2, values_only=True)]
+    assert cells == up
 
     document = json.loads(_audit("--format", "json", "--sort", "-outpatient_rate"))
     institutions = document["institutions"]

@@ -439,3 +439,16 @@ def test_one_row_per_institution_by_org_code_where_the_table_has_it(tmp_path: Pa
     assert invalid(["甲", "A1"], ["乙", "A1"]) == {("甲", "A1"), ("乙", "A1")}  # one code twice
     assert invalid(["甲", ""], ["甲", ""]) == {("甲", None)}
     assert invalid(["甲"], ["甲"], ["乙"], header=("institution",)) == {("甲", None)}
+
+
+def test_headers_match_whatever_their_case_spaces_underscores_and_hyphens(tmp_path: Path) -> None:
+    path = tmp_path / "t.csv"
+    path.write_text(
+        "Institution,Outpatient Rate,discharge-rate\nA,50.00%,95.00%\n", encoding="utf-8"
+    )
+    document = json.loads(run("rank", path, "--format", "json").stdout)
+    [institution] = document["institutions"]
+    assert institution["outpatient_rate"] == 0.5 and institution["discharge_rate"] == 0.95
+    assert institution["status"] == "fail"  # not ignored: the rate's flag is raised
+    markdown = run("rank", path, "--format", "markdown").stdout
+    assert "Period not stated; real-time window" in markdown  # a table states no dates

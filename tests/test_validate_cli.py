@@ -542,3 +542,12 @@ def test_an_unknown_form_option_is_refused(runner, tmp_path) -> None:
     path = write_csv(tmp_path / "export.csv", rows_of("lab_report", {}))
     result = run(runner, "validate", path, "--form", "检验")
     assert result.exit_code == 2 and "unknown form" in result.stderr.lower()
+
+
+def test_a_form_whose_only_file_is_unreadable_read_no_row(runner, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Not `0 rows, all valid`: nothing of it was read (contract § 5.2: 0 rows is not valid)."""
+    write_csv(tmp_path / "outpatient_visit.csv", [valid_row("outpatient_visit")])
+    (tmp_path / "exam_report.csv").write_bytes(b"\x00\x01\x02binary\xff\xfe")
+    result = runner.invoke(app, ["validate", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "exam_report: no row read" in result.stdout and "0 rows, all valid" not in result.stdout

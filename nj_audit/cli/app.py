@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 import typer
 
 from ..errors import AuditError, ExitCode, OutputError, UsageError
-from .helptext import SAMPLES_HELP, SCHEMAS_HELP, TOP_HELP, readable_help
+from .helptext import HELP_STYLE, SAMPLES_HELP, SCHEMAS_HELP, TOP_HELP, command_group, readable_help
 from .root import RootCommand
 
 if TYPE_CHECKING:
@@ -28,22 +28,12 @@ if TYPE_CHECKING:
     from ..results import AuditResult, Unreadable, ValidateResult
 
 
-# Click's plain help, not typer's rich panels: rendering those imports rich's console, markdown
-# and traceback modules, which made `--help` cost 2.8x the typer and rich import (issue 14).
-HELP_STYLE = {"rich_markup_mode": None, "no_args_is_help": True}
 app = typer.Typer(
     cls=RootCommand,
     pretty_exceptions_enable=False,
     pretty_exceptions_show_locals=False,  # locals would print patient rows into CI logs
     **HELP_STYLE,  # type: ignore[arg-type]
 )
-
-
-def command_group(help: str) -> typer.Typer:
-    """A group of commands (`schemas`, `samples`, `history`, `state`) with the help style."""
-    return typer.Typer(help=help, **HELP_STYLE)  # type: ignore[arg-type]
-
-
 schemas_app = command_group(SCHEMAS_HELP)
 samples_app = command_group(SAMPLES_HELP)
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import typer
+
 # Click rewraps every paragraph of the help but one that starts with a `\b` line: the examples.
 TOP_HELP = """Audit uploads to a municipal health information platform: validate every row, measure
 real-time compliance per institution, rank, flag and gate. The contract it checks is
@@ -54,6 +56,16 @@ Examples:
   nj-audit history trend --history audits.sqlite --metric pass_rate
   nj-audit history compare latest~1 latest --history audits.sqlite
 """
+
+
+# Click's plain help, not typer's rich panels: rendering those imports rich's console, markdown
+# and traceback modules, which made `--help` cost 2.8x the typer and rich import (issue 14).
+HELP_STYLE = {"rich_markup_mode": None, "no_args_is_help": True}
+
+
+def command_group(help: str) -> typer.Typer:
+    """A group of commands (`schemas`, `samples`, `history`, `state`) with the help style."""
+    return typer.Typer(help=help, **HELP_STYLE)  # type: ignore[arg-type]
 
 
 def readable_help() -> None:

@@ -24,10 +24,9 @@ from .app import (
     PolicyOption,
     SortOption,
     chosen_lang,
-    command_group,
     errors_handled,
 )
-from .helptext import HISTORY_HELP
+from .helptext import HISTORY_HELP, command_group
 from .outputs import (
     emit_report,
     output_targets,

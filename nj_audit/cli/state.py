@@ -19,12 +19,12 @@ from .app import (
     WindowOption,
     chosen_lang,
     chosen_policy,
-    command_group,
     errors_handled,
     known_form,
     show_progress,
     warn_unreadable,
 )
+from .helptext import command_group
 
 state_app = command_group(
     "Keep judged uploads in a state store, to audit any period up to a year without reading"

@@ -36,7 +36,11 @@ def render_markdown(result: AuditResult, sort: str = "rows_uploaded", lang: str 
     lines = [
         text(heading, lang),
         "",
-        text("md.period", lang, period=period_text(result, lang), window=result.window_seconds)
+        (
+            text("md.period", lang, period=period_text(result, lang), window=result.window_seconds)
+            if result.period is not None
+            else text("md.no_period", lang, window=result.window_seconds)
+        )
         + f" {escape(verdict_line(result, lang))}.",
         "",
         "| " + " | ".join(text(f"col.{c}", lang) for c in columns) + " |",

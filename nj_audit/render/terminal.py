@@ -194,8 +194,11 @@ def render_validate_table(result: ValidateResult, console: Console, lang: str = 
     `file:line` never folded (it can be copied whatever the width)."""
     for form in result.forms:
         if not form.checks:
-            shown = text("validate.all_valid", lang, rows=form.rows)
-            console.print(Text.assemble(data(form.form, "green"), f": {shown}"))
+            if form.rows:
+                shown = text("validate.all_valid", lang, rows=form.rows)
+                console.print(Text.assemble(data(form.form, "green"), f": {shown}"))
+            else:  # its files were unreadable, or held no row: nothing was valid
+                console.print(Text.assemble(data(form.form), f": {text('validate.no_rows', lang)}"))
             continue
         title = text(
             "validate.title", lang, form=form.form, invalid=form.invalid_rows, rows=form.rows
