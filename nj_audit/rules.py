@@ -147,7 +147,7 @@ def judge(chunk: Chunk, spec: FormSchema, typed: TypedChunk | None = None) -> Ch
         needed = [v for k, v in stats.items() if k in ("column", "other")]
         if any(name not in typed.frame.columns for name in needed):
             continue
-        passed = _as_mask(ask(check, typed.frame), n)
+        passed = _as_mask(ask(check, frame if calling_of(check).text else typed.frame), n)
         if not passed.all():
             named = str(stats.get("column", "(frame)"))
             failing = np.flatnonzero(~passed)

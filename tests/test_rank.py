@@ -452,3 +452,11 @@ def test_headers_match_whatever_their_case_spaces_underscores_and_hyphens(tmp_pa
     assert institution["status"] == "fail"  # not ignored: the rate's flag is raised
     markdown = run("rank", path, "--format", "markdown").stdout
     assert "Period not stated; real-time window" in markdown  # a table states no dates
+
+
+def test_a_slash_in_a_count_column_is_no_number_but_not_blank(tmp_path: Path) -> None:
+    path = tmp_path / "t.csv"
+    path.write_text("institution,discharges\nA,/\nB,\nC,3\n", "utf-8")
+    document = json.loads(run("rank", path, "--format", "json").stdout)
+    failing = {(c["column"], c["check"]): c["failures"] for c in document["checks"]}
+    assert failing == {("discharges", "number_format"): 1, ("discharges", "not_blank"): 1}

@@ -29,11 +29,14 @@ class Calling:
     missing_ok: it copes with missing values (its answer there is ignored), so it may see the
         whole column instead of a filtered copy of the present values;
     encode: it is costly enough per value that dictionary-encoding a column for it pays (a set
-        lookup or a length does not: encoding costs more than it saves)."""
+        lookup or a length does not: encoding costs more than it saves);
+    text: a frame check that judges the values as written, not as typed (whether a cell is
+        blank: a `/` in a number column is no number, but it is not blank)."""
 
     per_value: bool = False
     missing_ok: bool = False
     encode: bool = False
+    text: bool = False
 
 
 PRESENT_ONLY = Calling()  # the safe default: the present values only, one by one

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ..conversion import parse_numbers
-from .calling import explains, register_check
+from .calling import Calling, explains, register_check
 from .upload import check_result
 
 NOT_APPLICABLE = "/"
@@ -102,7 +102,7 @@ def no_duplicates(pandas_obj: pd.Series) -> pd.Series:
 
 
 # -- frame checks --------------------------------------------------------------------------------
-@register_check(statistics=["column"], frame=True)
+@register_check(statistics=["column"], frame=True, calling=Calling(text=True))
 def not_blank(pandas_obj: pd.DataFrame, *, column: str) -> pd.Series:
     """When the table has `column`, every row has a value in it (`/` where not applicable)."""
     if column not in pandas_obj.columns:
