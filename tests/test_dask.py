@@ -195,10 +195,18 @@ def test_missing_dask_is_a_usage_error(batch: Path, monkeypatch) -> None:
 
 
 def test_dask_engine_audits_a_state_store(batch: Path, scheduler: str, tmp_path: Path) -> None:
+    """The same document as the files', the store's unreadable file listed and flagged too."""
+    import shutil
+
+    uploads = tmp_path / "uploads"
+    shutil.copytree(batch, uploads)
+    (uploads / "lab_report_broken.csv").write_bytes(b"\x00\x01\x02\xff\xfe binary")
+    batch = uploads
     store = tmp_path / "store"
     added = CliRunner().invoke(app, ["state", "add", str(store), str(batch), "--quiet"])
     assert added.exit_code == 0, added.output
     expected = _audit(str(batch))
+    assert [u["reason"] for u in expected["unreadable"]] == ["binary"]
     assert _audit("--state", str(store)) == expected
     on_cluster = ["--state", str(store), "--engine", "dask", "--scheduler", scheduler]
     assert _audit(*on_cluster) == expected
