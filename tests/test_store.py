@@ -371,3 +371,26 @@ def test_unreadable_files_are_findings_of_the_store_as_of_the_audit(
     assert audit("--state", str(store)) == direct
     again = RUNNER.invoke(app, ["state", "add", str(store), str(batch), "--quiet"])
     assert again.exit_code == 0 and audit("--state", str(store)) == direct
+
+
+def test_one_file_named_two_ways_counts_once(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A relative and an absolute spelling, a folder and a file in it, a link to a folder: the
+    audit reads the file once, and the store (in one add or in two) holds it once."""
+    from builders import valid_row, write_csv
+
+    day = tmp_path / "uploads" / "day1"
+    rows = [valid_row("outpatient_visit", record_id=f"R{n}") for n in range(3)]
+    write_csv(day / "outpatient_visit.csv", rows)
+    (tmp_path / "link").symlink_to(tmp_path / "uploads", target_is_directory=True)
+    monkeypatch.chdir(tmp_path)
+    once = json.loads(run("audit", "uploads/day1", "--format", "json"))
+    assert once["institutions"][0]["rows_uploaded"] == 3
+    spellings = ("uploads/day1/outpatient_visit.csv", str(day / "outpatient_visit.csv"))
+    for paths in (spellings, ("uploads/day1", spellings[0]), ("uploads/day1", "link/day1")):
+        assert json.loads(run("audit", *paths, "--format", "json")) == once, paths
+    run("state", "add", "store", *spellings, code=0)
+    run("state", "add", "store2", "uploads/day1", code=0)
+    again = run("state", "add", "store2", "link/day1", code=0)
+    assert "added 0 files" in again and "already in the store with the same content" in again
+    for store in ("store", "store2"):
+        assert json.loads(run("audit", "--state", store, "--format", "json")) == once

@@ -143,7 +143,7 @@ def discover(
         else:
             explicit.append(path)
     own = _own_outputs(found, explicit, outputs)
-    files, skipped = by_form([p for p in [*explicit, *found] if p not in own], form)
+    files, skipped = by_form(_each_once([p for p in [*explicit, *found] if p not in own]), form)
     unreadable.sort(key=lambda u: u.path)
     if not files and not unreadable and not (allow_empty and not explicit):
         where = paths[0] if len(paths) == 1 else None
@@ -153,6 +153,23 @@ def discover(
         )
         raise InputError(message, where)
     return Discovery(files, skipped, unreadable, sorted(own))
+
+
+def _each_once(paths: list[Path]) -> list[Path]:
+    """Each file once, however it was named (`a.csv` and `/abs/a.csv`, a file and a folder that
+    holds it, a link to it): its rows would count twice. The first spelling is kept."""
+    seen: set[object] = set()
+    kept = []
+    for path in paths:
+        try:
+            info = os.stat(path)
+            identity: object = (info.st_dev, info.st_ino)
+        except OSError:  # a broken link: the reader says what is wrong with it
+            identity = path
+        if identity not in seen:
+            seen.add(identity)
+            kept.append(path)
+    return kept
 
 
 def _walk(

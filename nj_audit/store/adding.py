@@ -166,8 +166,9 @@ def add_files(
     store = Store(request.store)
     found = discover([Path(p) for p in request.paths], request.form)
     findings = Findings(found)
-    shown = {file.path.absolute(): file.path for file in found.files}  # the paths as given
-    files = [InputFile(file.path.absolute(), file.form) for file in found.files]
+    # a file is known by its real path (a link or another spelling is the same file) and content
+    shown = {file.path.resolve(): file.path for file in found.files}  # the paths as given
+    files = [InputFile(file.path.resolve(), file.form) for file in found.files]
     settings = StoreSettings.of(request.policy, request.buckets or 0)
     with store.writing(settings, on_wait) as db:
         store.remove_unlisted(db)
