@@ -17,7 +17,7 @@ import numpy as np
 from .forms import DISCHARGE_FORM, FORM_IDS, OUTPATIENT_FORM, REALTIME_FORM_IDS
 from .metrics import FormCounts, Tally
 from .period import Period
-from .pii import mask_id_numbers, shown_org_code
+from .pii import mask_id_numbers, shown_label, shown_org_code
 from .policy import (
     FAIL,
     OK,
@@ -164,10 +164,6 @@ def _shown_code(code: str, request: AuditRequest) -> str:
     return code if code in _PLACEHOLDERS else shown_org_code(code, request.show_pii)
 
 
-def _shown_text(text: str | None, request: AuditRequest) -> str | None:
-    return text if text is None else mask_id_numbers(text, request.show_pii)
-
-
 def _shown_path(path: Path, request: AuditRequest) -> Path:
     return Path(mask_id_numbers(str(path), request.show_pii))
 
@@ -220,16 +216,14 @@ def _institution(
     silent = sum(1 for code in registered if not member_rows.get(code))
     unreadable = sum(unreadable_of.get(code, 0) for code in codes)
     if pooled:
-        org_code, name, known = None, group, None
-        district = name
+        org_code, name, district, known = None, group, group, None
     else:
         org_code, name, district = _shown_code(group, request), None, None
         known = None if registry is None else bool(registered) and group != MISSING_ORG
         if registered:
             entry = registry.get(group) if registry is not None else None
             name, district = (entry.name, entry.district) if entry else (None, None)
-    # a registry's names are no patient's, but an ID number typed into one is masked all the same
-    name, district = (_shown_text(text, request) for text in (name, district))
+    name, district = shown_label(name, request.show_pii), shown_label(district, request.show_pii)
     if group == UNKNOWN_ORG and not pooled:
         flags = [unreadable_flag(unreadable)]  # not an institution: no metric to judge
     else:

@@ -63,6 +63,12 @@ def mask_id_numbers(text: str, show_pii: bool = False) -> str:
 _DIGITS = re.compile(r"[0-9]{17}", re.ASCII)
 
 
+def shown_label(text: str | None, show_pii: bool) -> str | None:
+    """An institution's name or district as shown: an ID number typed into it masked (a
+    registry's or a summary table's names are no patient's, but they may hold one)."""
+    return text if text is None else mask_id_numbers(text, show_pii)
+
+
 def looks_like_a_person(org_code: str) -> bool:
     """An org_code value that is a patient identifier, not an institution's code: anything
     ID-number-shaped (a birth date from 1900 to 2099), or a text holding letters beyond ASCII (a

@@ -14,6 +14,7 @@ from .errors import InputError
 from .messages import said
 from .reading import Chunk, Expected, read_chunks
 from .reading.csv import header_names
+from .reading.frames import unique_names
 from .reading.sniffing import detect_encoding
 
 FIELDS = (
@@ -48,7 +49,14 @@ ALIASES[_key("接入单位")] = "institution"  # the district table's first colu
 # A CSV table's header as its reader takes it: a column of the table repeated is refused (which
 # one would count?), another column repeated is an extra column, ignored like any other.
 _SPELLINGS = frozenset(name for pair in (*TABLE_COLUMNS, *DISTRICT_COLUMNS) for name in pair)
-TABLE_HEADER = Expected(_SPELLINGS, "a summary table", _SPELLINGS, uploads=False, required=False)
+TABLE_HEADER = Expected(
+    _SPELLINGS,
+    "a summary table",
+    _SPELLINGS,
+    frozenset((name.lower(), name) for name in _SPELLINGS),  # `Institution` repeats institution
+    uploads=False,
+    required=False,
+)
 
 
 def _cell_text(value: object) -> str | None:
@@ -84,11 +92,8 @@ def _read_xlsx(path: Path) -> Chunk:
         (i for i, (_, cells) in enumerate(rows[:HEADER_SEARCH_ROWS]) if _names_institution(cells)),
         0,
     )
-    cells = [c or f"(column {i})" for i, c in enumerate(rows[start][1], 1)]
-    duplicates = sorted({h for h in cells if cells.count(h) > 1 and ALIASES.get(_key(h))})
-    if duplicates:  # a column of the table repeated; another column repeated is an extra one
-        raise InputError(f"the header repeats {', '.join(duplicates)}", path, rows[start][0])
-    header = [c if cells.index(c) == i else f"{c} ({i + 1})" for i, c in enumerate(cells)]
+    line, names = rows[start]
+    header = unique_names([c or "" for c in names], path, TABLE_HEADER, line)  # as a CSV's
     body = rows[start + 1 :]
     columns = {
         h: [cells[i] if i < len(cells) else None for _, cells in body] for i, h in enumerate(header)

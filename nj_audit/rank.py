@@ -20,7 +20,7 @@ import pandera.pandas as pa
 from .catalogue import flag_message
 from .checks.tables import NOT_APPLICABLE, parse_fraction, parse_rate
 from .errors import InputError
-from .pii import mask_id_numbers, shown_org_code
+from .pii import shown_label, shown_org_code
 from .policy import FAIL, Policy, evaluate_flags, gate_passes, members_flag, status_of
 from .published import read_table
 from .reading import Chunk
@@ -115,17 +115,12 @@ def rank_table(request: RankRequest) -> RankResult:
 def _shown(institution: InstitutionResult, request: RankRequest) -> InstitutionResult:
     """The row as the outputs show it: an org_code that is a person's ID number or name masked,
     and any ID number typed into a name or district (unless --show-pii), as `audit` does."""
-    show = request.show_pii
-
-    def text(value: str | None) -> str | None:
-        return value if value is None else mask_id_numbers(value, show)
-
-    code = institution.org_code
+    show, code = request.show_pii, institution.org_code
     return replace(
         institution,
         org_code=code if code is None else shown_org_code(code, show),
-        name=text(institution.name),
-        district=text(institution.district),
+        name=shown_label(institution.name, show),
+        district=shown_label(institution.district, show),
     )
 
 

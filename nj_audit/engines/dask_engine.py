@@ -43,7 +43,7 @@ from ..errors import AuditError, InputError, UsageError
 from ..folds import Folded
 from ..forms import FORM_IDS, stem_of
 from ..metrics import FormCounts, Partial, Tally, add_counts
-from ..reading import Discovery, Findings, InputFile, ReadFindings, by_form, discover
+from ..reading import Discovery, Findings, InputFile, by_form, discover
 from ..requests import AuditRequest, ProgressHook
 from ..residents import Residents, distinct_pairs
 from .dask_tasks import (
@@ -189,10 +189,7 @@ def _store_tally(request: AuditRequest) -> Tally:
     records = Folded()
     for group in folded:
         records.add(group)
-    tally = Tally.of(
-        contents.org_codes, contents.partial, records.counts, contents.skipped, records.residents
-    )
-    return replace(tally, findings=ReadFindings(tuple(contents.unreadable)))  # as the pandas one
+    return contents.tally(records)
 
 
 # -- inputs -----------------------------------------------------------------------------------

@@ -71,9 +71,12 @@ class Chunk:
         return self
 
 
-def unique_names(raw: list[str], path: Path, expected: Expected | None = None) -> list[str]:
-    """The header's names, trimmed; refused when none is a column of `expected` (first: a file
-    without a header repeats values, not names) or when one of its columns is repeated."""
+def unique_names(
+    raw: list[str], path: Path, expected: Expected | None = None, line: int = 1
+) -> list[str]:
+    """The header's names (on `line`), trimmed; refused when none is a column of `expected`
+    (first: a file without a header repeats values, not names) or when one of its columns is
+    repeated."""
     cells = [name.strip().lstrip("\ufeff").strip() for name in raw]
     names = [_column_of(cell, expected) for cell in cells]
     check_names(names, expected, path)
@@ -87,7 +90,7 @@ def unique_names(raw: list[str], path: Path, expected: Expected | None = None) -
         raise UnreadableFile(
             f"the header repeats {_names(duplicates, expected)}{how}",
             path,
-            1,
+            line,
             reason="duplicate_column",
         )
     # Unnamed columns (trailing commas of a spreadsheet export) and the repeats of an extra

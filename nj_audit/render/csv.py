@@ -18,6 +18,7 @@ from ..texts import flag_name, status_word
 from ..validate import FailureRecord
 from .text import (
     CONTROL_CODES,
+    SLASHED_WHEN_NONE,
     district_value,
     forms_text,
     printable,
@@ -63,8 +64,8 @@ def _csv_value(inst: InstitutionResult, column: str, lang: str = "en") -> object
     if column == "status":
         return status_word(inst.status, lang)
     value = getattr(inst, column)
-    if value is None:  # `/`: no period (no upload time was readable); an empty cell otherwise
-        return "/" if column == "period_days" else ""
+    if value is None:
+        return "/" if column in SLASHED_WHEN_NONE else ""
     return value
 
 

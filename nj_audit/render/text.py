@@ -40,6 +40,10 @@ def printable(value: object, line_breaks: bool = False) -> str:
     return ("" if value is None else str(value)).translate(table)
 
 
+# The table's columns written `/` when they hold no value, as published (a rate that does not
+# apply; the period of an audit that read no upload time); other empty cells stay empty.
+SLASHED_WHEN_NONE = frozenset({"outpatient_rate", "discharge_rate", "valid_ratio", "period_days"})
+
 SORT_KEYS = (
     "rows_uploaded",
     "upload_days",

@@ -19,7 +19,14 @@ from ..columns import DISTRICT_COLUMNS, TABLE_COLUMNS
 from ..results import AuditResult, InstitutionResult
 from ..texts import flag_name, status_word, text
 from .csv import safe_cell
-from .text import district_value, forms_text, policy_note, ranked, verdict_line
+from .text import (
+    SLASHED_WHEN_NONE,
+    district_value,
+    forms_text,
+    policy_note,
+    ranked,
+    verdict_line,
+)
 
 TABLE_NAMES = {en for en, _ in TABLE_COLUMNS}
 
@@ -42,8 +49,8 @@ def _value(inst: InstitutionResult, column: str, lang: str) -> object:
     if column == "flags":
         return " ".join(flag_name(f.flag, lang) for f in inst.flags)
     value = getattr(inst, column)
-    if value is None:  # `/` for a rate, as published, and for no period; else an empty cell
-        return "/" if column in RATES or column == "period_days" else None
+    if value is None:
+        return "/" if column in SLASHED_WHEN_NONE else None
     return value if column in RATES or column in COUNTS else safe_cell(value)
 
 

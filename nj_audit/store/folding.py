@@ -79,6 +79,13 @@ class StoreContents:
     skipped: list[Path]
     unreadable: list[Unreadable]
 
+    def tally(self, records: Folded) -> Tally:
+        """The audit's tally from these contents and their folded records (either engine's)."""
+        tally = Tally.of(
+            self.org_codes, self.partial, records.counts, self.skipped, records.residents
+        )
+        return replace(tally, findings=ReadFindings(tuple(self.unreadable)))
+
 
 def read_contents(store: Store, db: sqlite3.Connection, request: AuditRequest) -> StoreContents:
     stored = Store.settings(db)
@@ -155,11 +162,4 @@ class StoreFold:
                         request.temp_dir,
                     ),
                 )
-        tally = Tally.of(
-            contents.org_codes,
-            contents.partial,
-            records.counts,
-            contents.skipped,
-            records.residents,
-        )
-        return replace(tally, findings=ReadFindings(tuple(contents.unreadable)))
+        return contents.tally(records)
